@@ -1,0 +1,123 @@
+"""Expected failures, as types.
+
+Every error a member can cause or the bot can meet in normal operation is one of these. The
+single error handler (cogs/errors.py) shows `user_message` ephemerally; anything that is not a
+`BotError` is a bug and is logged with its traceback.
+"""
+
+from __future__ import annotations
+
+
+class BotError(Exception):
+    """An expected failure with a short message that is safe to show to a member."""
+
+    user_message: str = "Something went wrong."
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or self.user_message)
+        if message:
+            self.user_message = message
+
+
+class ConfigError(BotError):
+    """A setting is missing or malformed; start-up stops with this one line."""
+
+
+class InputError(BotError):
+    """The member's command input was refused (prompt, attachment, option combination)."""
+
+
+class PermissionDenied(BotError):
+    """The member may not do this (cancel someone else's job, use a moderator command)."""
+
+
+class StoreError(BotError):
+    """The database could not be used (locked past the retry bound, corrupt, unreadable)."""
+
+    user_message = "The bot's database is unavailable right now; nothing was submitted."
+
+
+# --- video API -----------------------------------------------------------------------------
+
+
+class VideoAPIError(BotError):
+    """Any failure talking to the video relay.
+
+    `status` is the HTTP status when there was one. `retryable` says whether the same request
+    may be sent again without risk: see `VideoAPI.create` for why that differs between routes.
+    """
+
+    user_message = "The video service failed."
+    retryable: bool = False
+
+    def __init__(self, message: str | None = None, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class BadRequest(VideoAPIError):
+    """400: the relay refused the parameters (unknown model, bad size, prompt rejected)."""
+
+    user_message = "The video service refused the request's parameters."
+
+
+class AuthError(VideoAPIError):
+    """401: the API key is wrong. An operator problem, never retried."""
+
+    user_message = "The bot's video API key was refused; ask the server owner to check it."
+
+
+class NoBalance(VideoAPIError):
+    """402/403: no balance left, or the key has no access to this model."""
+
+    user_message = "The video service account has no balance or no access to this model."
+
+
+class RateLimited(VideoAPIError):
+    """429: slow down. `retry_after` is the server's wish in seconds, when it said one."""
+
+    user_message = "The video service is busy (rate limited); try again shortly."
+    retryable = True
+
+    def __init__(
+        self, message: str | None = None, *, status: int | None = 429, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message, status=status)
+        self.retry_after = retry_after
+
+
+class UpstreamUnavailable(VideoAPIError):
+    """5xx, refused connection, timeout: the relay or its upstream is in trouble."""
+
+    user_message = "The video service is unavailable right now."
+    retryable = True
+
+
+class MalformedResponse(VideoAPIError):
+    """The relay answered something that is not the JSON we can read."""
+
+    user_message = "The video service sent an answer the bot could not read."
+    retryable = True
+
+
+class CreateOutcomeUnknown(VideoAPIError):
+    """A create request may have reached the relay, but no task id came back.
+
+    Raised instead of retrying: a create that reached the server may be billed, so sending it
+    again could pay twice for one video.
+    """
+
+    user_message = (
+        "The video service did not confirm the job, and it may have been accepted anyway. "
+        "It was not resubmitted to avoid paying twice; check /video history before trying again."
+    )
+    retryable = False
+
+
+# --- Discord delivery ----------------------------------------------------------------------
+
+
+class DownloadError(BotError):
+    """The finished video could not be fetched (bad scheme, too large, too slow, HTTP error)."""
+
+    user_message = "The finished video could not be downloaded."

@@ -1,0 +1,177 @@
+"""Typed settings, read once from the environment (and a `.env` file through python-dotenv).
+
+Every field is listed in `.env.example` with its default. A missing or malformed value raises
+`ConfigError` naming the variable, which `python -m bot` prints as its one line before exiting.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+from urllib.parse import urlsplit
+
+from dotenv import load_dotenv
+
+from bot.errors import ConfigError
+
+DISCORD_API_DEFAULT = "https://discord.com/api/v10"
+VIDEO_API_DEFAULT = "https://zx1.deepwl.net"
+DEFAULT_MODELS = ("veo3.1-fast", "veo3.1", "veo3.1-fast-components", "veo3.1-components")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Settings:
+    discord_token: str = field(repr=False)
+    video_api_key: str = field(repr=False)
+    video_api_base_url: str = VIDEO_API_DEFAULT
+    discord_api_base_url: str = DISCORD_API_DEFAULT
+    database_path: Path = Path("data/bot.db")
+    dev_guild_id: int | None = None
+    log_level: str = "INFO"
+    models: tuple[str, ...] = DEFAULT_MODELS
+    default_model: str = DEFAULT_MODELS[0]
+    default_orientation: str = "landscape"
+    durations: tuple[int, ...] = (4, 6, 8)
+    default_duration: int = 8
+    max_prompt_length: int = 2000
+    max_image_bytes: int = 10 * 1024 * 1024
+    max_video_bytes: int = 200 * 1024 * 1024
+    video_download_timeout: float = 180.0
+    api_timeout: float = 30.0
+    poll_interval: float = 5.0
+    poll_max_interval: float = 30.0
+    poll_failure_deadline: float = 30 * 60.0
+    job_timeout: float = 60 * 60.0
+    progress_edit_interval: float = 4.0
+    interaction_token_ttl: float = 14 * 60.0
+    health_file: Path = Path("data/health.json")
+
+    @property
+    def uses_custom_discord(self) -> bool:
+        return self.discord_api_base_url.rstrip("/") != DISCORD_API_DEFAULT
+
+
+def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) -> Settings:
+    """Build `Settings` from `env` (default: the process environment after loading `.env`)."""
+    if env is None:
+        if dotenv:
+            load_dotenv()
+        env = os.environ
+    r = _Reader(env)
+    token = r.secret("DISCORD_TOKEN", "the bot token from the Discord developer portal")
+    api_key = r.secret("VIDEO_API_KEY", "the API key of your video relay")
+    models = r.get("VIDEO_MODELS", _csv, DEFAULT_MODELS)
+    default_model = r.get("DEFAULT_MODEL", str, models[0])
+    if default_model not in models:
+        raise ConfigError(f"DEFAULT_MODEL={default_model!r} is not one of VIDEO_MODELS ({', '.join(models)})")
+    durations = r.get("VIDEO_DURATIONS", _int_csv, (4, 6, 8))
+    default_duration = r.get("DEFAULT_DURATION", int, 8 if 8 in durations else durations[-1])
+    if default_duration not in durations:
+        raise ConfigError(f"DEFAULT_DURATION={default_duration} is not one of VIDEO_DURATIONS")
+    return Settings(
+        discord_token=token,
+        video_api_key=api_key,
+        video_api_base_url=r.get("VIDEO_API_BASE_URL", _http_url, VIDEO_API_DEFAULT),
+        discord_api_base_url=r.get("DISCORD_API_BASE_URL", _http_url, DISCORD_API_DEFAULT),
+        database_path=r.get("DATABASE_PATH", Path, Path("data/bot.db")),
+        dev_guild_id=r.get("DEV_GUILD_ID", _snowflake, None),
+        log_level=r.get("LOG_LEVEL", _log_level, "INFO"),
+        models=models,
+        default_model=default_model,
+        default_orientation=r.get("DEFAULT_ORIENTATION", _orientation, "landscape"),
+        durations=durations,
+        default_duration=default_duration,
+        max_prompt_length=r.get("MAX_PROMPT_LENGTH", _positive(int, high=6000), 2000),
+        max_image_bytes=r.get("MAX_IMAGE_BYTES", _positive(int), 10 * 1024 * 1024),
+        max_video_bytes=r.get("MAX_VIDEO_BYTES", _positive(int), 200 * 1024 * 1024),
+        video_download_timeout=r.get("VIDEO_DOWNLOAD_TIMEOUT", _positive(float), 180.0),
+        api_timeout=r.get("VIDEO_API_TIMEOUT", _positive(float), 30.0),
+        poll_interval=r.get("POLL_INTERVAL", _positive(float), 5.0),
+        poll_max_interval=r.get("POLL_MAX_INTERVAL", _positive(float), 30.0),
+        poll_failure_deadline=r.get("POLL_FAILURE_DEADLINE", _positive(float), 1800.0),
+        job_timeout=r.get("JOB_TIMEOUT", _positive(float), 3600.0),
+        progress_edit_interval=r.get("PROGRESS_EDIT_INTERVAL", _positive(float), 4.0),
+        interaction_token_ttl=r.get("INTERACTION_TOKEN_TTL", _positive(float, high=900), 840.0),
+        health_file=r.get("HEALTH_FILE", Path, Path("data/health.json")),
+    )
+
+
+class _Reader:
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self.env = env
+
+    def secret(self, name: str, what: str) -> str:
+        value = self.env.get(name, "").strip()
+        if not value:
+            raise ConfigError(f"{name} is not set: put {what} in the environment or in .env")
+        return value
+
+    def get(self, name: str, parse: Callable[[str], T], default: T) -> T:
+        raw = self.env.get(name, "").strip()
+        if not raw:
+            return default
+        try:
+            return parse(raw)
+        except (ValueError, TypeError) as exc:
+            # The value itself is echoed: none of these variables is a secret.
+            raise ConfigError(f"{name}={raw!r} is malformed: {exc}") from None
+
+
+def _csv(raw: str) -> tuple[str, ...]:
+    items = tuple(dict.fromkeys(part.strip() for part in raw.split(",") if part.strip()))
+    if not items:
+        raise ValueError("expected a comma-separated list")
+    return items
+
+
+def _int_csv(raw: str) -> tuple[int, ...]:
+    values = tuple(sorted({int(part) for part in _csv(raw)}))
+    if any(v <= 0 for v in values):
+        raise ValueError("durations must be positive whole seconds")
+    return values
+
+
+def _http_url(raw: str) -> str:
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError("expected an http:// or https:// URL")
+    return raw.rstrip("/")
+
+
+def _snowflake(raw: str) -> int:
+    value = int(raw)
+    if value <= 0:
+        raise ValueError("expected a Discord id (a positive number)")
+    return value
+
+
+def _log_level(raw: str) -> str:
+    level = raw.upper()
+    if level not in LOG_LEVELS:
+        raise ValueError(f"expected one of {', '.join(LOG_LEVELS)}")
+    return level
+
+
+def _orientation(raw: str) -> str:
+    value = raw.lower()
+    if value not in ("portrait", "landscape"):
+        raise ValueError("expected portrait or landscape")
+    return value
+
+
+def _positive(kind: Callable[[str], T], *, high: float | None = None) -> Callable[[str], T]:
+    def parse(raw: str) -> T:
+        value = kind(raw)
+        if not value > 0:  # type: ignore[operator]
+            raise ValueError("expected a positive number")
+        if high is not None and value > high:  # type: ignore[operator]
+            raise ValueError(f"expected at most {high:g}")
+        return value
+
+    return parse
