@@ -61,7 +61,8 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
     """Build `Settings` from `env` (default: the process environment after loading `.env`)."""
     if env is None:
         if dotenv:
-            load_dotenv()
+            # The .env of the directory the bot is started from, never one found elsewhere.
+            load_dotenv(Path.cwd() / ".env")
         env = os.environ
     r = _Reader(env)
     token = r.secret("DISCORD_TOKEN", "the bot token from the Discord developer portal")

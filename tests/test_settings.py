@@ -1,0 +1,67 @@
+from pathlib import Path
+
+import pytest
+
+from bot.errors import ConfigError
+from bot.settings import DISCORD_API_DEFAULT, VIDEO_API_DEFAULT, load_settings
+
+BASE = {"DISCORD_TOKEN": "tok", "VIDEO_API_KEY": "key"}
+
+
+def test_defaults_apply_when_only_secrets_are_set():
+    s = load_settings(BASE, dotenv=False)
+    assert s.video_api_base_url == VIDEO_API_DEFAULT
+    assert s.discord_api_base_url == DISCORD_API_DEFAULT
+    assert not s.uses_custom_discord
+    assert s.database_path == Path("data/bot.db")
+    assert s.default_model == s.models[0]
+    assert s.default_duration == 8
+    assert s.dev_guild_id is None
+
+
+@pytest.mark.parametrize("name", ["DISCORD_TOKEN", "VIDEO_API_KEY"])
+def test_a_missing_secret_names_the_variable(name):
+    env = {k: v for k, v in BASE.items() if k != name}
+    with pytest.raises(ConfigError) as err:
+        load_settings(env, dotenv=False)
+    assert name in err.value.user_message
+    assert "\n" not in err.value.user_message
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("VIDEO_API_BASE_URL", "ftp://relay"),
+        ("DISCORD_API_BASE_URL", "not a url"),
+        ("DEV_GUILD_ID", "abc"),
+        ("LOG_LEVEL", "LOUD"),
+        ("POLL_INTERVAL", "-1"),
+        ("MAX_PROMPT_LENGTH", "9000"),
+        ("DEFAULT_MODEL", "sora"),
+        ("DEFAULT_DURATION", "7"),
+        ("DEFAULT_ORIENTATION", "square"),
+        ("INTERACTION_TOKEN_TTL", "1000"),
+    ],
+)
+def test_a_malformed_value_names_the_variable(name, value):
+    with pytest.raises(ConfigError) as err:
+        load_settings({**BASE, name: value}, dotenv=False)
+    assert name in err.value.user_message
+
+
+def test_secrets_stay_out_of_repr():
+    s = load_settings({"DISCORD_TOKEN": "secret-token-123", "VIDEO_API_KEY": "secret-key-456"}, dotenv=False)
+    assert "secret-token-123" not in repr(s)
+    assert "secret-key-456" not in repr(s)
+
+
+def test_custom_discord_and_lists_parse():
+    s = load_settings(
+        {**BASE, "DISCORD_API_BASE_URL": "http://127.0.0.1:9/api/v10/", "VIDEO_MODELS": "a, b,a",
+         "DEFAULT_MODEL": "b", "VIDEO_DURATIONS": "8,4"},
+        dotenv=False,
+    )
+    assert s.uses_custom_discord
+    assert s.discord_api_base_url == "http://127.0.0.1:9/api/v10"
+    assert s.models == ("a", "b")
+    assert s.durations == (4, 8)
