@@ -51,7 +51,8 @@ class VideoAPIError(BotError):
     retryable: bool = False
 
     def __init__(self, message: str | None = None, *, status: int | None = None) -> None:
-        super().__init__(message)
+        # The message is the technical detail (logged); members see the class's user_message.
+        Exception.__init__(self, message or self.user_message)
         self.status = status
 
 

@@ -57,8 +57,13 @@ def test_secrets_stay_out_of_repr():
 
 def test_custom_discord_and_lists_parse():
     s = load_settings(
-        {**BASE, "DISCORD_API_BASE_URL": "http://127.0.0.1:9/api/v10/", "VIDEO_MODELS": "a, b,a",
-         "DEFAULT_MODEL": "b", "VIDEO_DURATIONS": "8,4"},
+        {
+            **BASE,
+            "DISCORD_API_BASE_URL": "http://127.0.0.1:9/api/v10/",
+            "VIDEO_MODELS": "a, b,a",
+            "DEFAULT_MODEL": "b",
+            "VIDEO_DURATIONS": "8,4",
+        },
         dotenv=False,
     )
     assert s.uses_custom_discord

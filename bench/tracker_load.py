@@ -1,0 +1,93 @@
+"""How the one-loop scheduler copes with many jobs: time to finish, polls sent, memory.
+
+    python bench/tracker_load.py [jobs]
+
+Runs the real tracker, store (a temporary SQLite file) and API client against the fake relay
+on loopback; Discord is a no-op presenter. Prints a report; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import aiohttp
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bot.store import Job, JobState, Store
+from bot.tracker import JobTracker, Timing
+from bot.video_api import VideoAPI
+from tests.fakes.video_api import FakeVideoAPI, Step
+
+
+class NullPresenter:
+    def __init__(self) -> None:
+        self.shown = 0
+        self.finished = 0
+
+    async def show(self, job: Job) -> None:
+        self.shown += 1
+
+    async def finish(self, job: Job) -> str | None:
+        self.finished += 1
+        return "link"
+
+
+async def main(count: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        async with FakeVideoAPI() as fake, aiohttp.ClientSession() as session:
+            fake.default_life = [
+                Step("queued"),
+                Step("processing", 50, after=1.0),
+                Step("completed", 100, after=1.0, video="small"),
+            ]
+            store = Store.open(Path(tmp) / "bench.db")
+            presenter = NullPresenter()
+            api = VideoAPI(session, fake.base_url, fake.api_key, timeout=10)
+            tracker = JobTracker(store, api, presenter, Timing(poll_interval=0.5, poll_max_interval=2.0))
+            tracker.start()
+            started = time.perf_counter()
+            jobs = [
+                store.add_job(
+                    channel_id=1,
+                    user_id=i,
+                    prompt=f"job {i}",
+                    model="veo3.1-fast",
+                    images=[],
+                    image_names=[],
+                    orientation="landscape",
+                    size="1280x720",
+                    duration=8,
+                    aspect_ratio="16:9",
+                    enable_upsample=False,
+                )
+                for i in range(count)
+            ]
+            await asyncio.gather(*(tracker.submit(j.id) for j in jobs))
+            submitted = time.perf_counter() - started
+            while presenter.finished < count:
+                await asyncio.sleep(0.05)
+            total = time.perf_counter() - started
+            await tracker.stop()
+            delivered = sum(1 for j in jobs if store.get(j.id).state is JobState.DELIVERED)
+            store.close()
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"jobs                 {count}")
+    print(f"all submitted after  {submitted:.2f} s")
+    print(f"all finished after   {total:.2f} s   (each job's own life: 2.0 s)")
+    print(f"delivered            {delivered}")
+    print(
+        f"creates / queries    {len(fake.creates)} / {len(fake.queries)}",
+        f"({len(fake.queries) / count:.1f} queries per job)",
+    )
+    print(f"progress renders     {presenter.shown}")
+    print(f"peak RSS             {rss:.0f} MiB")
+
+
+if __name__ == "__main__":
+    asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 500))

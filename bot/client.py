@@ -1,0 +1,134 @@
+"""The bot: resources come in through the constructor; `setup_hook` loads cogs, views and commands."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import time
+
+import aiohttp
+import discord
+from discord.ext import commands
+
+from bot import health
+from bot.settings import Settings
+from bot.store import Store
+from bot.video_api import VideoAPI
+
+log = logging.getLogger(__name__)
+
+EXTENSIONS = ("cogs.errors", "cogs.video")
+HEARTBEAT_EVERY = 15.0
+
+# What the bot needs in a channel: see its messages' channel, post and edit the job message,
+# embed the result and upload the video.
+INVITE_PERMISSIONS = discord.Permissions(
+    view_channel=True,
+    send_messages=True,
+    send_messages_in_threads=True,
+    embed_links=True,
+    attach_files=True,
+    read_message_history=True,
+)
+
+
+class VideoBot(commands.Bot):
+    def __init__(
+        self, *, settings: Settings, session: aiohttp.ClientSession, store: Store, api: VideoAPI
+    ) -> None:
+        # Slash commands only: no privileged intents, no message content.
+        intents = discord.Intents.none()
+        intents.guilds = True
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents,
+            help_command=None,
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+        self.settings = settings
+        self.session = session
+        self.store = store
+        self.api = api
+        self.gateway_connected = False
+        self._heartbeat: asyncio.Task[None] | None = None
+
+    async def setup_hook(self) -> None:
+        for extension in EXTENSIONS:
+            try:
+                await self.load_extension(extension)
+            except commands.ExtensionError:
+                log.exception("extension %s failed to load; the bot runs without it", extension)
+        from cogs.video import PERSISTENT_ITEMS
+
+        self.add_dynamic_items(*PERSISTENT_ITEMS)
+        await self._sync_commands()
+        assert self.application_id is not None
+        url = discord.utils.oauth_url(
+            self.application_id, permissions=INVITE_PERMISSIONS, scopes=("bot", "applications.commands")
+        )
+        log.info("invite the bot with: %s", url)
+        self._heartbeat = asyncio.create_task(self._beat(), name="heartbeat")
+
+    async def _sync_commands(self) -> None:
+        guild = discord.Object(self.settings.dev_guild_id) if self.settings.dev_guild_id else None
+        if guild:
+            self.tree.copy_global_to(guild=guild)
+        payload = [c.to_dict(self.tree) for c in self.tree.get_commands(guild=guild)]
+        digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+        key = f"commands:{guild.id if guild else 'global'}"
+        # Global sync is rate limited and slow to propagate: only sync what changed.
+        if self.store.get_meta(key) == digest:
+            log.info("application commands unchanged; not syncing")
+            return
+        synced = await self.tree.sync(guild=guild)
+        self.store.set_meta(key, digest)
+        where = f"guild {guild.id}" if guild else "globally"
+        log.info(
+            "synced %d application commands %s: %s", len(synced), where, ", ".join(c.name for c in synced)
+        )
+
+    async def on_ready(self) -> None:
+        self.gateway_connected = True
+        assert self.user is not None
+        log.info("connected as %s (%s) to %d guilds", self.user, self.user.id, len(self.guilds))
+
+    async def on_resumed(self) -> None:
+        self.gateway_connected = True
+        log.info("gateway session resumed")
+
+    async def on_disconnect(self) -> None:
+        self.gateway_connected = False
+
+    async def _beat(self) -> None:
+        while True:
+            try:
+                health.write(
+                    self.settings.health_file,
+                    health.Heartbeat(
+                        at=time.time(),
+                        pid=os.getpid(),
+                        gateway_connected=self.gateway_connected and not self.is_closed(),
+                        latency=None if self.latency != self.latency else round(self.latency, 3),
+                        api_last_success=self.api.last_success,
+                        unfinished_jobs=len(self.store.unfinished()),
+                    ),
+                )
+            except Exception:
+                log.exception("could not write the heartbeat file")
+            await asyncio.sleep(HEARTBEAT_EVERY)
+
+    async def close(self) -> None:
+        log.info("shutting down")
+        if self._heartbeat:
+            self._heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._heartbeat
+        # Unloading the cogs stops the tracker, which lets in-flight store writes finish.
+        for extension in reversed(list(self.extensions)):
+            with contextlib.suppress(Exception):
+                await self.unload_extension(extension)
+        await super().close()

@@ -1,0 +1,56 @@
+"""What each model and shape accepts, from the relay's model notes (shared/api/veo-unified.md)."""
+
+from __future__ import annotations
+
+from bot.errors import InputError
+
+SIZES = {"landscape": "1280x720", "portrait": "720x1280"}
+ASPECTS = {"landscape": "16:9", "portrait": "9:16"}
+ORIENTATION_OF_ASPECT = {aspect: orientation for orientation, aspect in ASPECTS.items()}
+
+
+def max_images(model: str) -> int:
+    name = model.lower()
+    if "components" in name:
+        return 3  # 1 to 3 reference images
+    if "veo2" in name and "frames" in name:
+        return 2  # first and last frame
+    return 1  # text only, or one first frame
+
+
+def min_images(model: str) -> int:
+    return 1 if "components" in model.lower() else 0
+
+
+def size_for(orientation: str) -> str:
+    return SIZES[orientation]
+
+
+def aspect_for(orientation: str) -> str:
+    return ASPECTS[orientation]
+
+
+def resolve_shape(
+    orientation: str | None, aspect_ratio: str | None, default_orientation: str
+) -> tuple[str, str, str]:
+    """(orientation, size, aspect ratio), filled from whichever the member gave.
+
+    A contradiction is refused rather than silently fixed: the member asked for two
+    different videos and should pick one.
+    """
+    if aspect_ratio is not None and aspect_ratio not in ORIENTATION_OF_ASPECT:
+        raise InputError(f"Aspect ratio {aspect_ratio} is not offered; use 16:9 or 9:16.")
+    if orientation is not None and orientation not in SIZES:
+        raise InputError(f"Orientation {orientation} is not offered; use landscape or portrait.")
+    if orientation and aspect_ratio and ASPECTS[orientation] != aspect_ratio:
+        raise InputError(
+            f"Orientation {orientation} and aspect ratio {aspect_ratio} contradict each other: "
+            f"{orientation} videos are {ASPECTS[orientation]} ({SIZES[orientation]}). Leave one of them out."
+        )
+    chosen = orientation or (ORIENTATION_OF_ASPECT[aspect_ratio] if aspect_ratio else default_orientation)
+    return chosen, SIZES[chosen], ASPECTS[chosen]
+
+
+def check_upsample(enable: bool, orientation: str) -> None:
+    if enable and orientation != "landscape":
+        raise InputError("Upsample (HD) is only available for landscape videos.")

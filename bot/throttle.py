@@ -1,0 +1,90 @@
+"""Coalesces edits of one message: Discord rate-limits edits per message, and a stale progress
+edit queued behind others would show old news. The final render always goes out first."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Generic, TypeVar
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+class EditThrottle(Generic[T]):
+    """At most one send per `interval`; only the latest pending render is kept; equal renders
+    are skipped; `final()` cancels what is pending, sends at once and closes the throttle."""
+
+    def __init__(
+        self,
+        send: Callable[[T], Awaitable[None]],
+        *,
+        interval: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._send = send
+        self.interval = interval
+        self._clock = clock
+        self._pending: T | None = None
+        self._has_pending = False
+        self._last: T | None = None
+        self._has_last = False
+        self._last_at = float("-inf")
+        self._worker: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()
+        self._closed = False
+        self.sent = 0
+
+    def submit(self, render: T) -> None:
+        if self._closed:
+            return
+        self._pending, self._has_pending = render, True
+        if self._worker is None or self._worker.done():
+            self._worker = asyncio.create_task(self._drain())
+
+    async def _drain(self) -> None:
+        while self._has_pending and not self._closed:
+            wait = self._last_at + self.interval - self._clock()
+            if wait > 0:
+                await asyncio.sleep(wait)
+                continue
+            render, self._has_pending = self._pending, False
+            if self._has_last and render == self._last:
+                continue
+            async with self._lock:
+                if self._closed:
+                    return
+                try:
+                    await self._send(render)  # type: ignore[arg-type]
+                except Exception:
+                    # Progress is best effort; the final render is what must land.
+                    log.warning("a progress edit failed", exc_info=True)
+                    continue
+                finally:
+                    self._last_at = self._clock()
+                self._last, self._has_last = render, True
+                self.sent += 1
+
+    async def final(self, render: T) -> None:
+        self._closed = True
+        self._has_pending = False
+        if self._worker is not None and not self._worker.done():
+            self._worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._worker
+        # An in-flight send holds the lock; the final one waits for it rather than racing it.
+        async with self._lock:
+            await self._send(render)
+            self._last, self._has_last = render, True
+            self.sent += 1
+
+    async def aclose(self) -> None:
+        self._closed = True
+        if self._worker is not None:
+            self._worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._worker

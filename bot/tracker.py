@@ -1,0 +1,385 @@
+"""The job life cycle: submit once, poll on one schedule, finish exactly once.
+
+One `JobTracker` owns every unfinished job. It is the only code that moves a job between
+states, always writing the store first and telling Discord (through a `Presenter`) second, so
+a crash at any point leaves a row the next start can finish from.
+
+Scheduling is one loop over a heap of due times rather than one task per job: a thousand
+waiting jobs cost a heap entry each, and a 429 from the relay pauses every poll at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import heapq
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.errors import (
+    AuthError,
+    BadRequest,
+    CreateOutcomeUnknown,
+    NoBalance,
+    RateLimited,
+    VideoAPIError,
+)
+from bot.store import Job, JobState, Store
+from bot.task_status import TaskState, TaskStatus, classify_failure, explain_failure
+from bot.video_api import CreateRequest, VideoAPI
+
+log = logging.getLogger(__name__)
+
+ACTIVE_UPSTREAM = (JobState.QUEUED, JobState.RUNNING)
+CANCELLABLE = (JobState.PENDING, JobState.SUBMITTING, JobState.QUEUED, JobState.RUNNING)
+
+UNCONFIRMED_REASON = (
+    "The bot stopped while sending this job to the video service, so it cannot tell whether the "
+    "job was accepted. It was not sent again, because that could pay twice: please run /video again."
+)
+
+
+class Presenter(Protocol):
+    """What the tracker needs from Discord. Implemented by the video cog."""
+
+    async def show(self, job: Job) -> None:
+        """Show a job's current state; best effort, may be coalesced or dropped."""
+
+    async def finish(self, job: Job) -> str | None:
+        """Write the job's final message (the video, the failure, the cancellation).
+
+        Returns how a video was delivered ("upload" or "link"), None for other final states.
+        Raises to ask for a retry later; must not raise for a message or channel that is gone.
+        """
+
+
+@dataclass(frozen=True)
+class Timing:
+    poll_interval: float = 5.0
+    poll_max_interval: float = 30.0
+    failure_deadline: float = 30 * 60.0
+    job_timeout: float = 60 * 60.0
+    create_rate_limit_wait: float = 10.0  # longest Retry-After worth waiting for on create
+    finish_retry_max: float = 60.0
+    concurrency: int = 8
+
+
+class JobTracker:
+    def __init__(
+        self,
+        store: Store,
+        api: VideoAPI,
+        presenter: Presenter,
+        timing: Timing = Timing(),
+        *,
+        clock: Callable[[], float] = time.time,
+        rng: Callable[[], float] = random.random,
+    ) -> None:
+        self.store = store
+        self.api = api
+        self.presenter = presenter
+        self.timing = timing
+        self.clock = clock
+        self.rng = rng
+        self._heap: list[tuple[float, int]] = []
+        self._due: dict[int, float] = {}
+        self._wake = asyncio.Event()
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._finish_attempts: dict[int, int] = {}
+        self._paused_until = 0.0
+        self._slots = asyncio.Semaphore(timing.concurrency)
+        self._steps: set[asyncio.Task[None]] = set()
+        self._loop_task: asyncio.Task[None] | None = None
+
+    # --- life of the tracker -------------------------------------------------------------
+
+    def start(self) -> None:
+        """Resume every unfinished job from the store, then run the schedule."""
+        for job in self.store.unfinished():
+            if job.state is JobState.SUBMITTING:
+                # The create call may or may not have reached the relay; sending it again
+                # could bill twice, so the member is asked to retry instead.
+                self.store.transition(
+                    job.id,
+                    JobState.FAILED,
+                    expect=[JobState.SUBMITTING],
+                    failure_reason=UNCONFIRMED_REASON,
+                    failure_kind="unconfirmed",
+                    detail="found unconfirmed at start-up",
+                )
+            if job.state is not JobState.PENDING:
+                self.schedule(job.id, 0)
+        log.info("tracker started with %d unfinished jobs", len(self._due))
+        self._loop_task = asyncio.create_task(self._run(), name="job-tracker")
+
+    async def stop(self, grace: float = 3.0) -> None:
+        if self._loop_task:
+            self._loop_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._loop_task
+        if self._steps:
+            # Store writes are synchronous and atomic, so cancelling a step mid-await loses no
+            # state: the next start picks the job up where its row says it is.
+            _done, pending = await asyncio.wait(self._steps, timeout=grace)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+
+    def schedule(self, job_id: int, delay: float) -> None:
+        due = self.clock() + max(0.0, delay)
+        if self._due.get(job_id, float("inf")) <= due:
+            return
+        self._due[job_id] = due
+        heapq.heappush(self._heap, (due, job_id))
+        self._wake.set()
+
+    @property
+    def tracked(self) -> int:
+        return len(self._due)
+
+    # --- member actions ------------------------------------------------------------------
+
+    async def submit(self, job_id: int) -> Job:
+        """Send a written job (state SUBMITTING) to the relay, exactly once."""
+        job = self._get(job_id)
+        request = CreateRequest(
+            prompt=job.prompt,
+            model=job.model,
+            images=job.images,
+            orientation=job.orientation,
+            duration=job.duration,
+            aspect_ratio=job.aspect_ratio,
+            enable_upsample=job.enable_upsample,
+        )
+        for attempt in range(3):
+            try:
+                status = await self.api.create(request)
+                break
+            except RateLimited as exc:
+                # A 429 means the relay refused before creating anything: safe to send again.
+                wait = exc.retry_after if exc.retry_after is not None else 2.0 * (attempt + 1)
+                if attempt == 2 or wait > self.timing.create_rate_limit_wait:
+                    return await self._fail_submit(job, exc)
+                await asyncio.sleep(wait)
+            except VideoAPIError as exc:
+                return await self._fail_submit(job, exc)
+        moved = self.store.transition(
+            job.id,
+            JobState.QUEUED,
+            expect=[JobState.SUBMITTING],
+            task_id=status.task_id,
+            raw_status=status.raw_status,
+            progress=status.progress,
+            detail=f"created upstream as {status.task_id}",
+        )
+        if moved is None:
+            # Cancelled while the create call was in flight. The task exists upstream (and is
+            # billed), so keep its id on the row for the record.
+            return self.store.update(job.id, task_id=status.task_id)
+        log.info("job %d created upstream as %s", job.id, status.task_id)
+        return await self._apply(moved, status)
+
+    async def cancel(self, job_id: int, *, by_user: int) -> Job | None:
+        """Stop tracking a job. None when it had already finished."""
+        job = self.store.transition(
+            job_id,
+            JobState.CANCELLED,
+            expect=CANCELLABLE,
+            cancelled_by=by_user,
+            detail=f"cancelled by {by_user}",
+        )
+        if job is not None:
+            self._due.pop(job_id, None)
+            await self._finish(job)
+        return job
+
+    # --- the schedule ----------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        while True:
+            now = self.clock()
+            while self._heap and self._heap[0][0] <= now:
+                due, job_id = heapq.heappop(self._heap)
+                if self._due.get(job_id) != due:
+                    continue  # superseded by a sooner or later schedule
+                if now < self._paused_until:
+                    self._due.pop(job_id)
+                    self.schedule(job_id, self._paused_until - now + self.rng())
+                    continue
+                del self._due[job_id]
+                task = asyncio.create_task(self._step(job_id), name=f"job-{job_id}")
+                self._steps.add(task)
+                task.add_done_callback(self._steps.discard)
+            timeout = max(0.0, self._heap[0][0] - now) if self._heap else None
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout)
+
+    async def _step(self, job_id: int) -> None:
+        try:
+            async with self._slots, self._lock(job_id):
+                job = self.store.get(job_id)
+                if job is None:
+                    return
+                if job.state in ACTIVE_UPSTREAM:
+                    await self._poll(job)
+                elif job.state is JobState.SUCCEEDED or (job.state.final and job.notified_at is None):
+                    await self._finish(job)
+        except Exception:
+            # A bug in one job must not stop the others; retry it later rather than drop it.
+            log.exception("job %d: step failed; retrying later", job_id)
+            self.schedule(job_id, self.timing.poll_max_interval)
+
+    async def _poll(self, job: Job) -> None:
+        now = self.clock()
+        assert job.task_id is not None
+        try:
+            status = await self.api.query(job.task_id)
+        except VideoAPIError as exc:
+            await self._poll_failed(job, exc, now)
+            return
+        job = self.store.update(job.id, last_poll_at=now, last_poll_ok_at=now, poll_failures=0)
+        await self._apply(job, status)
+
+    async def _poll_failed(self, job: Job, exc: VideoAPIError, now: float) -> None:
+        failures = job.poll_failures + 1
+        job = self.store.update(job.id, last_poll_at=now, poll_failures=failures)
+        last_ok = job.last_poll_ok_at or job.submitted_at or job.created_at
+        if isinstance(exc, RateLimited):
+            pause = exc.retry_after if exc.retry_after is not None else self.timing.poll_interval * 2
+            self._paused_until = max(self._paused_until, now + pause)
+            log.warning("video API rate limited; pausing polls for %.1fs", pause)
+        if now - last_ok > self.timing.failure_deadline:
+            minutes = round(self.timing.failure_deadline / 60)
+            reason = (
+                f"The video service has not answered about this job for {minutes} minutes "
+                f"(last error: {exc.user_message}). The bot stopped waiting; the video may still "
+                "finish upstream."
+            )
+            await self._fail(job, reason, "timeout")
+            return
+        log.warning("job %d: poll failed (%d in a row): %s", job.id, failures, exc)
+        backoff = self.timing.poll_interval * 2 ** min(failures, 6)
+        self.schedule(job.id, self._jitter(min(backoff, self.timing.poll_max_interval)))
+
+    async def _apply(self, job: Job, status: TaskStatus) -> Job:
+        """Record what the relay said, then show it; reschedule or finish."""
+        state = status.state
+        common = {"raw_status": status.raw_status}
+        if status.progress is not None:
+            common["progress"] = status.progress
+        if state is TaskState.SUCCEEDED and status.video_url:
+            moved = self.store.transition(
+                job.id,
+                JobState.SUCCEEDED,
+                expect=ACTIVE_UPSTREAM,
+                video_url=status.video_url,
+                thumbnail_url=status.thumbnail_url,
+                enhanced_prompt=status.enhanced_prompt,
+                progress=100,
+                raw_status=status.raw_status,
+            )
+            if moved is not None:
+                await self._finish(moved)
+            return moved or job
+        if state is TaskState.FAILED:
+            kind = classify_failure(status.failure_reason)
+            return await self._fail(job, explain_failure(kind, status.failure_reason), kind)
+        if state is TaskState.CANCELLED:
+            return await self._fail(job, "The video service cancelled this job.", "upstream")
+        if state is TaskState.RUNNING or (state is TaskState.SUCCEEDED and job.state is JobState.QUEUED):
+            updated = self.store.transition(job.id, JobState.RUNNING, expect=ACTIVE_UPSTREAM, **common)
+        else:
+            # waiting, unknown words, or "done" without a video yet: keep polling
+            updated = self.store.update(job.id, **common)
+        if updated is None:
+            return job  # cancelled meanwhile
+        age = self.clock() - (updated.submitted_at or updated.created_at)
+        if age > self.timing.job_timeout:
+            minutes = round(self.timing.job_timeout / 60)
+            return await self._fail(
+                updated,
+                f"The video service was still working after {minutes} minutes, so the bot stopped "
+                "waiting. The video may still finish upstream.",
+                "timeout",
+            )
+        if (updated.state, updated.progress, updated.raw_status) != (job.state, job.progress, job.raw_status):
+            await self.presenter.show(updated)
+        self.schedule(job.id, self._jitter(self._interval(age)))
+        return updated
+
+    async def _fail(self, job: Job, reason: str, kind: str) -> Job:
+        moved = self.store.transition(
+            job.id,
+            JobState.FAILED,
+            expect=(*CANCELLABLE, JobState.SUCCEEDED),
+            failure_reason=reason,
+            failure_kind=kind,
+        )
+        if moved is None:
+            return job
+        log.info("job %d failed (%s)", job.id, kind)
+        await self._finish(moved)
+        return moved
+
+    async def _fail_submit(self, job: Job, exc: VideoAPIError) -> Job:
+        if isinstance(exc, CreateOutcomeUnknown):
+            kind = "unconfirmed"
+        elif isinstance(exc, NoBalance):
+            kind = "no_balance"
+        elif isinstance(exc, BadRequest):
+            kind = "bad_parameters"
+        elif isinstance(exc, AuthError):
+            kind = "auth"
+        else:
+            kind = "upstream"
+        reason = exc.user_message
+        if kind == "bad_parameters" and str(exc) and str(exc) != exc.user_message:
+            reason = f"{exc.user_message} It said: {str(exc)[:300]}"
+        if kind not in ("unconfirmed",):
+            reason += " Nothing was created, so nothing was billed."
+        log.warning("job %d: create failed (%s): %s", job.id, kind, exc)
+        return await self._fail(job, reason, kind)
+
+    async def _finish(self, job: Job) -> None:
+        """Write the final message once; retry with backoff when Discord fails."""
+        try:
+            mode = await self.presenter.finish(job)
+        except Exception:
+            attempts = self._finish_attempts.get(job.id, 0) + 1
+            self._finish_attempts[job.id] = attempts
+            delay = min(self.timing.finish_retry_max, self.timing.poll_interval * 2**attempts)
+            log.exception(
+                "job %d: final message failed (attempt %d); retrying in %.0fs", job.id, attempts, delay
+            )
+            self.schedule(job.id, delay)
+            return
+        self._finish_attempts.pop(job.id, None)
+        if job.state is JobState.SUCCEEDED:
+            self.store.transition(job.id, JobState.DELIVERED, expect=[JobState.SUCCEEDED], delivery_mode=mode)
+        self.store.mark_notified(job.id, now=self.clock())
+
+    # --- helpers -----------------------------------------------------------------------------
+
+    def _interval(self, age: float) -> float:
+        # Fresh jobs are polled at the base rate; the interval grows with age because a job
+        # that has run ten minutes will not finish in the next five seconds.
+        t = self.timing
+        return min(t.poll_max_interval, t.poll_interval * (1 + age / 120))
+
+    def _jitter(self, delay: float) -> float:
+        # ±20 % so jobs created together do not poll together forever.
+        return delay * (0.8 + 0.4 * self.rng())
+
+    def _lock(self, job_id: int) -> asyncio.Lock:
+        return self._locks.setdefault(job_id, asyncio.Lock())
+
+    def _get(self, job_id: int) -> Job:
+        job = self.store.get(job_id)
+        if job is None:
+            raise LookupError(f"job {job_id} is not in the store")
+        return job

@@ -1,0 +1,87 @@
+"""Checks on what members send: prompts and reference images. Pure; refusals are `InputError`."""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+
+from bot.errors import InputError
+from bot.models import max_images, min_images
+
+ZERO_WIDTH = dict.fromkeys(
+    map(ord, "\u200b\u200c\u200d\u2060\ufeff\u180e\u200e\u200f\u202a\u202b\u202c\u202d\u202e")
+)
+ACCEPTED_TYPES = ("image/png", "image/jpeg", "image/webp", "image/gif")
+
+
+def clean_prompt(text: str, *, max_length: int) -> str:
+    """Normalise a prompt: NFC, no control or invisible characters, trimmed, within the limit."""
+    text = unicodedata.normalize("NFC", text).translate(ZERO_WIDTH)
+    text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
+    text = text.strip()
+    if not text:
+        raise InputError("The prompt is empty.")
+    if len(text) > max_length:
+        raise InputError(f"The prompt is {len(text)} characters long; the limit is {max_length}.")
+    return text
+
+
+def sniff_image(data: bytes) -> str | None:
+    """The image type the bytes really are, whatever the file claims."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return "image/gif"
+    return None
+
+
+@dataclass(frozen=True)
+class AttachmentInfo:
+    filename: str
+    size: int
+    content_type: str | None
+    url: str
+
+
+def format_size(n: int) -> str:
+    if n < 1024:
+        return f"{n} bytes"
+    if n < 1024 * 1024:
+        return f"{n / 1024:.1f} KB"
+    return f"{n / 1024 / 1024:.1f} MB"
+
+
+def check_attachment_metadata(att: AttachmentInfo, *, max_bytes: int) -> None:
+    """What Discord told us about a file, checked before downloading it."""
+    declared = (att.content_type or "").split(";")[0].strip().lower()
+    if declared and declared not in ACCEPTED_TYPES:
+        raise InputError(f"{att.filename} is not an image the video service takes (PNG, JPEG, WebP or GIF).")
+    if att.size <= 0:
+        raise InputError(f"{att.filename} is empty.")
+    if att.size > max_bytes:
+        raise InputError(f"{att.filename} is {format_size(att.size)}; the limit is {format_size(max_bytes)}.")
+
+
+def check_image_bytes(filename: str, data: bytes, declared: str | None, *, max_bytes: int) -> str:
+    """The bytes decide: a lying content type with real image bytes passes, non-images do not."""
+    if not data:
+        raise InputError(f"{filename} is empty.")
+    if len(data) > max_bytes:
+        raise InputError(f"{filename} is {format_size(len(data))}; the limit is {format_size(max_bytes)}.")
+    sniffed = sniff_image(data)
+    if sniffed is None:
+        raise InputError(f"{filename} is not an image (PNG, JPEG, WebP or GIF).")
+    return sniffed
+
+
+def check_image_count(model: str, count: int) -> None:
+    most, least = max_images(model), min_images(model)
+    if count > most:
+        noun = "image" if most == 1 else "images"
+        raise InputError(f"{model} takes at most {most} {noun}; you attached {count}.")
+    if count < least:
+        raise InputError(f"{model} needs 1 to {most} reference images; attach at least one.")

@@ -1,0 +1,378 @@
+"""`/video`: Discord input and output for video jobs. The life cycle itself is `bot.tracker`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import logging
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.delivery import download
+from bot.errors import DownloadError, InputError
+from bot.models import check_upsample, resolve_shape
+from bot.store import Job, JobState
+from bot.throttle import EditThrottle
+from bot.tracker import JobTracker, Timing
+from bot.validation import (
+    AttachmentInfo,
+    check_attachment_metadata,
+    check_image_bytes,
+    check_image_count,
+    clean_prompt,
+)
+from cogs.video.render import Render, render
+from cogs.video.views import job_view
+
+if TYPE_CHECKING:
+    from bot.client import VideoBot
+
+log = logging.getLogger(__name__)
+
+NO_MENTIONS = discord.AllowedMentions.none()
+DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024  # Discord's limit for servers without boosts (and DMs)
+IMAGE_READ_TIMEOUT = 30.0
+UPLOAD_TOO_LARGE = 40005
+INVALID_WEBHOOK_TOKEN = 50027
+UNKNOWN_MESSAGE = 10008
+
+
+@dataclass(frozen=True)
+class Edit:
+    """One edit of a job message: what it shows, and the video file on the final one."""
+
+    render: Render
+    video: bytes | None = None
+    link_render: Render | None = None  # shown instead when the upload is refused as too large
+    progress: bool = True
+
+
+class VideoCog(commands.Cog, name="Video"):
+    def __init__(self, bot: VideoBot) -> None:
+        self.bot = bot
+        s = bot.settings
+        self.settings = s
+        self.tracker = JobTracker(
+            bot.store,
+            bot.api,
+            self,
+            Timing(
+                poll_interval=s.poll_interval,
+                poll_max_interval=s.poll_max_interval,
+                failure_deadline=s.poll_failure_deadline,
+                job_timeout=s.job_timeout,
+            ),
+        )
+        self._throttles: dict[int, EditThrottle[Edit]] = {}
+        self._dead_tokens: set[int] = set()
+        self._upload_limits: dict[int, int] = {}
+        self._modes: dict[int, str] = {}
+        self._starter: asyncio.Task[None] | None = None
+
+    async def cog_load(self) -> None:
+        self._starter = asyncio.create_task(self._start_when_ready(), name="tracker-start")
+
+    async def _start_when_ready(self) -> None:
+        # Resumed jobs need the guild cache (upload limits), so wait for the gateway's READY.
+        await self.bot.wait_until_ready()
+        self.tracker.start()
+
+    async def cog_unload(self) -> None:
+        if self._starter:
+            self._starter.cancel()
+        await self.tracker.stop()
+        for throttle in self._throttles.values():
+            await throttle.aclose()
+
+    # --- the command -------------------------------------------------------------------------
+
+    @app_commands.command(name="video")
+    @app_commands.guild_only()
+    @app_commands.describe(
+        prompt="What the video shows (any language)",
+        image="A reference image or first frame (PNG, JPEG, WebP or GIF)",
+        image2="A second reference image (models that take several)",
+        image3="A third reference image (components models)",
+        model="The video model (default set by the server owner)",
+        orientation="Landscape (1280x720, 16:9) or portrait (720x1280, 9:16)",
+        duration="Length in seconds",
+        aspect_ratio="16:9 (landscape) or 9:16 (portrait)",
+        upsample="HD upscale (landscape only)",
+    )
+    async def video(
+        self,
+        interaction: discord.Interaction,
+        prompt: app_commands.Range[str, 1, 6000],
+        image: discord.Attachment | None = None,
+        image2: discord.Attachment | None = None,
+        image3: discord.Attachment | None = None,
+        model: str | None = None,
+        orientation: Literal["landscape", "portrait"] | None = None,
+        duration: int | None = None,
+        aspect_ratio: Literal["16:9", "9:16"] | None = None,
+        upsample: bool = False,
+    ) -> None:
+        """Generate a video from a prompt and up to three reference images."""
+        s = self.settings
+        # Everything that needs no I/O is checked before deferring, so refusals stay private.
+        text = clean_prompt(prompt, max_length=s.max_prompt_length)
+        model = model or s.default_model
+        if model not in s.models:
+            raise InputError(f"Unknown model {model!r}. Choose one of: {', '.join(s.models)}.")
+        duration = duration or s.default_duration
+        if duration not in s.durations:
+            raise InputError(f"Duration must be one of {', '.join(map(str, s.durations))} seconds.")
+        orientation_, size, aspect = resolve_shape(orientation, aspect_ratio, s.default_orientation)
+        check_upsample(upsample, orientation_)
+        attachments = [a for a in (image, image2, image3) if a is not None]
+        check_image_count(model, len(attachments))
+        for a in attachments:
+            check_attachment_metadata(
+                AttachmentInfo(a.filename, a.size, a.content_type, a.url), max_bytes=s.max_image_bytes
+            )
+
+        await interaction.response.defer(thinking=True)
+        try:
+            await self._check_image_bytes(attachments)
+        except InputError as exc:
+            # The deferred reply is public; replace it with a private explanation.
+            with contextlib.suppress(discord.HTTPException):
+                await interaction.delete_original_response()
+            await interaction.followup.send(exc.user_message, ephemeral=True)
+            return
+
+        job = self.bot.store.add_job(
+            guild_id=interaction.guild_id,
+            channel_id=interaction.channel_id,
+            user_id=interaction.user.id,
+            user_name=interaction.user.display_name,
+            interaction_id=interaction.id,
+            interaction_token=interaction.token,
+            token_issued_at=interaction.created_at.timestamp(),
+            application_id=interaction.application_id,
+            prompt=text,
+            model=model,
+            images=[a.url for a in attachments],
+            image_names=[a.filename for a in attachments],
+            orientation=orientation_,
+            size=size,
+            duration=duration,
+            aspect_ratio=aspect,
+            enable_upsample=upsample,
+        )
+        self._upload_limits[job.id] = interaction.filesize_limit
+        first = render(job)
+        try:
+            message = await interaction.edit_original_response(
+                content=None,
+                embeds=_embeds(first),
+                view=job_view(job.id, cancellable=True),
+                allowed_mentions=NO_MENTIONS,
+            )
+        except discord.HTTPException:
+            # No message to track the job in: give up before anything is sent upstream.
+            self.bot.store.transition(
+                job.id,
+                JobState.FAILED,
+                failure_reason="The job message could not be posted.",
+                failure_kind="discord",
+                expect=[JobState.SUBMITTING],
+            )
+            self.bot.store.mark_notified(job.id)
+            raise
+        self.bot.store.update(job.id, message_id=message.id)
+        log.info("job %d: submitted by %s in channel %s", job.id, interaction.user.id, interaction.channel_id)
+        await self.tracker.submit(job.id)
+
+    @video.autocomplete("model")
+    async def _model_choices(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return [app_commands.Choice(name=m, value=m) for m in self.settings.models if current.lower() in m][
+            :25
+        ]
+
+    @video.autocomplete("duration")
+    async def _duration_choices(
+        self, interaction: discord.Interaction, current: int | str
+    ) -> list[app_commands.Choice[int]]:
+        return [app_commands.Choice(name=f"{d} seconds", value=d) for d in self.settings.durations]
+
+    async def _check_image_bytes(self, attachments: list[discord.Attachment]) -> None:
+        for a in attachments:
+            try:
+                async with asyncio.timeout(IMAGE_READ_TIMEOUT):
+                    data = await a.read()
+            except (discord.HTTPException, TimeoutError):
+                raise InputError(f"{a.filename} could not be downloaded from Discord; try again.") from None
+            check_image_bytes(a.filename, data, a.content_type, max_bytes=self.settings.max_image_bytes)
+
+    # --- cancel ----------------------------------------------------------------------------------
+
+    async def cancel_from_button(self, interaction: discord.Interaction, job_id: int) -> None:
+        job = self.bot.store.get(job_id)
+        if job is None:
+            await interaction.response.send_message("This job is not known to the bot.", ephemeral=True)
+            return
+        perms = interaction.permissions
+        if interaction.user.id != job.user_id and not perms.manage_messages:
+            await interaction.response.send_message(
+                "Only the member who asked for this video, or a member with Manage Messages, can cancel it.",
+                ephemeral=True,
+            )
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        cancelled = await self.tracker.cancel(job_id, by_user=interaction.user.id)
+        if cancelled is None:
+            await interaction.followup.send("This job has already finished.", ephemeral=True)
+        else:
+            await interaction.followup.send(
+                "Cancelled. The video service has no cancel route, so the task may still finish upstream.",
+                ephemeral=True,
+            )
+
+    # --- Presenter (called by the tracker) ---------------------------------------------------
+
+    async def show(self, job: Job) -> None:
+        self._throttle(job.id).submit(Edit(render(job)))
+
+    async def finish(self, job: Job) -> str | None:
+        throttle = self._throttle(job.id)
+        if job.state is JobState.SUCCEEDED:
+            edit = await self._video_edit(job)
+        else:
+            edit = Edit(render(job), progress=False)
+        try:
+            await throttle.final(edit)
+        finally:
+            # A failed final send is retried by the tracker with a fresh throttle.
+            self._throttles.pop(job.id, None)
+        self._upload_limits.pop(job.id, None)
+        self._dead_tokens.discard(job.id)
+        return self._modes.pop(job.id, None) if job.state is JobState.SUCCEEDED else None
+
+    async def _video_edit(self, job: Job) -> Edit:
+        assert job.video_url is not None
+        link = render(job, link=job.video_url)
+        limit = self._upload_limit(job)
+        try:
+            data = await download(
+                self.bot.session,
+                job.video_url,
+                max_bytes=min(limit, self.settings.max_video_bytes),
+                time_limit=self.settings.video_download_timeout,
+            )
+        except DownloadError as exc:
+            # Too large to upload, or the download failed: the link still plays inline.
+            log.info("job %d: linking the video instead of uploading (%s)", job.id, exc)
+            return Edit(link, progress=False)
+        return Edit(render(job), video=data, link_render=link, progress=False)
+
+    def _upload_limit(self, job: Job) -> int:
+        if job.id in self._upload_limits:
+            return self._upload_limits[job.id]
+        guild = self.bot.get_guild(job.guild_id) if job.guild_id else None
+        return guild.filesize_limit if guild else DEFAULT_UPLOAD_LIMIT
+
+    def _throttle(self, job_id: int) -> EditThrottle[Edit]:
+        throttle = self._throttles.get(job_id)
+        if throttle is None:
+            throttle = EditThrottle(
+                lambda edit: self._send(job_id, edit), interval=self.settings.progress_edit_interval
+            )
+            self._throttles[job_id] = throttle
+        return throttle
+
+    async def _send(self, job_id: int, edit: Edit) -> None:
+        job = self.bot.store.get(job_id)
+        if job is None:
+            return
+        if edit.progress and (job.state.final or job.notified_at is not None):
+            return  # a progress render that lost the race with the final one
+        cancellable = edit.render.cancellable and not job.state.final
+        kwargs: dict[str, Any] = {
+            "content": edit.render.content or None,
+            "embeds": _embeds(edit.render),
+            "view": job_view(job.id, cancellable=cancellable),
+            "allowed_mentions": NO_MENTIONS,
+        }
+        if edit.video is None:
+            if not edit.progress:
+                kwargs["attachments"] = []
+                self._modes[job.id] = "link"
+            await self._edit_message(job, **kwargs)
+            return
+        kwargs["attachments"] = [discord.File(io.BytesIO(edit.video), filename=f"video-{job.id}.mp4")]
+        try:
+            await self._edit_message(job, **kwargs)
+            self._modes[job.id] = "upload"
+        except discord.HTTPException as exc:
+            if exc.status != 413 and exc.code != UPLOAD_TOO_LARGE:
+                raise
+            log.info("job %d: upload refused as too large; posting the link", job.id)
+            assert edit.link_render is not None
+            kwargs.update(content=edit.link_render.content, attachments=[])
+            await self._edit_message(job, **kwargs)
+            self._modes[job.id] = "link"
+
+    async def _edit_message(self, job: Job, **kwargs: Any) -> None:
+        """Edit the job message: through the interaction token while it lasts, then as the bot."""
+        if job.message_id is None:
+            await self._repost(job, kwargs)
+            return
+        if self._token_usable(job):
+            assert job.interaction_token and job.application_id
+            webhook = discord.Webhook.partial(job.application_id, job.interaction_token, client=self.bot)
+            try:
+                await webhook.edit_message(job.message_id, **kwargs)
+                return
+            except discord.HTTPException as exc:
+                if exc.status != 401 and exc.code != INVALID_WEBHOOK_TOKEN:
+                    raise
+                log.info("job %d: interaction token expired; editing through the channel", job.id)
+                self._dead_tokens.add(job.id)
+        channel = self.bot.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
+        try:
+            await channel.get_partial_message(job.message_id).edit(**kwargs)
+        except discord.NotFound as exc:
+            if exc.code != UNKNOWN_MESSAGE:
+                log.warning("job %d: channel %s is gone; the result stays recorded", job.id, job.channel_id)
+                return
+            log.info("job %d: job message was deleted; posting a new one", job.id)
+            await self._repost(job, kwargs)
+        except discord.Forbidden:
+            log.warning(
+                "job %d: no permission to edit in channel %s; result recorded", job.id, job.channel_id
+            )
+
+    async def _repost(self, job: Job, kwargs: dict[str, Any]) -> None:
+        channel = self.bot.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
+        send_kwargs = dict(kwargs)
+        files = send_kwargs.pop("attachments", None)
+        if files:
+            send_kwargs["files"] = files
+        if send_kwargs.get("view") is None:
+            send_kwargs.pop("view", None)
+        try:
+            message = await channel.send(**send_kwargs)
+        except (discord.NotFound, discord.Forbidden) as exc:
+            log.warning(
+                "job %d: cannot post in channel %s (%s); result recorded", job.id, job.channel_id, exc
+            )
+            return
+        self.bot.store.update(job.id, message_id=message.id)
+
+    def _token_usable(self, job: Job) -> bool:
+        if job.id in self._dead_tokens or not job.interaction_token or not job.token_issued_at:
+            return False
+        return time.time() - job.token_issued_at < self.settings.interaction_token_ttl
+
+
+def _embeds(r: Render) -> list[discord.Embed]:
+    return [discord.Embed.from_dict(e) for e in r.embeds]

@@ -1,0 +1,143 @@
+"""What a job's message looks like, as plain data (embed dicts), so it is testable without Discord.
+
+The cog turns a `Render` into discord.py objects; two renders that compare equal produce the
+same message, which is how unchanged progress edits are skipped.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from bot.formatting import elapsed, progress_bar, truncate
+from bot.store import Job, JobState
+
+# Discord's limits (see shared/discord-notes.md)
+DESCRIPTION_LIMIT = 4096
+FIELD_LIMIT = 1024
+TOTAL_EMBED_LIMIT = 6000
+PROMPT_SHOWN = 3000  # leaves room for the fields within the 6,000 characters of all embeds
+
+COLOURS = {
+    "waiting": 0x95A5A6,
+    "generating": 0x3498DB,
+    "done": 0x2ECC71,
+    "failed": 0xE74C3C,
+    "cancelled": 0x7F8C8D,
+}
+
+
+@dataclass(frozen=True)
+class Render:
+    content: str
+    embeds: tuple[dict, ...]
+    cancellable: bool
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Render) and (self.content, self.embeds, self.cancellable) == (
+            other.content,
+            other.embeds,
+            other.cancellable,
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def phase(job: Job) -> str:
+    if job.state in (JobState.PENDING, JobState.SUBMITTING, JobState.QUEUED):
+        return "waiting"
+    if job.state is JobState.RUNNING:
+        return "generating"
+    if job.state in (JobState.SUCCEEDED, JobState.DELIVERED):
+        return "done"
+    if job.state is JobState.CANCELLED:
+        return "cancelled"
+    return "failed"
+
+
+def status_line(job: Job) -> str:
+    p = phase(job)
+    if job.state is JobState.PENDING:
+        return "⏳ Waiting to be sent"
+    if job.state is JobState.SUBMITTING:
+        return "📨 Sending to the video service…"
+    if p == "waiting":
+        return "🕒 Queued at the video service"
+    if p == "generating":
+        pct = job.progress if job.progress is not None else 0
+        return f"🎬 Generating… {pct}%\n`{progress_bar(job.progress)}`"
+    if p == "done":
+        return "✅ Done"
+    if p == "cancelled":
+        return "🚫 Cancelled"
+    return "❌ Failed"
+
+
+def render(job: Job, *, now: float | None = None, link: str | None = None) -> Render:
+    """The job message for `job`. `link` puts the video URL in the content so it plays inline."""
+    now = time.time() if now is None else now
+    p = phase(job)
+    fields: list[dict] = [
+        {"name": "Status", "value": status_line(job), "inline": False},
+        {"name": "Model", "value": job.model, "inline": True},
+        {"name": "Shape", "value": f"{job.orientation} · {job.size} · {job.aspect_ratio}", "inline": True},
+        {
+            "name": "Duration",
+            "value": f"{job.duration}s" + (" · upsampled" if job.enable_upsample else ""),
+            "inline": True,
+        },
+    ]
+    end = _ended_at(job)
+    # Elapsed is only rendered to whole steps while running so an unchanged job renders the same.
+    fields.append(
+        {
+            "name": "Elapsed",
+            "value": elapsed((end or now) - job.created_at) if end else _coarse_elapsed(now - job.created_at),
+            "inline": True,
+        }
+    )
+    if job.images:
+        links = " ".join(f"[{i}]({url})" for i, url in enumerate(job.images, 1))
+        fields.append({"name": "Reference images", "value": truncate(links, FIELD_LIMIT), "inline": True})
+    if job.enhanced_prompt:
+        fields.append({"name": "Enhanced prompt", "value": truncate(job.enhanced_prompt, FIELD_LIMIT)})
+    if p == "failed" and job.failure_reason:
+        fields.append({"name": "What happened", "value": truncate(job.failure_reason, FIELD_LIMIT)})
+    if p == "cancelled":
+        who = f"<@{job.cancelled_by}>" if job.cancelled_by else "a moderator"
+        fields.append(
+            {
+                "name": "Cancelled",
+                "value": f"Cancelled by {who}. The video service has no cancel route, so the task may "
+                "still finish (and be billed) upstream; the bot stopped tracking it.",
+            }
+        )
+    footer = f"Task {job.task_id}" if job.task_id else f"Job #{job.id} · no task id yet"
+    main: dict = {
+        "title": f"Video #{job.id}",
+        "description": truncate(job.prompt, PROMPT_SHOWN),
+        "color": COLOURS[p],
+        "author": {"name": truncate(f"Requested by {job.user_name or job.user_id}", 256)},
+        "fields": fields,
+        "footer": {"text": truncate(footer, 2048)},
+    }
+    if job.images:
+        main["thumbnail"] = {"url": job.images[0]}
+    embeds = [main]
+    # One small embed per further reference image, so every reference shows as a thumbnail.
+    for i, url in enumerate(job.images[1:], 2):
+        embeds.append({"description": f"Reference image {i}", "thumbnail": {"url": url}, "color": COLOURS[p]})
+    content = link or ""
+    return Render(content=content, embeds=tuple(embeds), cancellable=not job.state.final and p != "done")
+
+
+def _ended_at(job: Job) -> float | None:
+    for at in (job.delivered_at, job.succeeded_at, job.failed_at, job.cancelled_at):
+        if at:
+            return at
+    return None
+
+
+def _coarse_elapsed(seconds: float) -> str:
+    # Rounded to 15 s so the render only changes (and an edit is only sent) a few times a minute.
+    return elapsed(seconds // 15 * 15)

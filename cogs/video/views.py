@@ -1,0 +1,48 @@
+"""Persistent components of a job message. Custom ids carry the job id, so they work after a restart."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+if TYPE_CHECKING:
+    from cogs.video.cog import VideoCog
+
+
+class CancelButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"video:cancel:(?P<job>\d+)"):
+    def __init__(self, job_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Cancel",
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"video:cancel:{job_id}",
+                emoji="✖️",
+            )
+        )
+        self.job_id = job_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: re.Match[str], /
+    ) -> CancelButton:
+        return cls(int(match["job"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        cog: VideoCog | None = interaction.client.get_cog("Video")  # type: ignore[attr-defined]
+        if cog is None:
+            await interaction.response.send_message("The video feature is not loaded.", ephemeral=True)
+            return
+        await cog.cancel_from_button(interaction, self.job_id)
+
+
+def job_view(job_id: int, *, cancellable: bool) -> discord.ui.View | None:
+    if not cancellable:
+        return None
+    view = discord.ui.View(timeout=None)
+    view.add_item(CancelButton(job_id))
+    return view
+
+
+PERSISTENT_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (CancelButton,)

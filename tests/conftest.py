@@ -1,0 +1,42 @@
+"""Shared fixtures: the loopback Discord and video API servers, and a way to run the real bot."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.harness import BotProcess, start_bot
+from tests.fakes.discord_server import FakeDiscord
+from tests.fakes.video_api import FakeVideoAPI
+
+
+@pytest.fixture
+async def fake_api() -> AsyncIterator[FakeVideoAPI]:
+    async with FakeVideoAPI() as api:
+        yield api
+
+
+@pytest.fixture
+async def fake_discord() -> AsyncIterator[FakeDiscord]:
+    async with FakeDiscord() as discord:
+        yield discord
+
+
+@pytest.fixture
+async def run_bot(
+    fake_discord: FakeDiscord, fake_api: FakeVideoAPI, tmp_path: Path
+) -> AsyncIterator[Callable[..., Awaitable[BotProcess]]]:
+    """Start `python -m bot` against the fakes; every process is stopped at the end of the test."""
+    started: list[BotProcess] = []
+
+    async def start(extra_env: Mapping[str, str] = (), *, wait_ready: bool = True) -> BotProcess:
+        bot = await start_bot(fake_discord, fake_api, tmp_path, extra_env, wait_ready=wait_ready)
+        started.append(bot)
+        return bot
+
+    yield start
+    for bot in started:
+        if bot.running:
+            await bot.kill9()

@@ -1,0 +1,62 @@
+"""The repo's own promises: the Dockerfile lints, ruff is clean, .ci/run is the README's command."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _tool(name: str) -> str:
+    local = Path(sys.executable).parent / name
+    found = str(local) if local.exists() else shutil.which(name)
+    if found is None:
+        pytest.fail(f"{name} is not installed; it comes with the test extras (pip install -e '.[test]')")
+    return found
+
+
+def test_dockerfile_passes_hadolint():
+    done = subprocess.run([_tool("hadolint"), "Dockerfile"], cwd=REPO, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_dockerfile_runs_as_non_root_with_a_volume_and_healthcheck():
+    text = (REPO / "Dockerfile").read_text()
+    users = [line.split()[1] for line in text.splitlines() if line.startswith("USER ")]
+    assert users and users[-1].split(":")[0] not in ("root", "0")
+    assert "HEALTHCHECK" in text and "bot.healthcheck" in text
+    assert "VOLUME" in text
+
+
+def test_ruff_is_clean():
+    done = subprocess.run([_tool("ruff"), "check", "."], cwd=REPO, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_ci_runs_the_readme_test_command():
+    commands = [
+        line.strip()
+        for line in (REPO / ".ci" / "run").read_text().splitlines()
+        if line.strip() and not line.lstrip().startswith(("#", "set ", "cd "))
+    ]
+    assert len(commands) == 1
+    assert commands[0] in (REPO / "README.md").read_text()
+
+
+def test_env_example_lists_every_setting():
+    import dataclasses
+    import re
+
+    from bot.settings import Settings
+
+    example = (REPO / ".env.example").read_text()
+    names = set(re.findall(r"^([A-Z_]+)=", example, flags=re.M))
+    source = (REPO / "bot" / "settings.py").read_text()
+    read = set(re.findall(r'"([A-Z][A-Z_]+)"', source)) - {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}
+    assert read <= names, f"settings read but not in .env.example: {read - names}"
+    assert len(dataclasses.fields(Settings)) <= len(names) + 1  # models + default_model share VIDEO_MODELS

@@ -1,0 +1,193 @@
+"""The job life cycle against a real store and the fake relay over HTTP; Discord is a recorder."""
+
+from __future__ import annotations
+
+import asyncio
+
+import aiohttp
+import pytest
+
+from bot.store import Job, JobState, Store
+from bot.tracker import JobTracker, Timing
+from bot.video_api import VideoAPI
+from tests.fakes.video_api import FakeVideoAPI, Step
+
+FAST = Timing(poll_interval=0.05, poll_max_interval=0.2, failure_deadline=1.0, job_timeout=5.0)
+
+
+class RecordingPresenter:
+    """Stands in for the Discord cog: records what it was asked to show, can fail on demand."""
+
+    def __init__(self) -> None:
+        self.shown: list[Job] = []
+        self.finished: list[Job] = []
+        self.failures_left = 0
+
+    async def show(self, job: Job) -> None:
+        self.shown.append(job)
+
+    async def finish(self, job: Job) -> str | None:
+        if self.failures_left:
+            self.failures_left -= 1
+            raise RuntimeError("Discord is down")
+        self.finished.append(job)
+        return "upload" if job.state is JobState.SUCCEEDED else None
+
+
+@pytest.fixture
+async def env(tmp_path):
+    async with FakeVideoAPI() as fake, aiohttp.ClientSession() as session:
+        store = Store.open(tmp_path / "jobs.db")
+        api = VideoAPI(session, fake.base_url, fake.api_key, timeout=2, retry_base_delay=0.01)
+        presenter = RecordingPresenter()
+        trackers: list[JobTracker] = []
+
+        def make(timing: Timing = FAST) -> JobTracker:
+            tracker = JobTracker(store, api, presenter, timing)
+            trackers.append(tracker)
+            return tracker
+
+        yield fake, store, presenter, make
+        for tracker in trackers:
+            await tracker.stop()
+        store.close()
+
+
+def add(store: Store, **kw) -> Job:
+    fields = dict(
+        channel_id=1,
+        user_id=2,
+        prompt="a cow",
+        model="veo3.1-fast",
+        images=[],
+        image_names=[],
+        orientation="landscape",
+        size="1280x720",
+        duration=8,
+        aspect_ratio="16:9",
+        enable_upsample=False,
+    )
+    fields.update(kw)
+    return store.add_job(**fields)
+
+
+async def until(predicate, timeout=5.0):
+    async with asyncio.timeout(timeout):
+        while not predicate():
+            await asyncio.sleep(0.01)
+
+
+async def test_a_job_is_created_once_polled_and_finished_once(env):
+    fake, store, presenter, make = env
+    fake.script(
+        [Step("queued"), Step("processing", 40, after=0.1), Step("completed", 100, after=0.1, video="small")]
+    )
+    tracker = make()
+    tracker.start()
+    job = add(store)
+    await tracker.submit(job.id)
+    await until(lambda: store.get(job.id).state is JobState.DELIVERED)
+    assert len(fake.creates) == 1
+    assert [j.id for j in presenter.finished] == [job.id]
+    final = store.get(job.id)
+    assert final.notified_at is not None and final.delivery_mode == "upload"
+    assert final.task_id == next(iter(fake.tasks))
+    assert any(j.progress == 40 for j in presenter.shown)
+    await asyncio.sleep(0.2)
+    assert len(presenter.finished) == 1
+
+
+async def test_cancel_stops_tracking_and_finishes_once(env):
+    fake, store, presenter, make = env
+    fake.script([Step("processing", 10), Step("completed", 100, after=0.6, video="small")])
+    tracker = make()
+    tracker.start()
+    job = add(store)
+    await tracker.submit(job.id)
+    cancelled = await tracker.cancel(job.id, by_user=2)
+    assert cancelled is not None and cancelled.state is JobState.CANCELLED
+    await asyncio.sleep(0.8)
+    assert store.get(job.id).state is JobState.CANCELLED
+    assert [j.state for j in presenter.finished] == [JobState.CANCELLED]
+    assert await tracker.cancel(job.id, by_user=2) is None
+
+
+async def test_an_unconfirmed_job_found_at_start_is_failed_not_resubmitted(env):
+    fake, store, presenter, make = env
+    job = add(store)  # state submitting, no task id: the process died around the create call
+    make().start()
+    await until(lambda: presenter.finished)
+    assert store.get(job.id).state is JobState.FAILED
+    assert store.get(job.id).failure_kind == "unconfirmed"
+    assert fake.creates == []
+
+
+async def test_polls_give_up_after_the_failure_deadline(env):
+    fake, store, _presenter, make = env
+    fake.script([Step("processing", 10)])
+    tracker = make()
+    tracker.start()
+    job = add(store)
+    await tracker.submit(job.id)
+    fake.fail_query(status=503, count=1000)
+    await until(lambda: store.get(job.id).state is JobState.FAILED, timeout=5)
+    failed = store.get(job.id)
+    assert failed.failure_kind == "timeout"
+    assert failed.poll_failures >= 2
+
+
+async def test_a_failed_final_message_is_retried_until_it_lands(env):
+    fake, store, presenter, make = env
+    fake.script([Step("completed", 100, video="small")])
+    presenter.failures_left = 2
+    tracker = make()
+    tracker.start()
+    job = add(store)
+    await tracker.submit(job.id)
+    await until(lambda: store.get(job.id).state is JobState.DELIVERED, timeout=8)
+    assert len(presenter.finished) == 1
+
+
+async def test_create_refused_fails_the_job_without_a_task(env):
+    fake, store, _presenter, make = env
+    fake.fail_create(
+        status=402, body={"error": {"message": "Insufficient balance", "type": "insufficient_quota"}}
+    )
+    tracker = make()
+    tracker.start()
+    job = add(store)
+    await tracker.submit(job.id)
+    failed = store.get(job.id)
+    assert failed.state is JobState.FAILED and failed.failure_kind == "no_balance"
+    assert failed.task_id is None
+    assert "nothing was billed" in failed.failure_reason.lower()
+
+
+async def test_create_timeout_is_not_retried(env):
+    fake, store, _presenter, make = env
+    fake.fail_create(hang=5, accepted_anyway=True)
+    tracker = make()
+    tracker.start()
+    job = add(store)
+    await tracker.submit(job.id)
+    assert store.get(job.id).failure_kind == "unconfirmed"
+    assert len(fake.creates) == 1
+
+
+async def test_restart_resumes_a_running_job(env):
+    fake, store, presenter, make = env
+    fake.script([Step("processing", 10), Step("completed", 100, after=0.3, video="small")])
+    first = make()
+    first.start()
+    job = add(store)
+    await tracker_submit_and_stop(first, job.id)
+    second = make()
+    second.start()
+    await until(lambda: store.get(job.id).state is JobState.DELIVERED)
+    assert len(fake.creates) == 1
+    assert len(presenter.finished) == 1
+
+
+async def tracker_submit_and_stop(tracker: JobTracker, job_id: int) -> None:
+    await tracker.submit(job_id)
+    await tracker.stop()
