@@ -181,6 +181,7 @@ class JobTracker:
             # billed), so keep its id on the row for the record.
             return self.store.update(job.id, task_id=status.task_id)
         log.info("job %d created upstream as %s", job.id, status.task_id)
+        await self.presenter.show(moved)
         return await self._apply(moved, status)
 
     async def cancel(self, job_id: int, *, by_user: int) -> Job | None:

@@ -73,19 +73,12 @@ class VideoCog(commands.Cog, name="Video"):
         self._dead_tokens: set[int] = set()
         self._upload_limits: dict[int, int] = {}
         self._modes: dict[int, str] = {}
-        self._starter: asyncio.Task[None] | None = None
 
     async def cog_load(self) -> None:
-        self._starter = asyncio.create_task(self._start_when_ready(), name="tracker-start")
-
-    async def _start_when_ready(self) -> None:
-        # Resumed jobs need the guild cache (upload limits), so wait for the gateway's READY.
-        await self.bot.wait_until_ready()
+        # Polling starts at once; delivery waits for the guild cache (see `finish`).
         self.tracker.start()
 
     async def cog_unload(self) -> None:
-        if self._starter:
-            self._starter.cancel()
         await self.tracker.stop()
         for throttle in self._throttles.values():
             await throttle.aclose()
@@ -243,6 +236,8 @@ class VideoCog(commands.Cog, name="Video"):
         self._throttle(job.id).submit(Edit(render(job)))
 
     async def finish(self, job: Job) -> str | None:
+        # The upload limit of a resumed job comes from the guild cache, filled by READY.
+        await self.bot.wait_until_ready()
         throttle = self._throttle(job.id)
         if job.state is JobState.SUCCEEDED:
             edit = await self._video_edit(job)

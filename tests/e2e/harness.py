@@ -98,6 +98,8 @@ async def start_bot(
     if wait_ready:
         try:
             await discord.wait_ready(timeout=20)
+            # discord.py waits for late GUILD_CREATEs before on_ready, as with real Discord.
+            await discord.wait_for(lambda: "connected as" in bot.output, timeout=20)
         except BaseException:
             await bot.kill9()
             raise AssertionError(f"bot never became ready:\n{bot.output[-4000:]}") from None

@@ -98,7 +98,7 @@ async def test_text_only_job_is_delivered_as_an_upload(fake_discord, fake_api, r
                 assert mentions.get("parse", []) == []
     # the job message went through queued/generating states before done
     statuses = [s["embeds"][0]["fields"][0]["value"] for s in msg.edits if s.get("embeds")]
-    assert any("Generating" in s for s in statuses)
+    assert any("Generating" in s for s in statuses), statuses
     rows = job_rows(tmp_path)
     assert [r["state"] for r in rows] == ["delivered"]
     assert rows[0]["task_id"] == task_id and rows[0]["delivery_mode"] == "upload"

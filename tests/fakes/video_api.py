@@ -157,11 +157,12 @@ class FakeVideoAPI:
             body = json.loads(raw)
         except ValueError:
             return _error(400, "Body is not JSON", "invalid_request_error", "bad_json")
+        # Every create that reached the relay is recorded; `tasks` holds the ones it billed.
+        self.creates.append(body)
         fault = self._create_faults.pop(0) if self._create_faults else None
         if fault and fault.status in (400, 401, 402, 403, 429) and not fault.accepted_anyway:
             self.requests.append(("POST", "/v1/video/create", fault.status))
             return await self._answer_fault(request, fault)
-        self.creates.append(body)
         task = self._new_task(body)
         if fault:
             self.requests.append(("POST", "/v1/video/create", fault.status))
