@@ -395,3 +395,19 @@ def _private_text(interaction):
         if r.get("data", {}).get("flags", 0) & 64
     ]
     return next((t for t in texts if t), None)
+
+
+async def test_a_dropped_gateway_is_resumed_and_jobs_keep_going(fake_discord, fake_api, run_bot, tmp_path):
+    _, channel, (user,) = await setup_guild(fake_discord)
+    fake_api.script(life(2.0))
+    await run_bot()
+    await fake_discord.wait_commands()
+    first = await fake_discord.slash("video", {"prompt": "before the drop"}, user=user, channel_id=channel)
+    await fake_discord.wait_for(lambda: fake_api.tasks, timeout=10)
+    await fake_discord.drop_gateway()
+    await fake_discord.wait_for(lambda: fake_discord.resume_count == 1, timeout=15)
+    second = await fake_discord.slash("video", {"prompt": "after the drop"}, user=user, channel_id=channel)
+    for interaction in (first, second):
+        assert video_attachment(await wait_final(fake_discord, interaction)) is not None
+    assert fake_discord.identify_count == 1
+    assert len(fake_api.creates) == 2

@@ -280,6 +280,15 @@ class FakeVideoAPI:
                 await response.write(bytes([byte]))
                 await asyncio.sleep(0.5)
             return response
+        if name == "chunked.mp4":  # no Content-Length: only counting the body can cap it
+            response = web.StreamResponse(headers={"Content-Type": "video/mp4"})
+            response.enable_chunked_encoding()
+            await response.prepare(request)
+            half = len(self.small_video) // 2
+            await response.write(self.small_video[:half])
+            await response.write(self.small_video[half:])
+            await response.write_eof()
+            return response
         if name == "redirect.mp4":
             raise web.HTTPFound("file:///etc/passwd")
         raise web.HTTPNotFound()

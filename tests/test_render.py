@@ -1,0 +1,93 @@
+"""The job message as data: what members see in each state, within Discord's limits."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.store import JobState, Store
+from cogs.video.render import phase, render
+
+
+@pytest.fixture
+def store():
+    with Store.open(":memory:") as s:
+        yield s
+
+
+def make(store, **kw):
+    base = dict(
+        channel_id=1,
+        user_id=2,
+        user_name="Ann",
+        prompt="a cow @everyone",
+        model="veo3.1-fast",
+        orientation="landscape",
+        size="1280x720",
+        duration=8,
+        aspect_ratio="16:9",
+        images=[],
+        image_names=[],
+    )
+    base.update(kw)
+    return store.add_job(**base)
+
+
+def test_running_job_shows_progress_bar_and_cancel(store):
+    job = make(store)
+    store.transition(job.id, JobState.QUEUED, task_id="video_1")
+    job = store.transition(job.id, JobState.RUNNING, progress=45)
+    r = render(job, now=job.created_at + 70)
+    main = r.embeds[0]
+    status = main["fields"][0]["value"]
+    assert "Generating… 45%" in status and "█" in status
+    assert r.cancellable and r.content == ""
+    assert main["footer"]["text"] == "Task video_1"
+    assert main["author"]["name"] == "Requested by Ann"
+    assert {f["name"]: f["value"] for f in main["fields"]}["Elapsed"] == "1m 00s"
+
+
+def test_reference_images_each_get_a_thumbnail(store):
+    urls = ["https://cdn/1.png", "https://cdn/2.png", "https://cdn/3.png"]
+    r = render(make(store, images=urls, model="veo3.1-fast-components"))
+    assert [e["thumbnail"]["url"] for e in r.embeds] == urls
+
+
+def test_failed_job_explains_and_has_no_button(store):
+    job = make(store)
+    job = store.transition(job.id, JobState.FAILED, failure_reason="The video service refused this prompt.")
+    r = render(job)
+    assert phase(job) == "failed" and not r.cancellable
+    assert {f["name"]: f["value"] for f in r.embeds[0]["fields"]}["What happened"].startswith(
+        "The video service"
+    )
+
+
+def test_link_delivery_puts_the_url_in_content_so_it_plays_inline(store):
+    job = make(store)
+    store.transition(job.id, JobState.QUEUED, task_id="t")
+    job = store.transition(job.id, JobState.SUCCEEDED, video_url="https://cdn/v.mp4", enhanced_prompt="A cow")
+    r = render(job, link=job.video_url)
+    assert r.content == "https://cdn/v.mp4"
+    assert {f["name"]: f["value"] for f in r.embeds[0]["fields"]}["Enhanced prompt"] == "A cow"
+
+
+def test_huge_prompts_stay_within_discords_embed_limits(store):
+    job = make(store, prompt="x" * 6000, images=["https://cdn/1.png"] * 3, model="veo3.1-fast-components")
+    job = store.transition(job.id, JobState.FAILED, failure_reason="y" * 5000)
+    r = render(job)
+    total = 0
+    for e in r.embeds:
+        assert len(e.get("description", "")) <= 4096
+        for f in e.get("fields", []):
+            assert len(f["value"]) <= 1024
+            total += len(f["name"]) + len(f["value"])
+        total += (
+            len(e.get("description", "")) + len(e.get("title", "")) + len(e.get("footer", {}).get("text", ""))
+        )
+        total += len(e.get("author", {}).get("name", ""))
+    assert total <= 6000
+
+
+def test_equal_jobs_render_equal(store):
+    job = make(store)
+    assert render(job, now=job.created_at + 3) == render(job, now=job.created_at + 5)

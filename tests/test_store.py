@@ -1,0 +1,200 @@
+"""The job store on real SQLite files: round trips, compare-and-set, queries, and damage."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.errors import StoreError
+from bot.store import ALLOWED, JobState, Store, migrations
+
+
+def fields(**kw):
+    base = dict(
+        channel_id=10,
+        user_id=20,
+        prompt="牛飞上天了 🐄",
+        model="veo3.1-fast-components",
+        orientation="landscape",
+        size="1280x720",
+        duration=8,
+        aspect_ratio="16:9",
+        images=["https://a/1.png", "https://a/2.png", "https://a/3.png"],
+        image_names=["1.png", "2.png", "3.png"],
+    )
+    base.update(kw)
+    return base
+
+
+@pytest.fixture
+def store(tmp_path):
+    with Store.open(tmp_path / "data" / "bot.db") as s:
+        yield s
+
+
+def test_round_trip_of_every_request_field(store):
+    job = store.add_job(
+        **fields(
+            guild_id=1,
+            interaction_token="tok",
+            token_issued_at=5.0,
+            application_id=7,
+            user_name="Ann",
+            enable_upsample=True,
+            parent_id=None,
+            kind="new",
+        )
+    )
+    again = store.get(job.id)
+    assert again == job
+    assert again.images == ("https://a/1.png", "https://a/2.png", "https://a/3.png")
+    assert again.prompt == "牛飞上天了 🐄" and again.enable_upsample is True
+    assert again.state is JobState.SUBMITTING and again.submitted_at is not None
+    assert [e["state_to"] for e in store.events(job.id)] == ["submitting"]
+
+
+def test_task_ids_are_stored_exactly(store):
+    job = store.add_job(**fields())
+    store.transition(job.id, JobState.QUEUED, task_id="veo3.1-fast:1770350082-abc")
+    assert store.get_by_task("veo3.1-fast:1770350082-abc").id == job.id
+
+
+def test_transition_is_compare_and_set(store):
+    job = store.add_job(**fields())
+    store.transition(job.id, JobState.QUEUED, task_id="t1")
+    first = store.transition(job.id, JobState.SUCCEEDED, expect=[JobState.QUEUED, JobState.RUNNING])
+    second = store.transition(job.id, JobState.SUCCEEDED, expect=[JobState.QUEUED, JobState.RUNNING])
+    assert first is not None and second is None
+    assert store.transition(job.id, JobState.DELIVERED).state is JobState.DELIVERED
+    assert store.transition(job.id, JobState.FAILED) is None  # final states refuse
+    assert store.transition(job.id, JobState.CANCELLED) is None
+
+
+def test_unfinished_covers_active_and_unannounced_final_jobs(store):
+    states = {}
+    for target in ("submitting", "queued", "running", "succeeded", "failed", "delivered"):
+        job = store.add_job(**fields())
+        path = {
+            "queued": ["queued"],
+            "running": ["queued", "running"],
+            "succeeded": ["queued", "succeeded"],
+            "failed": ["failed"],
+            "delivered": ["queued", "succeeded", "delivered"],
+        }.get(target, [])
+        for step in path:
+            store.transition(job.id, JobState(step))
+        states[target] = job.id
+    store.mark_notified(states["delivered"])
+    unfinished = {j.id for j in store.unfinished()}
+    assert unfinished == {states[s] for s in ("submitting", "queued", "running", "succeeded", "failed")}
+
+
+def test_mark_notified_drops_the_interaction_token(store):
+    job = store.add_job(**fields(interaction_token="secret-interaction-token"))
+    store.transition(job.id, JobState.FAILED)
+    assert store.mark_notified(job.id).interaction_token is None
+
+
+def test_counts_by_user_guild_and_day(store):
+    now = time.time()
+    for user, guild, at in [
+        (1, 100, now),
+        (1, 100, now),
+        (2, 100, now),
+        (1, 200, now),
+        (1, 100, now - 2 * 86400),
+    ]:
+        store.add_job(**fields(user_id=user, guild_id=guild, now=at))
+    day = now - 86400
+    assert store.count_jobs(since=day, user_id=1) == 3
+    assert store.count_jobs(since=day, guild_id=100) == 3
+    assert store.count_jobs(since=day, user_id=1, guild_id=100) == 2
+    assert store.count_jobs(since=0, user_id=1, guild_id=100) == 3
+    assert store.count_active(user_id=1) == 4
+    assert [j.user_id for j in store.jobs_for_guild(100, limit=2)] == [1, 2]  # newest first
+    assert len(store.jobs_for_user(1, guild_id=100)) == 3
+    assert store.jobs_for_user(1)[0].id > store.jobs_for_user(1)[-1].id  # newest first
+
+
+def test_reopening_applies_no_migration_twice(tmp_path):
+    path = tmp_path / "bot.db"
+    with Store.open(path) as s:
+        s.add_job(**fields())
+    with Store.open(path) as s:
+        assert len(s.unfinished()) == 1
+        applied = [m.name for m in migrations.applied(s.db)]
+    assert applied == sorted(set(applied))
+    assert "m001_jobs" in applied
+
+
+def test_wal_mode_lets_another_process_read_while_the_bot_writes(store):
+    store.add_job(**fields())
+    reader = sqlite3.connect(store.path)
+    try:
+        assert reader.execute("pragma journal_mode").fetchone()[0] == "wal"
+        reader.execute("begin")
+        assert reader.execute("select count(*) from jobs").fetchone()[0] == 1
+        store.add_job(**fields())  # a writer is not blocked by an open reader
+        reader.execute("commit")
+        assert reader.execute("select count(*) from jobs").fetchone()[0] == 2
+    finally:
+        reader.close()
+
+
+def test_a_locked_database_gives_a_clear_error_within_the_bound(tmp_path):
+    path = tmp_path / "bot.db"
+    with Store.open(path):
+        pass
+    store = Store.open(path, busy_timeout_ms=200)
+    blocker = sqlite3.connect(path, isolation_level=None)
+    blocker.execute("begin exclusive")
+    try:
+        started = time.monotonic()
+        with pytest.raises(StoreError) as caught:
+            store.add_job(**fields())
+        assert time.monotonic() - started < 5
+        assert "unavailable" in caught.value.user_message
+    finally:
+        blocker.execute("rollback")
+        blocker.close()
+        store.close()
+
+
+def test_a_corrupt_file_is_refused_and_left_untouched(tmp_path):
+    path = tmp_path / "bot.db"
+    junk = os.urandom(8192)
+    path.write_bytes(junk)
+    with pytest.raises(StoreError) as caught:
+        Store.open(path)
+    assert "not a readable SQLite database" in caught.value.user_message
+    assert path.read_bytes() == junk
+
+
+def test_meta_values(store):
+    assert store.get_meta("x") is None
+    store.set_meta("x", "1")
+    store.set_meta("x", "2")
+    assert store.get_meta("x") == "2"
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.sampled_from(list(JobState)), max_size=12))
+def test_random_transitions_only_follow_the_allowed_table(steps):
+    with Store.open(":memory:") as store:
+        job = store.add_job(**fields())
+        state, changes = job.state, 0
+        for target in steps:
+            moved = store.transition(job.id, target)
+            if moved is None:
+                assert target not in ALLOWED[state]
+            else:
+                assert target in ALLOWED[state]
+                changes += target is not state
+                state = moved.state
+        assert store.get(job.id).state is state
+        assert len(store.events(job.id)) == 1 + changes

@@ -1,0 +1,75 @@
+"""The per-message edit coalescer: bounded sends, latest wins, final first and last."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from bot.throttle import EditThrottle
+
+
+class Recorder:
+    def __init__(self, delay: float = 0.0, fail: bool = False) -> None:
+        self.sent: list[object] = []
+        self.delay = delay
+        self.fail = fail
+
+    async def __call__(self, render: object) -> None:
+        await asyncio.sleep(self.delay)
+        if self.fail:
+            raise RuntimeError("discord said no")
+        self.sent.append(render)
+
+
+async def test_a_burst_is_coalesced_to_the_latest_render():
+    rec = Recorder()
+    throttle = EditThrottle(rec, interval=0.2)
+    for i in range(100):
+        throttle.submit(i)
+        await asyncio.sleep(0)
+    await asyncio.sleep(0.35)
+    assert rec.sent[0] == 0
+    assert rec.sent[-1] == 99
+    assert len(rec.sent) <= 2
+    await throttle.aclose()
+
+
+async def test_unchanged_renders_are_skipped():
+    rec = Recorder()
+    throttle = EditThrottle(rec, interval=0.01)
+    for _ in range(5):
+        throttle.submit("same")
+        await asyncio.sleep(0.03)
+    assert rec.sent == ["same"]
+
+
+async def test_final_wins_over_pending_and_closes():
+    rec = Recorder()
+    throttle = EditThrottle(rec, interval=10)
+    throttle.submit("progress 1")
+    await asyncio.sleep(0.01)
+    throttle.submit("progress 2")  # pending behind the interval
+    await throttle.final("done")
+    throttle.submit("stale progress")
+    await asyncio.sleep(0.05)
+    assert rec.sent == ["progress 1", "done"]
+
+
+async def test_final_supersedes_an_in_flight_progress_send():
+    rec = Recorder(delay=0.1)
+    throttle = EditThrottle(rec, interval=0.01)
+    throttle.submit("progress")
+    await asyncio.sleep(0.02)  # the progress send is in flight
+    await throttle.final("done")
+    await asyncio.sleep(0.15)
+    assert rec.sent == ["done"]
+
+
+async def test_progress_errors_are_swallowed_but_final_errors_propagate():
+    rec = Recorder(fail=True)
+    throttle = EditThrottle(rec, interval=0.01)
+    throttle.submit("progress")
+    await asyncio.sleep(0.05)
+    with pytest.raises(RuntimeError):
+        await throttle.final("done")
