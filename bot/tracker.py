@@ -111,8 +111,7 @@ class JobTracker:
                     failure_kind="unconfirmed",
                     detail="found unconfirmed at start-up",
                 )
-            if job.state is not JobState.PENDING:
-                self.schedule(job.id, 0)
+            self.schedule(job.id, 0)
         log.info("tracker started with %d unfinished jobs", len(self._due))
         self._loop_task = asyncio.create_task(self._run(), name="job-tracker")
 
@@ -144,8 +143,17 @@ class JobTracker:
     # --- member actions ------------------------------------------------------------------
 
     async def submit(self, job_id: int) -> Job:
-        """Send a written job (state SUBMITTING) to the relay, exactly once."""
-        job = self._get(job_id)
+        """Send a written job to the relay, exactly once.
+
+        The job moves PENDING -> SUBMITTING in the store before the request leaves, so a crash
+        from here on is treated as "may have been billed" and never resubmitted; a crash
+        before it left the job PENDING, which is safe to send after a restart.
+        """
+        job = self.store.transition(job_id, JobState.SUBMITTING, expect=[JobState.PENDING]) or self._get(
+            job_id
+        )
+        if job.state is not JobState.SUBMITTING:
+            return job  # cancelled meanwhile, or already sent
         request = CreateRequest(
             prompt=job.prompt,
             model=job.model,
@@ -226,7 +234,10 @@ class JobTracker:
                 job = self.store.get(job_id)
                 if job is None:
                     return
-                if job.state in ACTIVE_UPSTREAM:
+                if job.state is JobState.PENDING:
+                    # Never sent (the bot stopped before the create call): safe to send now.
+                    await self.submit(job.id)
+                elif job.state in ACTIVE_UPSTREAM:
                     await self._poll(job)
                 elif job.state is JobState.SUCCEEDED or (job.state.final and job.notified_at is None):
                     await self._finish(job)

@@ -40,3 +40,12 @@ async def run_bot(
     for bot in started:
         if bot.running:
             await bot.kill9()
+    # Secrets never reach a log line or the database, whatever the test did.
+    secrets = (fake_discord.token, fake_api.api_key)
+    for bot in started:
+        for secret in secrets:
+            assert secret not in bot.output, "a secret reached the bot's log"
+    for path in tmp_path.glob("bot.db*"):
+        data = path.read_bytes()
+        for secret in secrets:
+            assert secret.encode() not in data, f"a secret reached {path.name}"

@@ -158,6 +158,7 @@ class VideoCog(commands.Cog, name="Video"):
             duration=duration,
             aspect_ratio=aspect,
             enable_upsample=upsample,
+            state=JobState.PENDING,
         )
         self._upload_limits[job.id] = interaction.filesize_limit
         first = render(job)
@@ -175,7 +176,7 @@ class VideoCog(commands.Cog, name="Video"):
                 JobState.FAILED,
                 failure_reason="The job message could not be posted.",
                 failure_kind="discord",
-                expect=[JobState.SUBMITTING],
+                expect=[JobState.PENDING],
             )
             self.bot.store.mark_notified(job.id)
             raise
@@ -300,53 +301,60 @@ class VideoCog(commands.Cog, name="Video"):
         if edit.video is None:
             if not edit.progress:
                 kwargs["attachments"] = []
-                self._modes[job.id] = "link"
-            await self._edit_message(job, **kwargs)
+            shown = await self._edit_message(job, **kwargs)
+            if not edit.progress:
+                self._modes[job.id] = "link" if shown else "undeliverable"
             return
         kwargs["attachments"] = [discord.File(io.BytesIO(edit.video), filename=f"video-{job.id}.mp4")]
         try:
-            await self._edit_message(job, **kwargs)
-            self._modes[job.id] = "upload"
+            shown = await self._edit_message(job, **kwargs)
+            self._modes[job.id] = "upload" if shown else "undeliverable"
         except discord.HTTPException as exc:
             if exc.status != 413 and exc.code != UPLOAD_TOO_LARGE:
                 raise
             log.info("job %d: upload refused as too large; posting the link", job.id)
             assert edit.link_render is not None
             kwargs.update(content=edit.link_render.content, attachments=[])
-            await self._edit_message(job, **kwargs)
-            self._modes[job.id] = "link"
+            shown = await self._edit_message(job, **kwargs)
+            self._modes[job.id] = "link" if shown else "undeliverable"
 
-    async def _edit_message(self, job: Job, **kwargs: Any) -> None:
-        """Edit the job message: through the interaction token while it lasts, then as the bot."""
+    async def _edit_message(self, job: Job, **kwargs: Any) -> bool:
+        """Edit the job message: through the interaction token while it lasts, then as the bot.
+
+        Returns False when the message cannot be shown at all (channel deleted, no permission):
+        the job still ends, with its result recorded, instead of retrying forever.
+        """
         if job.message_id is None:
-            await self._repost(job, kwargs)
-            return
+            return await self._repost(job, kwargs)
         if self._token_usable(job):
             assert job.interaction_token and job.application_id
             webhook = discord.Webhook.partial(job.application_id, job.interaction_token, client=self.bot)
             try:
                 await webhook.edit_message(job.message_id, **kwargs)
-                return
+                return True
             except discord.HTTPException as exc:
-                if exc.status != 401 and exc.code != INVALID_WEBHOOK_TOKEN:
+                if exc.status == 401 or exc.code == INVALID_WEBHOOK_TOKEN:
+                    log.info("job %d: interaction token expired; editing through the channel", job.id)
+                    self._dead_tokens.add(job.id)
+                elif exc.status != 404:
                     raise
-                log.info("job %d: interaction token expired; editing through the channel", job.id)
-                self._dead_tokens.add(job.id)
         channel = self.bot.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
         try:
             await channel.get_partial_message(job.message_id).edit(**kwargs)
+            return True
         except discord.NotFound as exc:
             if exc.code != UNKNOWN_MESSAGE:
                 log.warning("job %d: channel %s is gone; the result stays recorded", job.id, job.channel_id)
-                return
+                return False
             log.info("job %d: job message was deleted; posting a new one", job.id)
-            await self._repost(job, kwargs)
+            return await self._repost(job, kwargs)
         except discord.Forbidden:
             log.warning(
                 "job %d: no permission to edit in channel %s; result recorded", job.id, job.channel_id
             )
+            return False
 
-    async def _repost(self, job: Job, kwargs: dict[str, Any]) -> None:
+    async def _repost(self, job: Job, kwargs: dict[str, Any]) -> bool:
         channel = self.bot.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
         send_kwargs = dict(kwargs)
         files = send_kwargs.pop("attachments", None)
@@ -360,8 +368,9 @@ class VideoCog(commands.Cog, name="Video"):
             log.warning(
                 "job %d: cannot post in channel %s (%s); result recorded", job.id, job.channel_id, exc
             )
-            return
+            return False
         self.bot.store.update(job.id, message_id=message.id)
+        return True
 
     def _token_usable(self, job: Job) -> bool:
         if job.id in self._dead_tokens or not job.interaction_token or not job.token_issued_at:

@@ -67,6 +67,16 @@ def job_rows(workdir: Path) -> list[dict]:
         db.close()
 
 
+async def settled_rows(discord, workdir: Path) -> list[dict]:
+    """The job rows once every job's final state is recorded (it is written after the edit lands)."""
+
+    def settled():
+        rows = job_rows(workdir)
+        return rows if rows and all(r["notified_at"] is not None for r in rows) else None
+
+    return await discord.wait_for(settled, timeout=10)
+
+
 async def test_text_only_job_is_delivered_as_an_upload(fake_discord, fake_api, run_bot, tmp_path):
     _, channel, (user,) = await setup_guild(fake_discord)
     fake_api.script(life(1.0))
@@ -99,7 +109,7 @@ async def test_text_only_job_is_delivered_as_an_upload(fake_discord, fake_api, r
     # the job message went through queued/generating states before done
     statuses = [s["embeds"][0]["fields"][0]["value"] for s in msg.edits if s.get("embeds")]
     assert any("Generating" in s for s in statuses), statuses
-    rows = job_rows(tmp_path)
+    rows = await settled_rows(fake_discord, tmp_path)
     assert [r["state"] for r in rows] == ["delivered"]
     assert rows[0]["task_id"] == task_id and rows[0]["delivery_mode"] == "upload"
     assert rows[0]["interaction_token"] is None  # not kept once the job is finished
@@ -219,7 +229,7 @@ async def test_each_failure_kind_is_explained(
     assert "Failed" in field(msg, "Status")
     assert expected.lower() in field(msg, "What happened").lower()
     assert video_attachment(msg) is None
-    (row,) = job_rows(tmp_path)
+    (row,) = await settled_rows(fake_discord, tmp_path)
     assert row["state"] == "failed" and row["failure_kind"] == kind
     assert len(fake_api.creates) == 1
 
@@ -262,7 +272,7 @@ async def test_kill_9_mid_job_then_restart_finishes_it_once(fake_discord, fake_a
     assert video_attachment(msg) is not None
     assert len(fake_api.creates) == 1
     assert len([m for m in fake_discord.messages(channel) if video_attachment(m)]) == 1
-    assert [r["state"] for r in job_rows(tmp_path)] == ["delivered"]
+    assert [r["state"] for r in await settled_rows(fake_discord, tmp_path)] == ["delivered"]
 
 
 async def test_a_job_cut_off_before_its_task_id_is_not_resubmitted(fake_discord, fake_api, run_bot, tmp_path):
@@ -278,7 +288,7 @@ async def test_a_job_cut_off_before_its_task_id_is_not_resubmitted(fake_discord,
     msg = await wait_final(fake_discord, interaction)
     assert "not sent again" in field(msg, "What happened")
     assert len(fake_api.creates) == 1
-    assert job_rows(tmp_path)[0]["failure_kind"] == "unconfirmed"
+    assert (await settled_rows(fake_discord, tmp_path))[0]["failure_kind"] == "unconfirmed"
 
 
 async def test_token_expiry_mid_job_switches_to_channel_edits(fake_discord, fake_api, run_bot):
@@ -307,7 +317,7 @@ async def test_a_video_over_the_upload_limit_is_linked(fake_discord, fake_api, r
     msg = await wait_final(fake_discord, interaction)
     assert video_attachment(msg) is None
     assert msg.content.startswith("http") and msg.content.endswith("large.mp4")
-    assert job_rows(tmp_path)[0]["delivery_mode"] == "link"
+    assert (await settled_rows(fake_discord, tmp_path))[0]["delivery_mode"] == "link"
 
 
 async def test_discord_429_bursts_do_not_lose_the_delivery(fake_discord, fake_api, run_bot):
@@ -350,7 +360,7 @@ async def test_twenty_concurrent_jobs_from_different_members(fake_discord, fake_
     assert len(fake_api.creates) == 20
     assert all(video_attachment(m) is not None for m in messages)
     assert sorted(m.embeds[0]["description"] for m in messages) == sorted(f"job {i}" for i in range(20))
-    assert {r["state"] for r in job_rows(tmp_path)} == {"delivered"}
+    assert {r["state"] for r in await settled_rows(fake_discord, tmp_path)} == {"delivered"}
 
 
 async def test_cancel_button_requester_or_moderator_only(fake_discord, fake_api, run_bot, tmp_path):
@@ -380,7 +390,7 @@ async def test_cancel_button_requester_or_moderator_only(fake_discord, fake_api,
 
     await fake_discord.click(second.original, button(second), user=moderator)
     await wait_final(fake_discord, second)
-    rows = job_rows(tmp_path)
+    rows = await settled_rows(fake_discord, tmp_path)
     assert [r["state"] for r in rows] == ["cancelled", "cancelled"]
     assert [r["cancelled_by"] for r in rows] == [owner.id, moderator.id]
     await asyncio.sleep(0.5)

@@ -252,6 +252,7 @@ class _Fault:
     status: int
     body: dict[str, Any]
     headers: dict[str, str]
+    hang: float = 0.0
 
 
 class DiscordError(Exception):
@@ -302,7 +303,7 @@ class FakeDiscord:
         app.router.add_get("/gateway", self._gateway)
         app.router.add_get("/attachments/{channel}/{id}/{name}", self._cdn)
         app.router.add_route("*", "/api/v10/{tail:.*}", self._rest)
-        self._runner = web.AppRunner(app, access_log=None)
+        self._runner = web.AppRunner(app, access_log=None, handler_cancellation=True, shutdown_timeout=1)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
@@ -406,6 +407,20 @@ class FakeDiscord:
         body = {"message": f"{status}: fault", "code": code}
         self._faults.append(
             _Fault(method.upper(), re.compile(path_regex), count, status, body, {"Via": "1.1 google"})
+        )
+
+    def hang(self, method: str, path_regex: str, *, seconds: float, count: int = 1) -> None:
+        """The next matching requests get no answer for `seconds` (then a 500)."""
+        self._faults.append(
+            _Fault(
+                method.upper(),
+                re.compile(path_regex),
+                count,
+                500,
+                {"message": "500: hung", "code": 0},
+                {"Via": "1.1 google"},
+                hang=seconds,
+            )
         )
 
     def expire_tokens_after(self, seconds: float) -> None:
@@ -733,7 +748,9 @@ class FakeDiscord:
         body, files = await self._read_body(request)
         record = RequestRecord(request.method, request.path, 0, time.monotonic(), body)
         self.requests.append(record)
-        response = self._fault_for(request.method, request.path)
+        response, hang = self._fault_for(request.method, request.path)
+        if hang:
+            await asyncio.sleep(hang)
         if response is None:
             try:
                 response = await self._route(request, path, body, files)
@@ -746,12 +763,12 @@ class FakeDiscord:
         record.status = response.status
         return response
 
-    def _fault_for(self, method: str, path: str) -> web.Response | None:
+    def _fault_for(self, method: str, path: str) -> tuple[web.Response | None, float]:
         for fault in self._faults:
             if fault.count > 0 and fault.method in (method, "*") and fault.pattern.search(path):
                 fault.count -= 1
-                return _json(fault.body, status=fault.status, headers=fault.headers)
-        return None
+                return _json(fault.body, status=fault.status, headers=fault.headers), fault.hang
+        return None, 0.0
 
     async def _read_body(self, request: web.Request) -> tuple[Any, list[tuple[str, bytes, str | None]]]:
         if request.method in ("GET", "DELETE"):
@@ -940,7 +957,7 @@ class FakeDiscord:
             msg = self.message(int(which))
             if msg is not None and msg.interaction_token != token:
                 msg = None
-        if msg is None or msg.deleted:
+        if msg is None or msg.deleted or msg.channel_id in self.deleted_channels:
             raise DiscordError(404, 10008, "Unknown Message")
         if method == "GET":
             return _json(msg.json(self))

@@ -88,6 +88,8 @@ class FakeVideoAPI:
         self._create_faults: list[Fault] = []
         self._query_faults: list[Fault] = []
         self._down = False
+        self._download_hangs: list[float] = []
+        self.downloads = 0
         self.small_video = (FIXTURES / "small.mp4").read_bytes()
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -99,7 +101,7 @@ class FakeVideoAPI:
         app.router.add_post("/v1/video/create", self._create)
         app.router.add_get("/v1/video/query", self._query)
         app.router.add_get("/files/{name}", self._file)
-        self._runner = web.AppRunner(app, access_log=None, handler_cancellation=True)
+        self._runner = web.AppRunner(app, access_log=None, handler_cancellation=True, shutdown_timeout=1)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", self.port)
         await site.start()
@@ -135,6 +137,10 @@ class FakeVideoAPI:
 
     def fail_query(self, *, count: int = 1, **fault: Any) -> None:
         self._query_faults.extend(Fault(**fault) for _ in range(count))
+
+    def hang_downloads(self, *, seconds: float, count: int = 1) -> None:
+        """The next `count` video downloads stall for `seconds` before sending a byte."""
+        self._download_hangs.extend([seconds] * count)
 
     async def set_down(self, down: bool) -> None:
         """Down = nothing listens on the port (connection refused); up again on the same port."""
@@ -256,6 +262,9 @@ class FakeVideoAPI:
 
     async def _file(self, request: web.Request) -> web.StreamResponse:
         name = request.match_info["name"]
+        self.downloads += 1
+        if self._download_hangs:
+            await asyncio.sleep(self._download_hangs.pop(0))
         if name == "small.mp4":
             return web.Response(body=self.small_video, content_type="video/mp4")
         if name == "large.mp4":
