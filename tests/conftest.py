@@ -45,6 +45,14 @@ async def run_bot(
     for bot in started:
         for secret in secrets:
             assert secret not in bot.output, "a secret reached the bot's log"
+    # Nothing the bot posted could ping: every message with text carries allowed_mentions none.
+    posted = [m for ms in fake_discord._messages.values() for m in ms]
+    for message in posted:
+        for snapshot in message.edits:
+            if snapshot["content"]:
+                mentions = snapshot["allowed_mentions"] or {}
+                assert mentions.get("parse") == [], f"message {snapshot['content'][:60]!r} could ping"
+                assert not mentions.get("users") and not mentions.get("roles")
     for path in tmp_path.glob("bot.db*"):
         data = path.read_bytes()
         for secret in secrets:

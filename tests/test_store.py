@@ -198,3 +198,67 @@ def test_random_transitions_only_follow_the_allowed_table(steps):
                 state = moved.state
         assert store.get(job.id).state is state
         assert len(store.events(job.id)) == 1 + changes
+
+
+def test_another_process_reads_while_the_store_writes(tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "bot.db"
+    with Store.open(path) as store:
+        store.add_job(**fields())
+        reader = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                (
+                    "import sqlite3, sys, time\n"
+                    "db = sqlite3.connect(sys.argv[1], timeout=5)\n"
+                    "seen = 0\n"
+                    "end = time.time() + 1.5\n"
+                    "while time.time() < end:\n"
+                    "    seen = max(seen, db.execute('select count(*) from jobs').fetchone()[0])\n"
+                    "print(seen)\n"
+                ),
+                str(path),
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(200):
+            store.add_job(**fields())
+        out, _ = reader.communicate(timeout=20)
+        assert reader.returncode == 0
+        assert 1 <= int(out) <= 201
+        assert store.count_jobs(since=0) == 201
+
+
+def test_every_earlier_schema_version_migrates_forward(tmp_path):
+    """Build a database at each shipped version, with a job in it, then open it with this code."""
+    import sqlite_utils
+
+    names = [m.name for m in migrations._migrations]
+    for i, name in enumerate(names):
+        path = tmp_path / f"v{i}.db"
+        db = sqlite_utils.Database(path)
+        later = names[i + 1 :]
+        migrations.apply(db, stop_before=later[0] if later else None)
+        if "jobs" in db.table_names():
+            db["jobs"].insert(
+                {
+                    "state": "queued",
+                    "created_at": 1.0,
+                    "updated_at": 1.0,
+                    "channel_id": 1,
+                    "user_id": 2,
+                    "prompt": f"from {name}",
+                    "model": "m",
+                    "task_id": f"t{i}",
+                }
+            )
+        db.close()
+        with Store.open(path) as store:
+            assert {m.name for m in migrations.applied(store.db)} == set(names)
+            job = store.get_by_task(f"t{i}")
+            assert job is not None and job.prompt == f"from {name}" and job.state is JobState.QUEUED
+            assert [j.id for j in store.unfinished()] == [job.id]
