@@ -51,6 +51,9 @@ class Settings:
     progress_edit_interval: float = 4.0
     interaction_token_ttl: float = 14 * 60.0
     health_file: Path = Path("data/health.json")
+    max_running_jobs: int = 10
+    max_running_per_member: int = 2
+    max_waiting_per_member: int = 5
 
     @property
     def uses_custom_discord(self) -> bool:
@@ -100,6 +103,9 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
         progress_edit_interval=r.get("PROGRESS_EDIT_INTERVAL", _positive(float), 4.0),
         interaction_token_ttl=r.get("INTERACTION_TOKEN_TTL", _positive(float, high=900), 840.0),
         health_file=r.get("HEALTH_FILE", Path, Path("data/health.json")),
+        max_running_jobs=r.get("MAX_RUNNING_JOBS", _positive(int), 10),
+        max_running_per_member=r.get("MAX_RUNNING_PER_MEMBER", _positive(int), 2),
+        max_waiting_per_member=r.get("MAX_WAITING_PER_MEMBER", _positive(int), 5),
     )
 
 

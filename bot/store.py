@@ -414,6 +414,24 @@ class Store:
         active = [s for s in JobState if s.active]
         return self.count_jobs(since=0, user_id=user_id, guild_id=guild_id, states=active)
 
+    def waiting(self) -> list[Job]:
+        """Jobs waiting for a slot at the relay, first come first served."""
+        return [
+            Job.from_row(r)
+            for r in self.db.query("select * from jobs where state = ? order by id", [JobState.PENDING.value])
+        ]
+
+    def queue_position(self, job_id: int) -> int:
+        """1 for the next job to be sent; 0 when the job is not waiting."""
+        rows = list(
+            self.db.query(
+                "select count(*) as n from jobs where state = ? and id <= ? and exists "
+                "(select 1 from jobs j where j.id = ? and j.state = ?)",
+                [JobState.PENDING.value, job_id, job_id, JobState.PENDING.value],
+            )
+        )
+        return rows[0]["n"]
+
     def events(self, job_id: int) -> list[dict[str, Any]]:
         return list(self.db.query("select * from job_events where job_id = ? order by id", [job_id]))
 

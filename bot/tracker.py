@@ -16,9 +16,9 @@ import heapq
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.errors import (
     AuthError,
@@ -35,6 +35,7 @@ from bot.video_api import CreateRequest, VideoAPI
 log = logging.getLogger(__name__)
 
 ACTIVE_UPSTREAM = (JobState.QUEUED, JobState.RUNNING)
+AT_RELAY = (JobState.SUBMITTING, JobState.QUEUED, JobState.RUNNING)
 CANCELLABLE = (JobState.PENDING, JobState.SUBMITTING, JobState.QUEUED, JobState.RUNNING)
 
 UNCONFIRMED_REASON = (
@@ -66,6 +67,8 @@ class Timing:
     create_rate_limit_wait: float = 10.0  # longest Retry-After worth waiting for on create
     finish_retry_max: float = 60.0
     concurrency: int = 8
+    max_running: int = 10  # jobs at the relay at once (submitting, queued, running)
+    max_running_per_member: int = 2
 
 
 class JobTracker:
@@ -92,13 +95,16 @@ class JobTracker:
         self._finish_attempts: dict[int, int] = {}
         self._paused_until = 0.0
         self._slots = asyncio.Semaphore(timing.concurrency)
-        self._steps: set[asyncio.Task[None]] = set()
+        self._steps: set[asyncio.Task[Any]] = set()
+        self._admission = asyncio.Lock()
+        self._started_at = 0.0
         self._loop_task: asyncio.Task[None] | None = None
 
     # --- life of the tracker -------------------------------------------------------------
 
     def start(self) -> None:
         """Resume every unfinished job from the store, then run the schedule."""
+        self._started_at = self.clock()
         for job in self.store.unfinished():
             if job.state is JobState.SUBMITTING:
                 # The create call may or may not have reached the relay; sending it again
@@ -111,9 +117,11 @@ class JobTracker:
                     failure_kind="unconfirmed",
                     detail="found unconfirmed at start-up",
                 )
-            self.schedule(job.id, 0)
+            if job.state is not JobState.PENDING:
+                self.schedule(job.id, 0)
         log.info("tracker started with %d unfinished jobs", len(self._due))
         self._loop_task = asyncio.create_task(self._run(), name="job-tracker")
+        self._spawn(self.admit(), "admit")
 
     async def stop(self, grace: float = 3.0) -> None:
         if self._loop_task:
@@ -142,8 +150,40 @@ class JobTracker:
 
     # --- member actions ------------------------------------------------------------------
 
+    async def enqueue(self, job_id: int) -> None:
+        """A new PENDING job: send it now if there is a free slot, else it waits its turn."""
+        await self.admit()
+
+    async def admit(self) -> None:
+        """Move waiting jobs to the relay, first come first served, within the global and
+        per-member limits; then show every still-waiting job its position."""
+        async with self._admission:
+            at_relay = self.store.count_jobs(since=0, states=AT_RELAY)
+            per_member: dict[int, int] = {}
+            for job in self.store.waiting():
+                if at_relay >= self.timing.max_running:
+                    break
+                if job.message_id is None and job.created_at >= self._started_at:
+                    continue  # its command is still posting the job message
+                mine = per_member.setdefault(
+                    job.user_id, self.store.count_jobs(since=0, user_id=job.user_id, states=AT_RELAY)
+                )
+                if mine >= self.timing.max_running_per_member:
+                    continue
+                # The state is written here, before the create task runs, so the counts above
+                # stay true for the next admission and a crash leaves the job marked as sent.
+                moved = self.store.transition(job.id, JobState.SUBMITTING, expect=[JobState.PENDING])
+                if moved is None:
+                    continue
+                at_relay += 1
+                per_member[job.user_id] = mine + 1
+                self._spawn(self._create(moved), f"create-{job.id}")
+            for job in self.store.waiting():
+                if job.message_id is not None:
+                    await self.presenter.show(job)
+
     async def submit(self, job_id: int) -> Job:
-        """Send a written job to the relay, exactly once.
+        """Send a written job to the relay now, exactly once (outside the queue).
 
         The job moves PENDING -> SUBMITTING in the store before the request leaves, so a crash
         from here on is treated as "may have been billed" and never resubmitted; a crash
@@ -154,6 +194,9 @@ class JobTracker:
         )
         if job.state is not JobState.SUBMITTING:
             return job  # cancelled meanwhile, or already sent
+        return await self._create(job)
+
+    async def _create(self, job: Job) -> Job:
         request = CreateRequest(
             prompt=job.prompt,
             model=job.model,
@@ -220,9 +263,7 @@ class JobTracker:
                     self.schedule(job_id, self._paused_until - now + self.rng())
                     continue
                 del self._due[job_id]
-                task = asyncio.create_task(self._step(job_id), name=f"job-{job_id}")
-                self._steps.add(task)
-                task.add_done_callback(self._steps.discard)
+                self._spawn(self._step(job_id), f"job-{job_id}")
             timeout = max(0.0, self._heap[0][0] - now) if self._heap else None
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
@@ -234,10 +275,7 @@ class JobTracker:
                 job = self.store.get(job_id)
                 if job is None:
                     return
-                if job.state is JobState.PENDING:
-                    # Never sent (the bot stopped before the create call): safe to send now.
-                    await self.submit(job.id)
-                elif job.state in ACTIVE_UPSTREAM:
+                if job.state in ACTIVE_UPSTREAM:
                     await self._poll(job)
                 elif job.state is JobState.SUCCEEDED or (job.state.final and job.notified_at is None):
                     await self._finish(job)
@@ -374,6 +412,9 @@ class JobTracker:
         if job.state is JobState.SUCCEEDED:
             self.store.transition(job.id, JobState.DELIVERED, expect=[JobState.SUCCEEDED], delivery_mode=mode)
         self.store.mark_notified(job.id, now=self.clock())
+        self._locks.pop(job.id, None)
+        # A slot at the relay may have freed up.
+        self._spawn(self.admit(), "admit")
 
     # --- helpers -----------------------------------------------------------------------------
 
@@ -386,6 +427,16 @@ class JobTracker:
     def _jitter(self, delay: float) -> float:
         # ±20 % so jobs created together do not poll together forever.
         return delay * (0.8 + 0.4 * self.rng())
+
+    def _spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> None:
+        task = asyncio.create_task(coro, name=name)
+        self._steps.add(task)
+        task.add_done_callback(self._reap)
+
+    def _reap(self, task: asyncio.Task[Any]) -> None:
+        self._steps.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("background task %s failed", task.get_name(), exc_info=task.exception())
 
     def _lock(self, job_id: int) -> asyncio.Lock:
         return self._locks.setdefault(job_id, asyncio.Lock())

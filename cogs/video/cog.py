@@ -67,6 +67,8 @@ class VideoCog(commands.Cog, name="Video"):
                 poll_max_interval=s.poll_max_interval,
                 failure_deadline=s.poll_failure_deadline,
                 job_timeout=s.job_timeout,
+                max_running=s.max_running_jobs,
+                max_running_per_member=s.max_running_per_member,
             ),
         )
         self._throttles: dict[int, EditThrottle[Edit]] = {}
@@ -130,6 +132,12 @@ class VideoCog(commands.Cog, name="Video"):
                 AttachmentInfo(a.filename, a.size, a.content_type, a.url), max_bytes=s.max_image_bytes
             )
 
+        waiting = self.bot.store.count_jobs(since=0, user_id=interaction.user.id, states=[JobState.PENDING])
+        if waiting >= s.max_waiting_per_member:
+            raise InputError(
+                f"You already have {waiting} videos waiting in the queue; "
+                "wait for one of them to start before asking for more."
+            )
         await interaction.response.defer(thinking=True)
         try:
             await self._check_image_bytes(attachments)
@@ -161,7 +169,7 @@ class VideoCog(commands.Cog, name="Video"):
             state=JobState.PENDING,
         )
         self._upload_limits[job.id] = interaction.filesize_limit
-        first = render(job)
+        first = self._render(job)
         try:
             message = await interaction.edit_original_response(
                 content=None,
@@ -182,7 +190,7 @@ class VideoCog(commands.Cog, name="Video"):
             raise
         self.bot.store.update(job.id, message_id=message.id)
         log.info("job %d: submitted by %s in channel %s", job.id, interaction.user.id, interaction.channel_id)
-        await self.tracker.submit(job.id)
+        await self.tracker.enqueue(job.id)
 
     @video.autocomplete("model")
     async def _model_choices(
@@ -234,7 +242,11 @@ class VideoCog(commands.Cog, name="Video"):
     # --- Presenter (called by the tracker) ---------------------------------------------------
 
     async def show(self, job: Job) -> None:
-        self._throttle(job.id).submit(Edit(render(job)))
+        self._throttle(job.id).submit(Edit(self._render(job)))
+
+    def _render(self, job: Job) -> Render:
+        position = self.bot.store.queue_position(job.id) if job.state is JobState.PENDING else None
+        return render(job, position=position)
 
     async def finish(self, job: Job) -> str | None:
         # The upload limit of a resumed job comes from the guild cache, filled by READY.
@@ -291,6 +303,8 @@ class VideoCog(commands.Cog, name="Video"):
             return
         if edit.progress and (job.state.final or job.notified_at is not None):
             return  # a progress render that lost the race with the final one
+        if edit.progress and job.message_id is None:
+            return  # the command is still posting the message; only a final edit posts anew
         cancellable = edit.render.cancellable and not job.state.final
         kwargs: dict[str, Any] = {
             "content": edit.render.content or None,

@@ -55,9 +55,11 @@ def phase(job: Job) -> str:
     return "failed"
 
 
-def status_line(job: Job) -> str:
+def status_line(job: Job, position: int | None = None) -> str:
     p = phase(job)
     if job.state is JobState.PENDING:
+        if position:
+            return f"⏳ Waiting in the queue: position {position}"
         return "⏳ Waiting to be sent"
     if job.state is JobState.SUBMITTING:
         return "📨 Sending to the video service…"
@@ -73,12 +75,14 @@ def status_line(job: Job) -> str:
     return "❌ Failed"
 
 
-def render(job: Job, *, now: float | None = None, link: str | None = None) -> Render:
+def render(
+    job: Job, *, now: float | None = None, link: str | None = None, position: int | None = None
+) -> Render:
     """The job message for `job`. `link` puts the video URL in the content so it plays inline."""
     now = time.time() if now is None else now
     p = phase(job)
     fields: list[dict] = [
-        {"name": "Status", "value": status_line(job), "inline": False},
+        {"name": "Status", "value": status_line(job, position), "inline": False},
         {"name": "Model", "value": job.model, "inline": True},
         {"name": "Shape", "value": f"{job.orientation} · {job.size} · {job.aspect_ratio}", "inline": True},
         {

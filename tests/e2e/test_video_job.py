@@ -361,6 +361,9 @@ async def test_twenty_concurrent_jobs_from_different_members(fake_discord, fake_
     assert all(video_attachment(m) is not None for m in messages)
     assert sorted(m.embeds[0]["description"] for m in messages) == sorted(f"job {i}" for i in range(20))
     assert {r["state"] for r in await settled_rows(fake_discord, tmp_path)} == {"delivered"}
+    # one message per job, each with one video: nothing reposted, nothing delivered twice
+    assert len(fake_discord.messages(channel)) == 20
+    assert sum(1 for m in fake_discord.messages(channel) if video_attachment(m)) == 20
 
 
 async def test_cancel_button_requester_or_moderator_only(fake_discord, fake_api, run_bot, tmp_path):

@@ -489,6 +489,13 @@ class FakeDiscord:
         opts: list[dict[str, Any]] = []
         resolved: dict[str, Any] = {}
         for key, value in (options or {}).items():
+            if isinstance(value, FakeUser):  # a user option: the user goes into `resolved`
+                resolved.setdefault("users", {})[str(value.id)] = value.json()
+                if guild_id := self.channel_guild.get(channel_id):
+                    member = value.member_json(guild_id)
+                    member.pop("user")
+                    resolved.setdefault("members", {})[str(value.id)] = member
+                value = str(value.id)
             opts.append({"name": key, "type": types.get(key, 3), "value": value})
         for key, spec_tuple in (attachments or {}).items():
             filename, data, content_type = spec_tuple[:3]

@@ -1,0 +1,76 @@
+"""Read-only commands about jobs: what is running here, one job's status, a member's history."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.errors import InputError, PermissionDenied
+from bot.store import JobState
+from cogs.video.listing import job_lines
+from cogs.video.render import render
+
+if TYPE_CHECKING:
+    from bot.client import VideoBot
+
+NO_MENTIONS = discord.AllowedMentions.none()
+ACTIVE = [JobState.SUBMITTING, JobState.QUEUED, JobState.RUNNING, JobState.SUCCEEDED]
+
+
+class JobInfoCog(commands.Cog, name="Video info"):
+    def __init__(self, bot: VideoBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="video-queue")
+    @app_commands.guild_only()
+    async def queue(self, interaction: discord.Interaction) -> None:
+        """What is being generated and what is waiting in this server."""
+        store = self.bot.store
+        assert interaction.guild_id is not None
+        running = list(reversed(store.jobs_for_guild(interaction.guild_id, states=ACTIVE, limit=50)))
+        everyone_waiting = store.waiting()  # positions are global: the relay limit is shared
+        positions = {j.id: i for i, j in enumerate(everyone_waiting, 1)}
+        waiting = [j for j in everyone_waiting if j.guild_id == interaction.guild_id]
+        embed = discord.Embed(title="Video queue", colour=0x3498DB)
+        embed.add_field(
+            name=f"Running ({len(running)})", value=job_lines(running, limit=1000) or "nothing", inline=False
+        )
+        lines = job_lines(waiting, limit=1000, positions=positions) if waiting else "nobody is waiting"
+        embed.add_field(name=f"Waiting ({len(waiting)})", value=lines, inline=False)
+        await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    @app_commands.command(name="video-status")
+    @app_commands.guild_only()
+    @app_commands.describe(job="The task id from a job message's footer, or a job number like #12")
+    async def status(self, interaction: discord.Interaction, job: str) -> None:
+        """Show one job's current state."""
+        store = self.bot.store
+        key = job.strip()
+        found = store.get(int(key.lstrip("#"))) if key.lstrip("#").isdigit() else store.get_by_task(key)
+        if found is None or found.guild_id != interaction.guild_id:
+            raise InputError(f"No job {key!r} in this server.")
+        position = store.queue_position(found.id) if found.state is JobState.PENDING else None
+        shown = render(found, position=position)
+        embeds = [discord.Embed.from_dict(e) for e in shown.embeds]
+        await interaction.response.send_message(
+            content=shown.content or None, embeds=embeds, ephemeral=True, allowed_mentions=NO_MENTIONS
+        )
+
+    @app_commands.command(name="video-history")
+    @app_commands.guild_only()
+    @app_commands.describe(member="Whose jobs (moderators with Manage Messages may look at anyone's)")
+    async def history(self, interaction: discord.Interaction, member: discord.Member | None = None) -> None:
+        """Your recent video jobs in this server, with links to their messages."""
+        target = member or interaction.user
+        if target.id != interaction.user.id and not interaction.permissions.manage_messages:
+            raise PermissionDenied("Only members with Manage Messages can see someone else's history.")
+        jobs = self.bot.store.jobs_for_user(target.id, guild_id=interaction.guild_id, limit=15)
+        embed = discord.Embed(
+            title=f"Recent videos of {target.display_name}",
+            description=job_lines(jobs) if jobs else "No videos yet.",
+            colour=0x2ECC71,
+        )
+        await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)

@@ -1,0 +1,54 @@
+"""One-line summaries of jobs for /video-queue and /video-history, as plain text."""
+
+from __future__ import annotations
+
+import time
+
+from bot.formatting import elapsed, truncate
+from bot.store import Job, JobState
+
+STATE_WORDS = {
+    JobState.PENDING: "⏳ waiting",
+    JobState.SUBMITTING: "📨 sending",
+    JobState.QUEUED: "🕒 queued upstream",
+    JobState.RUNNING: "🎬 generating",
+    JobState.SUCCEEDED: "📦 delivering",
+    JobState.DELIVERED: "✅ done",
+    JobState.FAILED: "❌ failed",
+    JobState.CANCELLED: "🚫 cancelled",
+}
+
+
+def message_link(job: Job) -> str | None:
+    if job.message_id is None or job.guild_id is None:
+        return None
+    return f"https://discord.com/channels/{job.guild_id}/{job.channel_id}/{job.message_id}"
+
+
+def job_line(job: Job, *, now: float | None = None, position: int | None = None) -> str:
+    now = time.time() if now is None else now
+    state = STATE_WORDS[job.state]
+    if job.state is JobState.RUNNING and job.progress is not None:
+        state += f" {job.progress}%"
+    if position:
+        state += f" (#{position} in line)"
+    prompt = truncate(" ".join(job.prompt.split()), 60).replace("]", ")").replace("[", "(")
+    link = message_link(job)
+    shown = f"[{prompt}]({link})" if link else prompt
+    return f"`#{job.id}` {state} · <@{job.user_id}> · {shown} · {elapsed(now - job.created_at)} ago"
+
+
+def job_lines(
+    jobs: list[Job], *, limit: int = 3900, now: float | None = None, positions: dict[int, int] | None = None
+) -> str:
+    """Lines until the embed text would overflow, then a count of the rest."""
+    out: list[str] = []
+    used = 0
+    for i, job in enumerate(jobs):
+        line = job_line(job, now=now, position=(positions or {}).get(job.id))
+        if used + len(line) + 1 > limit:
+            out.append(f"… and {len(jobs) - i} more")
+            break
+        out.append(line)
+        used += len(line) + 1
+    return "\n".join(out)
