@@ -432,6 +432,23 @@ class Store:
         )
         return rows[0]["n"]
 
+    def note(self, job_id: int, detail: str) -> None:
+        """Record something that happened to a job without changing its state (e.g. deleted)."""
+        with self._writing() as db:
+            rows = list(db.query("select state from jobs where id = ?", [job_id]))
+            if rows:
+                state = JobState(rows[0]["state"])
+                self._event(db, job_id, state, state, time.time(), detail)
+
+    def lineage(self, job_id: int) -> list[Job]:
+        """The job and its ancestors, newest first."""
+        chain: list[Job] = []
+        current = self.get(job_id)
+        while current is not None and len(chain) < 50:
+            chain.append(current)
+            current = self.get(current.parent_id) if current.parent_id else None
+        return chain
+
     def events(self, job_id: int) -> list[dict[str, Any]]:
         return list(self.db.query("select * from job_events where job_id = ? order by id", [job_id]))
 

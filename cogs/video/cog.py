@@ -7,7 +7,7 @@ import contextlib
 import io
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 import discord
@@ -15,8 +15,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.delivery import download
-from bot.errors import DownloadError, InputError
-from bot.models import check_upsample, resolve_shape
+from bot.errors import BotError, DownloadError, InputError, PermissionDenied
+from bot.models import aspect_for, check_upsample, resolve_shape, size_for
 from bot.store import Job, JobState
 from bot.throttle import EditThrottle
 from bot.tracker import JobTracker, Timing
@@ -27,8 +27,9 @@ from bot.validation import (
     check_image_count,
     clean_prompt,
 )
+from cogs.errors import reply_privately
 from cogs.video.render import Render, render
-from cogs.video.views import job_view
+from cogs.video.views import finished_view, job_view
 
 if TYPE_CHECKING:
     from bot.client import VideoBot
@@ -41,6 +42,32 @@ IMAGE_READ_TIMEOUT = 30.0
 UPLOAD_TOO_LARGE = 40005
 INVALID_WEBHOOK_TOKEN = 50027
 UNKNOWN_MESSAGE = 10008
+
+
+@dataclass(frozen=True)
+class JobRequest:
+    """What a member asked for, checked; the shape fields follow from `orientation`."""
+
+    prompt: str
+    model: str
+    images: tuple[str, ...]
+    image_names: tuple[str, ...]
+    orientation: str
+    duration: int
+    enable_upsample: bool = False
+
+    @classmethod
+    def like(cls, job: Job, **changes: Any) -> JobRequest:
+        base = cls(
+            job.prompt,
+            job.model,
+            job.images,
+            job.image_names,
+            job.orientation,
+            job.duration,
+            job.enable_upsample,
+        )
+        return replace(base, **changes)
 
 
 @dataclass(frozen=True)
@@ -123,7 +150,7 @@ class VideoCog(commands.Cog, name="Video"):
         duration = duration or s.default_duration
         if duration not in s.durations:
             raise InputError(f"Duration must be one of {', '.join(map(str, s.durations))} seconds.")
-        orientation_, size, aspect = resolve_shape(orientation, aspect_ratio, s.default_orientation)
+        orientation_, _size, _aspect = resolve_shape(orientation, aspect_ratio, s.default_orientation)
         check_upsample(upsample, orientation_)
         attachments = [a for a in (image, image2, image3) if a is not None]
         check_image_count(model, len(attachments))
@@ -132,12 +159,7 @@ class VideoCog(commands.Cog, name="Video"):
                 AttachmentInfo(a.filename, a.size, a.content_type, a.url), max_bytes=s.max_image_bytes
             )
 
-        waiting = self.bot.store.count_jobs(since=0, user_id=interaction.user.id, states=[JobState.PENDING])
-        if waiting >= s.max_waiting_per_member:
-            raise InputError(
-                f"You already have {waiting} videos waiting in the queue; "
-                "wait for one of them to start before asking for more."
-            )
+        self._check_queue_cap(interaction.user.id)
         await interaction.response.defer(thinking=True)
         try:
             await self._check_image_bytes(attachments)
@@ -148,6 +170,39 @@ class VideoCog(commands.Cog, name="Video"):
             await interaction.followup.send(exc.user_message, ephemeral=True)
             return
 
+        await self.start_job(
+            interaction,
+            JobRequest(
+                prompt=text,
+                model=model,
+                images=tuple(a.url for a in attachments),
+                image_names=tuple(a.filename for a in attachments),
+                orientation=orientation_,
+                duration=duration,
+                enable_upsample=upsample,
+            ),
+        )
+
+    def _check_queue_cap(self, user_id: int) -> None:
+        waiting = self.bot.store.count_jobs(since=0, user_id=user_id, states=[JobState.PENDING])
+        if waiting >= self.settings.max_waiting_per_member:
+            raise InputError(
+                f"You already have {waiting} videos waiting in the queue; "
+                "wait for one of them to start before asking for more."
+            )
+
+    async def start_job(
+        self,
+        interaction: discord.Interaction,
+        request: JobRequest,
+        *,
+        parent: Job | None = None,
+        kind: str = "new",
+    ) -> Job:
+        """Write the job, turn the deferred reply into its message, and queue it.
+
+        The interaction must already be deferred with a public "thinking" reply.
+        """
         job = self.bot.store.add_job(
             guild_id=interaction.guild_id,
             channel_id=interaction.channel_id,
@@ -157,15 +212,17 @@ class VideoCog(commands.Cog, name="Video"):
             interaction_token=interaction.token,
             token_issued_at=interaction.created_at.timestamp(),
             application_id=interaction.application_id,
-            prompt=text,
-            model=model,
-            images=[a.url for a in attachments],
-            image_names=[a.filename for a in attachments],
-            orientation=orientation_,
-            size=size,
-            duration=duration,
-            aspect_ratio=aspect,
-            enable_upsample=upsample,
+            prompt=request.prompt,
+            model=request.model,
+            images=request.images,
+            image_names=request.image_names,
+            orientation=request.orientation,
+            size=size_for(request.orientation),
+            duration=request.duration,
+            aspect_ratio=aspect_for(request.orientation),
+            enable_upsample=request.enable_upsample,
+            parent_id=parent.id if parent else None,
+            kind=kind,
             state=JobState.PENDING,
         )
         self._upload_limits[job.id] = interaction.filesize_limit
@@ -188,9 +245,12 @@ class VideoCog(commands.Cog, name="Video"):
             )
             self.bot.store.mark_notified(job.id)
             raise
-        self.bot.store.update(job.id, message_id=message.id)
-        log.info("job %d: submitted by %s in channel %s", job.id, interaction.user.id, interaction.channel_id)
+        job = self.bot.store.update(job.id, message_id=message.id)
+        log.info(
+            "job %d (%s): submitted by %s in channel %s", job.id, kind, interaction.user.id, job.channel_id
+        )
         await self.tracker.enqueue(job.id)
+        return job
 
     @video.autocomplete("model")
     async def _model_choices(
@@ -214,6 +274,52 @@ class VideoCog(commands.Cog, name="Video"):
             except (discord.HTTPException, TimeoutError):
                 raise InputError(f"{a.filename} could not be downloaded from Discord; try again.") from None
             check_image_bytes(a.filename, data, a.content_type, max_bytes=self.settings.max_image_bytes)
+
+    # --- buttons on finished jobs ------------------------------------------------------------
+
+    async def job_button(self, interaction: discord.Interaction, action: str, job_id: int) -> None:
+        try:
+            await self._job_button(interaction, action, job_id)
+        except BotError as exc:
+            # Component callbacks bypass the tree's error handler; answer the same way it does.
+            await reply_privately(interaction, exc.user_message)
+
+    async def _job_button(self, interaction: discord.Interaction, action: str, job_id: int) -> None:
+        job = self.bot.store.get(job_id)
+        if job is None or job.guild_id != interaction.guild_id:
+            raise InputError("This job is not known to the bot.")
+        if action == "delete":
+            await self._delete(interaction, job)
+            return
+        if action == "remix":
+            await interaction.response.send_modal(RemixModal(self, job))
+            return
+        request = JobRequest.like(job)
+        if action == "upscale":
+            check_upsample(True, job.orientation)
+            request = replace(request, enable_upsample=True)
+        self._check_queue_cap(interaction.user.id)
+        await interaction.response.defer(thinking=True)
+        await self.start_job(interaction, request, parent=job, kind=action)
+
+    async def remix(self, interaction: discord.Interaction, parent: Job, prompt: str) -> None:
+        text = clean_prompt(prompt, max_length=self.settings.max_prompt_length)
+        self._check_queue_cap(interaction.user.id)
+        await interaction.response.defer(thinking=True)
+        await self.start_job(interaction, JobRequest.like(parent, prompt=text), parent=parent, kind="remix")
+
+    async def _delete(self, interaction: discord.Interaction, job: Job) -> None:
+        if interaction.user.id != job.user_id and not interaction.permissions.manage_messages:
+            raise PermissionDenied(
+                "Only the member who asked for this video, or a member with Manage Messages, can delete it."
+            )
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        if job.message_id is not None:
+            channel = self.bot.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
+            with contextlib.suppress(discord.NotFound):
+                await channel.get_partial_message(job.message_id).delete()
+        self.bot.store.note(job.id, f"message deleted by {interaction.user.id}")
+        await interaction.followup.send(f"Deleted video #{job.id}.", ephemeral=True)
 
     # --- cancel ----------------------------------------------------------------------------------
 
@@ -244,9 +350,10 @@ class VideoCog(commands.Cog, name="Video"):
     async def show(self, job: Job) -> None:
         self._throttle(job.id).submit(Edit(self._render(job)))
 
-    def _render(self, job: Job) -> Render:
+    def _render(self, job: Job, *, link: str | None = None) -> Render:
         position = self.bot.store.queue_position(job.id) if job.state is JobState.PENDING else None
-        return render(job, position=position)
+        parent = self.bot.store.get(job.parent_id) if job.parent_id else None
+        return render(job, position=position, link=link, parent=parent)
 
     async def finish(self, job: Job) -> str | None:
         # The upload limit of a resumed job comes from the guild cache, filled by READY.
@@ -255,7 +362,7 @@ class VideoCog(commands.Cog, name="Video"):
         if job.state is JobState.SUCCEEDED:
             edit = await self._video_edit(job)
         else:
-            edit = Edit(render(job), progress=False)
+            edit = Edit(self._render(job), progress=False)
         try:
             await throttle.final(edit)
         finally:
@@ -267,7 +374,7 @@ class VideoCog(commands.Cog, name="Video"):
 
     async def _video_edit(self, job: Job) -> Edit:
         assert job.video_url is not None
-        link = render(job, link=job.video_url)
+        link = self._render(job, link=job.video_url)
         limit = self._upload_limit(job)
         try:
             data = await download(
@@ -280,7 +387,7 @@ class VideoCog(commands.Cog, name="Video"):
             # Too large to upload, or the download failed: the link still plays inline.
             log.info("job %d: linking the video instead of uploading (%s)", job.id, exc)
             return Edit(link, progress=False)
-        return Edit(render(job), video=data, link_render=link, progress=False)
+        return Edit(self._render(job), video=data, link_render=link, progress=False)
 
     def _upload_limit(self, job: Job) -> int:
         if job.id in self._upload_limits:
@@ -306,10 +413,13 @@ class VideoCog(commands.Cog, name="Video"):
         if edit.progress and job.message_id is None:
             return  # the command is still posting the message; only a final edit posts anew
         cancellable = edit.render.cancellable and not job.state.final
+        view = job_view(job.id, cancellable=cancellable)
+        if not edit.progress:
+            view = finished_view(job)
         kwargs: dict[str, Any] = {
             "content": edit.render.content or None,
             "embeds": _embeds(edit.render),
-            "view": job_view(job.id, cancellable=cancellable),
+            "view": view,
             "allowed_mentions": NO_MENTIONS,
         }
         if edit.video is None:
@@ -390,6 +500,33 @@ class VideoCog(commands.Cog, name="Video"):
         if job.id in self._dead_tokens or not job.interaction_token or not job.token_issued_at:
             return False
         return time.time() - job.token_issued_at < self.settings.interaction_token_ttl
+
+
+class RemixModal(discord.ui.Modal, title="Remix this video"):
+    """The parent's prompt, prefilled, to change before sending a new job with its settings."""
+
+    def __init__(self, cog: VideoCog, parent: Job) -> None:
+        super().__init__(custom_id=f"video:remix-modal:{parent.id}", timeout=900)
+        self.cog = cog
+        self.parent = parent
+        self.prompt: discord.ui.TextInput[RemixModal] = discord.ui.TextInput(
+            label="Prompt",
+            style=discord.TextStyle.paragraph,
+            default=parent.prompt[:4000],
+            max_length=min(4000, cog.settings.max_prompt_length),
+            custom_id="prompt",
+        )
+        self.add_item(self.prompt)
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        await self.cog.remix(interaction, self.parent, self.prompt.value)
+
+    async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:
+        if isinstance(error, BotError):
+            await reply_privately(interaction, error.user_message)
+            return
+        log.error("remix of job %d failed", self.parent.id, exc_info=error)
+        await reply_privately(interaction, "Something went wrong on the bot's side; it has been logged.")
 
 
 def _embeds(r: Render) -> list[discord.Embed]:

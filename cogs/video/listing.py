@@ -35,7 +35,8 @@ def job_line(job: Job, *, now: float | None = None, position: int | None = None)
     prompt = truncate(" ".join(job.prompt.split()), 60).replace("]", ")").replace("[", "(")
     link = message_link(job)
     shown = f"[{prompt}]({link})" if link else prompt
-    return f"`#{job.id}` {state} · <@{job.user_id}> · {shown} · {elapsed(now - job.created_at)} ago"
+    built = f" · {job.kind} of `#{job.parent_id}`" if job.parent_id else ""
+    return f"`#{job.id}` {state} · <@{job.user_id}> · {shown}{built} · {elapsed(now - job.created_at)} ago"
 
 
 def job_lines(

@@ -76,7 +76,12 @@ def status_line(job: Job, position: int | None = None) -> str:
 
 
 def render(
-    job: Job, *, now: float | None = None, link: str | None = None, position: int | None = None
+    job: Job,
+    *,
+    now: float | None = None,
+    link: str | None = None,
+    position: int | None = None,
+    parent: Job | None = None,
 ) -> Render:
     """The job message for `job`. `link` puts the video URL in the content so it plays inline."""
     now = time.time() if now is None else now
@@ -103,6 +108,18 @@ def render(
     if job.images:
         links = " ".join(f"[{i}]({url})" for i, url in enumerate(job.images, 1))
         fields.append({"name": "Reference images", "value": truncate(links, FIELD_LIMIT), "inline": True})
+    if parent is not None:
+        where = parent_link(parent)
+        name = f"#{parent.id}"
+        fields.append(
+            {
+                "name": "Built on",
+                "value": f"{job.kind.capitalize()} of [{name}]({where})"
+                if where
+                else f"{job.kind.capitalize()} of {name}",
+                "inline": True,
+            }
+        )
     if job.enhanced_prompt:
         fields.append({"name": "Enhanced prompt", "value": truncate(job.enhanced_prompt, FIELD_LIMIT)})
     if p == "failed" and job.failure_reason:
@@ -133,6 +150,12 @@ def render(
         embeds.append({"description": f"Reference image {i}", "thumbnail": {"url": url}, "color": COLOURS[p]})
     content = link or ""
     return Render(content=content, embeds=tuple(embeds), cancellable=not job.state.final and p != "done")
+
+
+def parent_link(job: Job) -> str | None:
+    if job.message_id is None or job.guild_id is None:
+        return None
+    return f"https://discord.com/channels/{job.guild_id}/{job.channel_id}/{job.message_id}"
 
 
 def _ended_at(job: Job) -> float | None:

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
+from bot.store import Job, JobState
+
 if TYPE_CHECKING:
     from cogs.video.cog import VideoCog
 
@@ -37,6 +39,42 @@ class CancelButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"vi
         await cog.cancel_from_button(interaction, self.job_id)
 
 
+BUTTONS = {
+    "reroll": ("Reroll", "🎲", discord.ButtonStyle.secondary),
+    "remix": ("Remix", "✏️", discord.ButtonStyle.secondary),
+    "upscale": ("Upscale", "🔍", discord.ButtonStyle.secondary),
+    "delete": ("Delete", "🗑️", discord.ButtonStyle.danger),
+}
+
+
+class JobButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"video:(?P<action>reroll|remix|upscale|delete):(?P<job>\d+)",
+):
+    """A button on a finished job; `VideoCog.job_button` handles every action."""
+
+    def __init__(self, action: str, job_id: int) -> None:
+        label, emoji, style = BUTTONS[action]
+        super().__init__(
+            discord.ui.Button(label=label, style=style, emoji=emoji, custom_id=f"video:{action}:{job_id}")
+        )
+        self.action = action
+        self.job_id = job_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: re.Match[str], /
+    ) -> JobButton:
+        return cls(match["action"], int(match["job"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        cog: VideoCog | None = interaction.client.get_cog("Video")  # type: ignore[attr-defined]
+        if cog is None:
+            await interaction.response.send_message("The video feature is not loaded.", ephemeral=True)
+            return
+        await cog.job_button(interaction, self.action, self.job_id)
+
+
 def job_view(job_id: int, *, cancellable: bool) -> discord.ui.View | None:
     if not cancellable:
         return None
@@ -45,4 +83,19 @@ def job_view(job_id: int, *, cancellable: bool) -> discord.ui.View | None:
     return view
 
 
-PERSISTENT_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (CancelButton,)
+def finished_view(job: Job) -> discord.ui.View:
+    """Buttons under a finished job: build on it, or remove it."""
+    view = discord.ui.View(timeout=None)
+    view.add_item(JobButton("reroll", job.id))
+    view.add_item(JobButton("remix", job.id))
+    if (
+        job.state in (JobState.SUCCEEDED, JobState.DELIVERED)
+        and job.orientation == "landscape"
+        and not (job.enable_upsample)
+    ):
+        view.add_item(JobButton("upscale", job.id))
+    view.add_item(JobButton("delete", job.id))
+    return view
+
+
+PERSISTENT_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (CancelButton, JobButton)

@@ -51,7 +51,9 @@ async def wait_final(discord, interaction, timeout=20.0):
         if msg is None or not msg.embeds:
             return None
         status = field(msg, "Status") or ""
-        if any(word in status for word in ("Done", "Failed", "Cancelled")) and not msg.components:
+        ids = [c.get("custom_id", "") for row in msg.components for c in row.get("components", [])]
+        cancellable = any(i.startswith("video:cancel:") for i in ids)
+        if any(word in status for word in ("Done", "Failed", "Cancelled")) and not cancellable:
             return msg
         return None
 

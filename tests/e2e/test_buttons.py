@@ -1,0 +1,109 @@
+"""Buttons on finished jobs, after a restart: reroll, remix, upscale, delete, and lineage."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.test_video_job import (
+    _private_text,
+    field,
+    job_rows,
+    life,
+    settled_rows,
+    setup_guild,
+    video_attachment,
+    wait_final,
+)
+
+pytestmark = pytest.mark.e2e
+
+
+def buttons(message):
+    return {
+        c["custom_id"].split(":")[1]: c["custom_id"] for row in message.components for c in row["components"]
+    }
+
+
+async def test_buttons_work_after_a_restart_and_record_lineage(fake_discord, fake_api, run_bot, tmp_path):
+    guild, channel, (author, other) = await setup_guild(fake_discord, members=2)
+    fake_api.default_life = life(0.5)
+    bot = await run_bot()
+    await fake_discord.wait_commands()
+    first = await fake_discord.slash(
+        "video", {"prompt": "a lighthouse", "duration": 4}, user=author, channel_id=channel
+    )
+    original = await wait_final(fake_discord, first)
+    assert set(buttons(original)) == {"reroll", "remix", "upscale", "delete"}
+    await bot.stop()
+    await run_bot()  # the buttons must not depend on anything in memory
+
+    reroll = await fake_discord.click(original, buttons(original)["reroll"], user=other)
+    rerolled = await wait_final(fake_discord, reroll)
+    assert video_attachment(rerolled) is not None
+    assert "Reroll of [#1]" in field(rerolled, "Built on")
+    assert f"/channels/{guild.id}/{channel}/{original.id}" in field(rerolled, "Built on")
+
+    remix = await fake_discord.click(original, buttons(original)["remix"], user=other)
+    modal = (await remix.wait_response())["data"]
+    assert modal["components"][0]["components"][0]["value"] == "a lighthouse"
+    submitted = await fake_discord.submit_modal(
+        modal["custom_id"], {"prompt": "a lighthouse in a storm"}, user=other, channel_id=channel
+    )
+    remixed = await wait_final(fake_discord, submitted)
+    assert remixed.embeds[0]["description"] == "a lighthouse in a storm"
+
+    upscale = await fake_discord.click(original, buttons(original)["upscale"], user=author)
+    await wait_final(fake_discord, upscale)
+
+    bodies = fake_api.creates
+    assert [b["prompt"] for b in bodies] == [
+        "a lighthouse",
+        "a lighthouse",
+        "a lighthouse in a storm",
+        "a lighthouse",
+    ]
+    assert all(b["duration"] == 4 for b in bodies)
+    assert [b["enable_upsample"] for b in bodies] == [False, False, False, True]
+    rows = await settled_rows(fake_discord, tmp_path)
+    assert [(r["kind"], r["parent_id"], r["user_id"]) for r in rows] == [
+        ("new", None, author.id),
+        ("reroll", 1, other.id),
+        ("remix", 1, other.id),
+        ("upscale", 1, author.id),
+    ]
+
+    history = await fake_discord.slash("video-history", user=other, channel_id=channel)
+    shown = await fake_discord.wait_for(
+        lambda: history.responses and history.responses[0]["data"]["embeds"][0]
+    )
+    assert "reroll of `#1`" in shown["description"] and "remix of `#1`" in shown["description"]
+
+
+async def test_only_the_requester_or_a_moderator_can_delete(fake_discord, fake_api, run_bot, tmp_path):
+    _guild, channel, (author, other) = await setup_guild(fake_discord, members=2)
+    fake_api.default_life = life(0.3)
+    await run_bot()
+    await fake_discord.wait_commands()
+    first = await fake_discord.slash("video", {"prompt": "to delete"}, user=author, channel_id=channel)
+    message = await wait_final(fake_discord, first)
+
+    refused = await fake_discord.click(message, buttons(message)["delete"], user=other)
+    assert "Only the member who asked" in await fake_discord.wait_for(lambda: _private_text(refused))
+    assert not message.deleted
+
+    done = await fake_discord.click(message, buttons(message)["delete"], user=author)
+    assert "Deleted" in await fake_discord.wait_for(lambda: _private_text(done))
+    assert message.deleted
+    assert job_rows(tmp_path)[0]["state"] == "delivered"  # the record stays for history
+
+
+async def test_portrait_jobs_offer_no_upscale(fake_discord, fake_api, run_bot):
+    _, channel, (author,) = await setup_guild(fake_discord)
+    fake_api.default_life = life(0.3)
+    await run_bot()
+    await fake_discord.wait_commands()
+    job = await fake_discord.slash(
+        "video", {"prompt": "tall", "orientation": "portrait"}, user=author, channel_id=channel
+    )
+    message = await wait_final(fake_discord, job)
+    assert "upscale" not in buttons(message)
