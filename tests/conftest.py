@@ -46,7 +46,7 @@ async def run_bot(
         for secret in secrets:
             assert secret not in bot.output, "a secret reached the bot's log"
     # Nothing the bot posted could ping: every message with text carries allowed_mentions none.
-    posted = [m for ms in fake_discord._messages.values() for m in ms]
+    posted = [m for ms in fake_discord._messages.values() for m in ms if m.author.id == fake_discord.bot.id]
     for message in posted:
         for snapshot in message.edits:
             if snapshot["content"]:

@@ -16,7 +16,7 @@ from discord.ext import commands
 
 from bot.delivery import download
 from bot.errors import BotError, DownloadError, InputError, PermissionDenied
-from bot.models import aspect_for, check_upsample, resolve_shape, size_for
+from bot.models import aspect_for, check_upsample, max_images, min_images, resolve_shape, size_for
 from bot.store import Job, JobState
 from bot.throttle import EditThrottle
 from bot.tracker import JobTracker, Timing
@@ -102,12 +102,15 @@ class VideoCog(commands.Cog, name="Video"):
         self._dead_tokens: set[int] = set()
         self._upload_limits: dict[int, int] = {}
         self._modes: dict[int, str] = {}
+        self._menu = app_commands.ContextMenu(name="Make a video", callback=self.make_video_from_message)
 
     async def cog_load(self) -> None:
+        self.bot.tree.add_command(self._menu)
         # Polling starts at once; delivery waits for the guild cache (see `finish`).
         self.tracker.start()
 
     async def cog_unload(self) -> None:
+        self.bot.tree.remove_command(self._menu.name, type=self._menu.type)
         await self.tracker.stop()
         for throttle in self._throttles.values():
             await throttle.aclose()
@@ -274,6 +277,56 @@ class VideoCog(commands.Cog, name="Video"):
             except (discord.HTTPException, TimeoutError):
                 raise InputError(f"{a.filename} could not be downloaded from Discord; try again.") from None
             check_image_bytes(a.filename, data, a.content_type, max_bytes=self.settings.max_image_bytes)
+
+    # --- "Make a video" on any message with images ------------------------------------------
+
+    @app_commands.guild_only()
+    async def make_video_from_message(
+        self, interaction: discord.Interaction, message: discord.Message
+    ) -> None:
+        images = [a for a in message.attachments if (a.content_type or "image/").startswith("image/")]
+        if not images:
+            raise InputError("That message has no images to make a video from.")
+        model = self._model_for_images(len(images))
+        for a in images:
+            check_attachment_metadata(
+                AttachmentInfo(a.filename, a.size, a.content_type, a.url),
+                max_bytes=self.settings.max_image_bytes,
+            )
+        self._check_queue_cap(interaction.user.id)
+        await interaction.response.send_modal(PromptModal(self, images, model))
+
+    def _model_for_images(self, count: int) -> str:
+        """The default model when it takes this many images, else the first offered model that does."""
+        candidates = [self.settings.default_model, *self.settings.models]
+        for model in candidates:
+            if min_images(model) <= count <= max_images(model):
+                return model
+        check_image_count(self.settings.default_model, count)  # raises with the clear message
+        return self.settings.default_model
+
+    async def make_video(
+        self, interaction: discord.Interaction, images: list[discord.Attachment], model: str, prompt: str
+    ) -> None:
+        text = clean_prompt(prompt, max_length=self.settings.max_prompt_length)
+        await interaction.response.defer(thinking=True)
+        try:
+            await self._check_image_bytes(images)
+        except InputError as exc:
+            with contextlib.suppress(discord.HTTPException):
+                await interaction.delete_original_response()
+            await interaction.followup.send(exc.user_message, ephemeral=True)
+            return
+        orientation = self.settings.default_orientation
+        request = JobRequest(
+            text,
+            model,
+            tuple(a.url for a in images),
+            tuple(a.filename for a in images),
+            orientation,
+            self.settings.default_duration,
+        )
+        await self.start_job(interaction, request)
 
     # --- buttons on finished jobs ------------------------------------------------------------
 
@@ -522,11 +575,37 @@ class RemixModal(discord.ui.Modal, title="Remix this video"):
         await self.cog.remix(interaction, self.parent, self.prompt.value)
 
     async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:
-        if isinstance(error, BotError):
-            await reply_privately(interaction, error.user_message)
-            return
-        log.error("remix of job %d failed", self.parent.id, exc_info=error)
-        await reply_privately(interaction, "Something went wrong on the bot's side; it has been logged.")
+        await _modal_error(interaction, error)
+
+
+class PromptModal(discord.ui.Modal, title="Make a video from these images"):
+    def __init__(self, cog: VideoCog, images: list[discord.Attachment], model: str) -> None:
+        super().__init__(timeout=900)
+        self.cog = cog
+        self.images = images
+        self.model = model
+        self.prompt: discord.ui.TextInput[PromptModal] = discord.ui.TextInput(
+            label="Prompt",
+            style=discord.TextStyle.paragraph,
+            placeholder="What should happen in the video?",
+            max_length=min(4000, cog.settings.max_prompt_length),
+            custom_id="prompt",
+        )
+        self.add_item(self.prompt)
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        await self.cog.make_video(interaction, self.images, self.model, self.prompt.value)
+
+    async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:
+        await _modal_error(interaction, error)
+
+
+async def _modal_error(interaction: discord.Interaction, error: Exception) -> None:
+    if isinstance(error, BotError):
+        await reply_privately(interaction, error.user_message)
+        return
+    log.error("a modal failed", exc_info=error)
+    await reply_privately(interaction, "Something went wrong on the bot's side; it has been logged.")
 
 
 def _embeds(r: Render) -> list[discord.Embed]:

@@ -107,3 +107,32 @@ async def test_portrait_jobs_offer_no_upscale(fake_discord, fake_api, run_bot):
     )
     message = await wait_final(fake_discord, job)
     assert "upscale" not in buttons(message)
+
+
+async def test_make_a_video_from_any_message_with_images(fake_discord, fake_api, run_bot):
+    from tests.e2e.test_video_job import JPEG, PNG
+
+    _, channel, (poster, maker) = await setup_guild(fake_discord, members=2)
+    fake_api.default_life = life(0.3)
+    await run_bot()
+    await fake_discord.wait_commands()
+    assert fake_discord.command("Make a video")["type"] == 3
+    source = fake_discord.post_message(
+        channel, poster, "look at these", [("cat.png", PNG, "image/png"), ("dog.jpg", JPEG, "image/jpeg")]
+    )
+    opened = await fake_discord.context_menu("Make a video", source, user=maker)
+    modal = (await opened.wait_response())["data"]
+    assert modal["components"][0]["components"][0]["custom_id"] == "prompt"
+    submitted = await fake_discord.submit_modal(
+        modal["custom_id"], {"prompt": "they play together"}, user=maker, channel_id=channel
+    )
+    message = await wait_final(fake_discord, submitted)
+    assert video_attachment(message) is not None
+    (body,) = fake_api.creates
+    assert body["prompt"] == "they play together"
+    assert body["model"] == "veo3.1-fast-components"  # the default takes one image; this takes both
+    assert [u.split("?")[0].rsplit("/", 1)[1] for u in body["images"]] == ["cat.png", "dog.jpg"]
+
+    nothing = fake_discord.post_message(channel, poster, "just words")
+    refused = await fake_discord.context_menu("Make a video", nothing, user=maker)
+    assert "no images" in await fake_discord.wait_for(lambda: _private_text(refused))

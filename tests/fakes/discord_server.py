@@ -362,6 +362,20 @@ class FakeDiscord:
         self.guilds[guild_id].members[user.id] = user
         return user
 
+    def post_message(
+        self,
+        channel_id: int,
+        user: FakeUser,
+        content: str = "",
+        attachments: list[tuple[str, bytes, str | None]] | tuple = (),
+    ) -> FakeMessage:
+        """A member's message in a channel (what a context-menu command can target)."""
+        msg = FakeMessage(snowflake(), channel_id, self.channel_guild.get(channel_id), user, content=content)
+        msg.attachments = [self._store_attachment(channel_id, n, d, c) for n, d, c in attachments]
+        msg.snapshot()
+        self._messages.setdefault(channel_id, []).append(msg)
+        return msg
+
     def messages(self, channel_id: int) -> list[FakeMessage]:
         return [m for m in self._messages.get(channel_id, []) if not m.flags & EPHEMERAL]
 
@@ -874,6 +888,7 @@ class FakeDiscord:
             commands = []
             for cmd in body or []:
                 stored = {
+                    "description": "",  # Discord answers "" for context-menu commands
                     **cmd,
                     "id": str(snowflake()),
                     "application_id": str(self.application_id),
