@@ -42,6 +42,7 @@ IMAGE_READ_TIMEOUT = 30.0
 UPLOAD_TOO_LARGE = 40005
 INVALID_WEBHOOK_TOKEN = 50027
 UNKNOWN_MESSAGE = 10008
+REF_PREFIX = "ref"
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,9 @@ class JobRequest:
     orientation: str
     duration: int
     enable_upsample: bool = False
+    # The reference images themselves, attached to the job message so they can be fetched
+    # again later (Discord's signed attachment URLs expire after about a day).
+    files: tuple[tuple[str, bytes], ...] = ()
 
     @classmethod
     def like(cls, job: Job, **changes: Any) -> JobRequest:
@@ -165,7 +169,7 @@ class VideoCog(commands.Cog, name="Video"):
         self._check_queue_cap(interaction.user.id)
         await interaction.response.defer(thinking=True)
         try:
-            await self._check_image_bytes(attachments)
+            files = await self._check_image_bytes(attachments)
         except InputError as exc:
             # The deferred reply is public; replace it with a private explanation.
             with contextlib.suppress(discord.HTTPException):
@@ -183,6 +187,7 @@ class VideoCog(commands.Cog, name="Video"):
                 orientation=orientation_,
                 duration=duration,
                 enable_upsample=upsample,
+                files=files,
             ),
         )
 
@@ -236,6 +241,7 @@ class VideoCog(commands.Cog, name="Video"):
                 embeds=_embeds(first),
                 view=job_view(job.id, cancellable=True),
                 allowed_mentions=NO_MENTIONS,
+                attachments=[discord.File(io.BytesIO(data), filename=name) for name, data in request.files],
             )
         except discord.HTTPException:
             # No message to track the job in: give up before anything is sent upstream.
@@ -248,7 +254,8 @@ class VideoCog(commands.Cog, name="Video"):
             )
             self.bot.store.mark_notified(job.id)
             raise
-        job = self.bot.store.update(job.id, message_id=message.id)
+        refs = [a.url for a in message.attachments if a.filename.startswith(REF_PREFIX)]
+        job = self.bot.store.update(job.id, message_id=message.id, images=refs or request.images)
         log.info(
             "job %d (%s): submitted by %s in channel %s", job.id, kind, interaction.user.id, job.channel_id
         )
@@ -269,14 +276,22 @@ class VideoCog(commands.Cog, name="Video"):
     ) -> list[app_commands.Choice[int]]:
         return [app_commands.Choice(name=f"{d} seconds", value=d) for d in self.settings.durations]
 
-    async def _check_image_bytes(self, attachments: list[discord.Attachment]) -> None:
-        for a in attachments:
+    async def _check_image_bytes(
+        self, attachments: list[discord.Attachment]
+    ) -> tuple[tuple[str, bytes], ...]:
+        """Read and check each image; returns them named `ref1.png`… to attach to the job message."""
+        files = []
+        for i, a in enumerate(attachments, 1):
             try:
                 async with asyncio.timeout(IMAGE_READ_TIMEOUT):
                     data = await a.read()
             except (discord.HTTPException, TimeoutError):
                 raise InputError(f"{a.filename} could not be downloaded from Discord; try again.") from None
-            check_image_bytes(a.filename, data, a.content_type, max_bytes=self.settings.max_image_bytes)
+            kind = check_image_bytes(
+                a.filename, data, a.content_type, max_bytes=self.settings.max_image_bytes
+            )
+            files.append((f"{REF_PREFIX}{i}.{kind.split('/')[1]}", data))
+        return tuple(files)
 
     # --- "Make a video" on any message with images ------------------------------------------
 
@@ -311,7 +326,7 @@ class VideoCog(commands.Cog, name="Video"):
         text = clean_prompt(prompt, max_length=self.settings.max_prompt_length)
         await interaction.response.defer(thinking=True)
         try:
-            await self._check_image_bytes(images)
+            files = await self._check_image_bytes(images)
         except InputError as exc:
             with contextlib.suppress(discord.HTTPException):
                 await interaction.delete_original_response()
@@ -325,6 +340,7 @@ class VideoCog(commands.Cog, name="Video"):
             tuple(a.filename for a in images),
             orientation,
             self.settings.default_duration,
+            files=files,
         )
         await self.start_job(interaction, request)
 
@@ -347,7 +363,7 @@ class VideoCog(commands.Cog, name="Video"):
         if action == "remix":
             await interaction.response.send_modal(RemixModal(self, job))
             return
-        request = JobRequest.like(job)
+        request = JobRequest.like(job, files=await self._reference_files(job))
         if action == "upscale":
             check_upsample(True, job.orientation)
             request = replace(request, enable_upsample=True)
@@ -359,7 +375,32 @@ class VideoCog(commands.Cog, name="Video"):
         text = clean_prompt(prompt, max_length=self.settings.max_prompt_length)
         self._check_queue_cap(interaction.user.id)
         await interaction.response.defer(thinking=True)
-        await self.start_job(interaction, JobRequest.like(parent, prompt=text), parent=parent, kind="remix")
+        request = JobRequest.like(parent, prompt=text, files=await self._reference_files(parent))
+        await self.start_job(interaction, request, parent=parent, kind="remix")
+
+    async def _reference_attachments(self, job: Job) -> list[discord.Attachment]:
+        """The reference images attached to the job message, with freshly signed URLs."""
+        if not job.images or job.message_id is None:
+            return []
+        channel = self.bot.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
+        try:
+            message = await channel.fetch_message(job.message_id)
+        except discord.HTTPException:
+            return []
+        return [a for a in message.attachments if a.filename.startswith(REF_PREFIX)]
+
+    async def _reference_files(self, job: Job) -> tuple[tuple[str, bytes], ...]:
+        if not job.images:
+            return ()
+        refs = await self._reference_attachments(job)
+        if len(refs) != len(job.images):
+            raise InputError(f"The reference images of video #{job.id} are no longer available.")
+        try:
+            return tuple([(a.filename, await a.read()) for a in refs])
+        except discord.HTTPException:
+            raise InputError(
+                f"The reference images of video #{job.id} could not be fetched; try again."
+            ) from None
 
     async def _delete(self, interaction: discord.Interaction, job: Job) -> None:
         if interaction.user.id != job.user_id and not interaction.permissions.manage_messages:
@@ -475,14 +516,15 @@ class VideoCog(commands.Cog, name="Video"):
             "view": view,
             "allowed_mentions": NO_MENTIONS,
         }
+        refs: list[Any] = await self._reference_attachments(job) if not edit.progress else []
         if edit.video is None:
             if not edit.progress:
-                kwargs["attachments"] = []
+                kwargs["attachments"] = refs
             shown = await self._edit_message(job, **kwargs)
             if not edit.progress:
                 self._modes[job.id] = "link" if shown else "undeliverable"
             return
-        kwargs["attachments"] = [discord.File(io.BytesIO(edit.video), filename=f"video-{job.id}.mp4")]
+        kwargs["attachments"] = [*refs, discord.File(io.BytesIO(edit.video), filename=f"video-{job.id}.mp4")]
         try:
             shown = await self._edit_message(job, **kwargs)
             self._modes[job.id] = "upload" if shown else "undeliverable"
@@ -491,7 +533,7 @@ class VideoCog(commands.Cog, name="Video"):
                 raise
             log.info("job %d: upload refused as too large; posting the link", job.id)
             assert edit.link_render is not None
-            kwargs.update(content=edit.link_render.content, attachments=[])
+            kwargs.update(content=edit.link_render.content, attachments=refs)
             shown = await self._edit_message(job, **kwargs)
             self._modes[job.id] = "link" if shown else "undeliverable"
 

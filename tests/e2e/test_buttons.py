@@ -110,7 +110,7 @@ async def test_portrait_jobs_offer_no_upscale(fake_discord, fake_api, run_bot):
 
 
 async def test_make_a_video_from_any_message_with_images(fake_discord, fake_api, run_bot):
-    from tests.e2e.test_video_job import JPEG, PNG
+    from tests.e2e.test_video_job import JPEG, PNG, fetch_all
 
     _, channel, (poster, maker) = await setup_guild(fake_discord, members=2)
     fake_api.default_life = life(0.3)
@@ -131,8 +131,37 @@ async def test_make_a_video_from_any_message_with_images(fake_discord, fake_api,
     (body,) = fake_api.creates
     assert body["prompt"] == "they play together"
     assert body["model"] == "veo3.1-fast-components"  # the default takes one image; this takes both
-    assert [u.split("?")[0].rsplit("/", 1)[1] for u in body["images"]] == ["cat.png", "dog.jpg"]
+    assert await fetch_all(body["images"]) == [PNG, JPEG]
 
     nothing = fake_discord.post_message(channel, poster, "just words")
     refused = await fake_discord.context_menu("Make a video", nothing, user=maker)
     assert "no images" in await fake_discord.wait_for(lambda: _private_text(refused))
+
+
+async def test_a_reroll_days_later_refetches_expired_reference_images(fake_discord, fake_api, run_bot):
+    from tests.e2e.test_video_job import JPEG, PNG, fetch_all
+
+    _, channel, (author,) = await setup_guild(fake_discord)
+    fake_api.default_life = life(0.3)
+    bot = await run_bot()
+    await fake_discord.wait_commands()
+    first = await fake_discord.slash(
+        "video",
+        {"prompt": "two friends", "model": "veo3.1-fast-components"},
+        user=author,
+        channel_id=channel,
+        attachments={"image": ("a.png", PNG, "image/png"), "image2": ("b.jpg", JPEG, "image/jpeg")},
+    )
+    original = await wait_final(fake_discord, first)
+    old_urls = fake_api.creates[0]["images"]
+    await bot.stop()
+    fake_discord.expire_attachment_urls()  # a day later: every signed URL handed out so far is dead
+    with pytest.raises(AssertionError):
+        await fetch_all(old_urls[:1])
+    await run_bot()
+    reroll = await fake_discord.click(original, buttons(original)["reroll"], user=author)
+    rerolled = await wait_final(fake_discord, reroll)
+    assert video_attachment(rerolled) is not None
+    new_urls = fake_api.creates[1]["images"]
+    assert new_urls != old_urls
+    assert await fetch_all(new_urls) == [PNG, JPEG]

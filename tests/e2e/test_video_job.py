@@ -136,10 +136,24 @@ async def test_three_images_are_sent_in_order(fake_discord, fake_api, run_bot):
     )
     msg = await wait_final(fake_discord, interaction)
     (body,) = fake_api.creates
-    assert [u.split("?")[0].rsplit("/", 1)[1] for u in body["images"]] == ["one.png", "two.jpg", "three.webp"]
-    assert msg.embeds[0]["thumbnail"]["url"] == body["images"][0]
-    assert [e["thumbnail"]["url"] for e in msg.embeds[1:]] == body["images"][1:]
+    assert await fetch_all(body["images"]) == [PNG, JPEG, WEBP]
+    # the references stay attached to the job message, next to the video
+    assert [a.filename for a in msg.attachments] == ["ref1.png", "ref2.jpeg", "ref3.webp", "video-1.mp4"]
+    thumbnails = [e["thumbnail"]["url"].split("?")[0] for e in msg.embeds]
+    assert thumbnails == [u.split("?")[0] for u in body["images"]]
     assert video_attachment(msg) is not None
+
+
+async def fetch_all(urls):
+    import aiohttp
+
+    async with aiohttp.ClientSession() as session:
+        out = []
+        for url in urls:
+            async with session.get(url) as response:
+                assert response.status == 200, url
+                out.append(await response.read())
+        return out
 
 
 @pytest.mark.parametrize(
