@@ -168,13 +168,8 @@ class VideoCog(commands.Cog, name="Video"):
 
         self._check_queue_cap(interaction.user.id)
         await interaction.response.defer(thinking=True)
-        try:
-            files = await self._check_image_bytes(attachments)
-        except InputError as exc:
-            # The deferred reply is public; replace it with a private explanation.
-            with contextlib.suppress(discord.HTTPException):
-                await interaction.delete_original_response()
-            await interaction.followup.send(exc.user_message, ephemeral=True)
+        files = await self._read_images_or_refuse(interaction, attachments)
+        if files is None:
             return
 
         await self.start_job(
@@ -276,6 +271,19 @@ class VideoCog(commands.Cog, name="Video"):
     ) -> list[app_commands.Choice[int]]:
         return [app_commands.Choice(name=f"{d} seconds", value=d) for d in self.settings.durations]
 
+    async def _read_images_or_refuse(
+        self, interaction: discord.Interaction, attachments: list[discord.Attachment]
+    ) -> tuple[tuple[str, bytes], ...] | None:
+        """The checked images, or None after telling the member privately what is wrong with one."""
+        try:
+            return await self._check_image_bytes(attachments)
+        except InputError as exc:
+            # The deferred reply is public; replace it with a private explanation.
+            with contextlib.suppress(discord.HTTPException):
+                await interaction.delete_original_response()
+            await interaction.followup.send(exc.user_message, ephemeral=True)
+            return None
+
     async def _check_image_bytes(
         self, attachments: list[discord.Attachment]
     ) -> tuple[tuple[str, bytes], ...]:
@@ -325,12 +333,8 @@ class VideoCog(commands.Cog, name="Video"):
     ) -> None:
         text = clean_prompt(prompt, max_length=self.settings.max_prompt_length)
         await interaction.response.defer(thinking=True)
-        try:
-            files = await self._check_image_bytes(images)
-        except InputError as exc:
-            with contextlib.suppress(discord.HTTPException):
-                await interaction.delete_original_response()
-            await interaction.followup.send(exc.user_message, ephemeral=True)
+        files = await self._read_images_or_refuse(interaction, images)
+        if files is None:
             return
         orientation = self.settings.default_orientation
         request = JobRequest(

@@ -190,17 +190,7 @@ async def test_bad_input_gets_a_private_answer_and_no_create(
     interaction = await fake_discord.slash(
         "video", {"prompt": "a test", **options}, user=user, channel_id=channel, attachments=attachments
     )
-
-    def private_answer():
-        texts = [m.content for m in interaction.followups if m.flags & 64]
-        texts += [
-            r.get("data", {}).get("content") or ""
-            for r in interaction.responses
-            if r.get("data", {}).get("flags", 0) & 64
-        ]
-        return next((t for t in texts if t), None)
-
-    text = await fake_discord.wait_for(private_answer, timeout=10)
+    text = await fake_discord.wait_for(lambda: _private_text(interaction), timeout=10)
     assert expected in text
     await asyncio.sleep(0.3)
     assert fake_api.creates == []
