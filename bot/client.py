@@ -21,7 +21,7 @@ from bot.video_api import VideoAPI
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = ("cogs.errors", "cogs.video")
+EXTENSIONS = ("cogs.errors", "cogs.video", "cogs.admin")
 HEARTBEAT_EVERY = 15.0
 
 # What the bot needs in a channel: see its messages' channel, post and edit the job message,

@@ -208,6 +208,13 @@ def m001_jobs(db: sqlite_utils.Database) -> None:
     db["meta"].create({"key": str, "value": str}, pk="key")
 
 
+@migrations()
+def m002_guild_settings(db: sqlite_utils.Database) -> None:
+    db["guild_settings"].create(
+        {"guild_id": int, "data": str, "updated_at": float, "updated_by": int}, pk="guild_id"
+    )
+
+
 JOB_COLUMNS = {f.name for f in fields(Job)}
 
 
@@ -451,6 +458,19 @@ class Store:
 
     def events(self, job_id: int) -> list[dict[str, Any]]:
         return list(self.db.query("select * from job_events where job_id = ? order by id", [job_id]))
+
+    # --- per-server settings (JSON owned by bot.guild_settings) ---------------------------------
+
+    def guild_settings(self, guild_id: int) -> str | None:
+        rows = list(self.db.query("select data from guild_settings where guild_id = ?", [guild_id]))
+        return rows[0]["data"] if rows else None
+
+    def set_guild_settings(self, guild_id: int, data: str, *, by: int) -> None:
+        with self._writing() as db:
+            db["guild_settings"].upsert(
+                {"guild_id": guild_id, "data": data, "updated_at": time.time(), "updated_by": by},
+                pk="guild_id",
+            )
 
     # --- small key/value facts (e.g. the hash of the last synced command set) -----------------
 

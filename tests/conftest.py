@@ -53,6 +53,12 @@ async def run_bot(
                 mentions = snapshot["allowed_mentions"] or {}
                 assert mentions.get("parse") == [], f"message {snapshot['content'][:60]!r} could ping"
                 assert not mentions.get("users") and not mentions.get("roles")
+    # ... nor anything a member sees (messages, embeds, ephemeral answers).
+    for message in posted:
+        for snapshot in message.edits:
+            shown = repr((snapshot["content"], snapshot["embeds"]))
+            for secret in secrets:
+                assert secret not in shown, "a secret reached a message"
     for path in tmp_path.glob("bot.db*"):
         data = path.read_bytes()
         for secret in secrets:

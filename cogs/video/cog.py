@@ -16,6 +16,7 @@ from discord.ext import commands
 
 from bot.delivery import download
 from bot.errors import BotError, DownloadError, InputError, PermissionDenied
+from bot.guild_settings import GuildSettings
 from bot.models import aspect_for, check_upsample, max_images, min_images, resolve_shape, size_for
 from bot.store import Job, JobState
 from bot.throttle import EditThrottle
@@ -154,7 +155,9 @@ class VideoCog(commands.Cog, name="Video"):
         model = model or s.default_model
         if model not in s.models:
             raise InputError(f"Unknown model {model!r}. Choose one of: {', '.join(s.models)}.")
-        duration = duration or s.default_duration
+        duration = duration or self._server_rules(interaction.guild_id).pick_duration(
+            s.durations, s.default_duration
+        )
         if duration not in s.durations:
             raise InputError(f"Duration must be one of {', '.join(map(str, s.durations))} seconds.")
         orientation_, _size, _aspect = resolve_shape(orientation, aspect_ratio, s.default_orientation)
@@ -166,6 +169,7 @@ class VideoCog(commands.Cog, name="Video"):
                 AttachmentInfo(a.filename, a.size, a.content_type, a.url), max_bytes=s.max_image_bytes
             )
 
+        self._enforce_server_rules(interaction, prompt=text, duration=duration, upsample=upsample)
         self._check_queue_cap(interaction.user.id)
         await interaction.response.defer(thinking=True)
         files = await self._read_images_or_refuse(interaction, attachments)
@@ -185,6 +189,27 @@ class VideoCog(commands.Cog, name="Video"):
                 files=files,
             ),
         )
+
+    def _server_rules(self, guild_id: int | None) -> GuildSettings:
+        return GuildSettings.from_json(self.bot.store.guild_settings(guild_id) if guild_id else None)
+
+    def _enforce_server_rules(
+        self,
+        interaction: discord.Interaction,
+        *,
+        prompt: str | None = None,
+        duration: int | None = None,
+        upsample: bool = False,
+    ) -> None:
+        """The server's own rules (channels, roles, limits, blocked words), before anything is spent."""
+        rules = self._server_rules(interaction.guild_id)
+        roles = {r.id for r in getattr(interaction.user, "roles", [])}
+        assert interaction.channel_id is not None
+        rules.check_member(
+            channel_id=interaction.channel_id, role_ids=roles, is_admin=interaction.permissions.manage_guild
+        )
+        if prompt is not None and duration is not None:
+            rules.check_request(prompt=prompt, duration=duration, upsample=upsample)
 
     def _check_queue_cap(self, user_id: int) -> None:
         waiting = self.bot.store.count_jobs(since=0, user_id=user_id, states=[JobState.PENDING])
@@ -316,6 +341,7 @@ class VideoCog(commands.Cog, name="Video"):
                 AttachmentInfo(a.filename, a.size, a.content_type, a.url),
                 max_bytes=self.settings.max_image_bytes,
             )
+        self._enforce_server_rules(interaction)
         self._check_queue_cap(interaction.user.id)
         await interaction.response.send_modal(PromptModal(self, images, model))
 
@@ -332,6 +358,10 @@ class VideoCog(commands.Cog, name="Video"):
         self, interaction: discord.Interaction, images: list[discord.Attachment], model: str, prompt: str
     ) -> None:
         text = clean_prompt(prompt, max_length=self.settings.max_prompt_length)
+        duration = self._server_rules(interaction.guild_id).pick_duration(
+            self.settings.durations, self.settings.default_duration
+        )
+        self._enforce_server_rules(interaction, prompt=text, duration=duration, upsample=False)
         await interaction.response.defer(thinking=True)
         files = await self._read_images_or_refuse(interaction, images)
         if files is None:
@@ -343,7 +373,7 @@ class VideoCog(commands.Cog, name="Video"):
             tuple(a.url for a in images),
             tuple(a.filename for a in images),
             orientation,
-            self.settings.default_duration,
+            duration,
             files=files,
         )
         await self.start_job(interaction, request)
@@ -365,18 +395,26 @@ class VideoCog(commands.Cog, name="Video"):
             await self._delete(interaction, job)
             return
         if action == "remix":
+            rules = self._server_rules(interaction.guild_id)
+            if not rules.allow_remix_others and interaction.user.id != job.user_id:
+                raise PermissionDenied("This server does not allow remixing other members' videos.")
+            self._enforce_server_rules(interaction)
             await interaction.response.send_modal(RemixModal(self, job))
             return
-        request = JobRequest.like(job, files=await self._reference_files(job))
+        upsample = job.enable_upsample or action == "upscale"
         if action == "upscale":
             check_upsample(True, job.orientation)
-            request = replace(request, enable_upsample=True)
+        self._enforce_server_rules(interaction, prompt=job.prompt, duration=job.duration, upsample=upsample)
+        request = JobRequest.like(job, files=await self._reference_files(job), enable_upsample=upsample)
         self._check_queue_cap(interaction.user.id)
         await interaction.response.defer(thinking=True)
         await self.start_job(interaction, request, parent=job, kind=action)
 
     async def remix(self, interaction: discord.Interaction, parent: Job, prompt: str) -> None:
         text = clean_prompt(prompt, max_length=self.settings.max_prompt_length)
+        self._enforce_server_rules(
+            interaction, prompt=text, duration=parent.duration, upsample=parent.enable_upsample
+        )
         self._check_queue_cap(interaction.user.id)
         await interaction.response.defer(thinking=True)
         request = JobRequest.like(parent, prompt=text, files=await self._reference_files(parent))

@@ -114,6 +114,7 @@ class FakeGuild:
     channels: list[int]
     members: dict[int, FakeUser] = field(default_factory=dict)
     filesize_limit: int = 0
+    roles: dict[int, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.filesize_limit = self.filesize_limit or TIER_LIMITS[self.premium_tier]
@@ -375,6 +376,12 @@ class FakeDiscord:
         msg.snapshot()
         self._messages.setdefault(channel_id, []).append(msg)
         return msg
+
+    def add_role(self, guild_id: int, name: str = "role") -> int:
+        """A role in the guild (before the bot connects, so GUILD_CREATE carries it)."""
+        role_id = snowflake()
+        self.guilds[guild_id].roles[role_id] = name
+        return role_id
 
     def messages(self, channel_id: int) -> list[FakeMessage]:
         return [m for m in self._messages.get(channel_id, []) if not m.flags & EPHEMERAL]
@@ -727,7 +734,11 @@ class FakeDiscord:
             "large": False,
             "unavailable": False,
             "features": [],
-            "roles": [everyone],
+            "roles": [everyone]
+            + [
+                {**everyone, "id": str(r), "name": n, "position": i, "permissions": "0"}
+                for i, (r, n) in enumerate(guild.roles.items(), 1)
+            ],
             "emojis": [],
             "stickers": [],
             "channels": [
@@ -893,7 +904,12 @@ class FakeDiscord:
                     "id": str(snowflake()),
                     "application_id": str(self.application_id),
                     "version": "1",
-                    "default_member_permissions": cmd.get("default_member_permissions"),
+                    # Discord answers permissions as a string
+                    "default_member_permissions": (
+                        None
+                        if cmd.get("default_member_permissions") is None
+                        else str(cmd["default_member_permissions"])
+                    ),
                 }
                 if guild_id:
                     stored["guild_id"] = str(guild_id)

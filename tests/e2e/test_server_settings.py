@@ -1,0 +1,105 @@
+"""Server settings changed by command and enforced before anything is spent."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.test_video_job import _private_text, life, setup_guild, video_attachment, wait_final
+
+pytestmark = pytest.mark.e2e
+
+MANAGE_GUILD = 1 << 5
+BASIC = (1 << 10) | (1 << 11) | (1 << 14) | (1 << 15) | (1 << 16) | (1 << 31)
+
+
+async def answer(fake_discord, interaction):
+    def text():
+        private = _private_text(interaction)
+        if private:
+            return private
+        if interaction.responses and interaction.responses[0].get("type") == 9:
+            return "modal"
+        return None
+
+    return await fake_discord.wait_for(text, timeout=10)
+
+
+async def test_settings_are_changed_by_moderators_and_enforced(fake_discord, fake_api, run_bot):
+    guild, channel, (member, _other) = await setup_guild(fake_discord, members=2, channels=2)
+    other_channel = guild.channels[1]
+    artist_role = fake_discord.add_role(guild.id, "artists")
+    artist = fake_discord.add_member(guild.id, name="artist", roles=[artist_role])
+    admin = fake_discord.add_member(guild.id, name="admin", permissions=BASIC | MANAGE_GUILD)
+    fake_api.default_life = life(0.3)
+    await run_bot()
+    await fake_discord.wait_commands()
+    admin_cmd = fake_discord.command("video-admin")
+    assert admin_cmd["default_member_permissions"] == str(MANAGE_GUILD)
+
+    async def admin_set(setting, value, user=admin):
+        done = await fake_discord.slash(
+            "video-admin",
+            {"setting": setting, "value": value},
+            subcommand="set",
+            user=user,
+            channel_id=channel,
+        )
+        return await answer(fake_discord, done)
+
+    assert "Manage Server" in await admin_set("max_duration", "4", user=member)
+
+    assert "max_duration is now: 4 s" in await admin_set("max_duration", "4")
+    refused = await fake_discord.slash(
+        "video", {"prompt": "long", "duration": 8}, user=member, channel_id=channel
+    )
+    assert "at most 4 seconds" in await answer(fake_discord, refused)
+
+    await admin_set("blocked_patterns", "dragon, /fire\\w*/")
+    refused = await fake_discord.slash("video", {"prompt": "A DRAGON flies"}, user=member, channel_id=channel)
+    text = await answer(fake_discord, refused)
+    assert "blocked-words rules" in text and "dragon" not in text.lower()
+    await admin_set("reveal_blocked_words", "yes")
+    refused = await fake_discord.slash("video", {"prompt": "a fireball"}, user=member, channel_id=channel)
+    assert "matched: fireball" in await answer(fake_discord, refused)
+
+    await admin_set("allowed_channels", f"<#{other_channel}>")
+    refused = await fake_discord.slash("video", {"prompt": "here"}, user=member, channel_id=channel)
+    assert "can only be made in" in await answer(fake_discord, refused)
+    allowed = await fake_discord.slash(
+        "video", {"prompt": "there", "duration": 4}, user=member, channel_id=other_channel
+    )
+    finished = await wait_final(fake_discord, allowed)
+    assert video_attachment(finished) is not None
+
+    await admin_set("generator_roles", f"<@&{artist_role}>")
+    refused = await fake_discord.slash("video", {"prompt": "no role"}, user=member, channel_id=other_channel)
+    assert "video roles" in await answer(fake_discord, refused)
+    with_role = await fake_discord.slash(
+        "video", {"prompt": "with role", "duration": 4}, user=artist, channel_id=other_channel
+    )
+    assert video_attachment(await wait_final(fake_discord, with_role)) is not None
+    assert [c["prompt"] for c in fake_api.creates] == ["there", "with role"]
+
+    await admin_set("allow_remix_others", "no")
+    remix_id = next(
+        c["custom_id"]
+        for row in finished.components
+        for c in row["components"]
+        if ":remix:" in c["custom_id"]
+    )
+    by_other = await fake_discord.click(finished, remix_id, user=artist)
+    assert "remixing other members" in await answer(fake_discord, by_other)
+    await admin_set("generator_roles", "none")
+    by_owner = await fake_discord.click(finished, remix_id, user=member)
+    assert await answer(fake_discord, by_owner) == "modal"
+
+    shown = await fake_discord.slash("video-admin", subcommand="show", user=admin, channel_id=channel)
+    embed = await fake_discord.wait_for(lambda: shown.responses and shown.responses[0]["data"]["embeds"][0])
+    values = {f["name"]: f["value"] for f in embed["fields"]}
+    assert values["max_duration"] == "4 s" and values["allow_remix_others"] == "no"
+    assert values["allowed_channels"] == f"<#{other_channel}>"
+
+    reset = await fake_discord.slash(
+        "video-admin", {"setting": "allowed_channels"}, subcommand="reset", user=admin, channel_id=channel
+    )
+    assert "back to its default: any" in await answer(fake_discord, reset)
