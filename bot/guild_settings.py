@@ -8,21 +8,55 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 from bot.errors import InputError, PermissionDenied
+from bot.quota import Limits, zone
+from bot.settings import Settings
+
+
+@dataclass(frozen=True)
+class Defaults:
+    """What the bot owner set in the environment; a server's settings start from these."""
+
+    models: tuple[str, ...]
+    default_model: str
+    limits: Limits = field(default_factory=Limits)
+
+    @classmethod
+    def from_settings(cls, s: Settings) -> Defaults:
+        return cls(
+            models=s.models,
+            default_model=s.default_model,
+            limits=Limits(
+                member_daily=s.daily_quota_per_member,
+                server_daily=s.daily_quota_per_server,
+                cooldown=s.cooldown_seconds,
+                timezone=s.quota_timezone,
+            ),
+        )
 
 
 @dataclass(frozen=True)
 class GuildSettings:
     allowed_channels: tuple[int, ...] = ()  # empty: every channel
     generator_roles: tuple[int, ...] = ()  # empty: every member
+    models: tuple[str, ...] = ()  # empty: every model the bot owner offers
+    default_model: str | None = None  # None: the bot owner's default
     max_duration: int | None = None  # None: whatever the environment offers
     allow_upsample: bool = True
+    # Quotas and cooldown: None follows the environment; 0 means no limit.
+    member_daily_quota: int | None = None
+    server_daily_quota: int | None = None
+    cooldown_seconds: int | None = None
+    timezone: str | None = None  # the zone whose midnight resets the quotas
     blocked_patterns: tuple[str, ...] = ()  # words, or regular expressions written /like this/
     reveal_blocked_words: bool = False
     allow_remix_others: bool = True
+    approval_channels: tuple[int, ...] = ()  # channels where a moderator approves each job
+    approver_roles: tuple[int, ...] = ()  # besides members with Manage Messages
+    audit_channel: int | None = None
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -36,12 +70,66 @@ class GuildSettings:
         values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in known}
         return cls(**values)
 
-    def with_value(self, name: str, raw: str) -> GuildSettings:
+    def with_value(self, name: str, raw: str, defaults: Defaults | None = None) -> GuildSettings:
         """A copy with `name` set from a moderator's text; InputError says what is wrong."""
         parse = PARSERS.get(name)
         if parse is None:
             raise InputError(f"Unknown setting {name!r}. Settings: {', '.join(PARSERS)}.")
-        return replace(self, **{name: parse(raw.strip())})
+        updated = replace(self, **{name: parse(raw.strip())})
+        if defaults is not None:
+            updated.check_models(defaults)
+        return updated
+
+    # --- models ---------------------------------------------------------------------------
+
+    def offered_models(self, defaults: Defaults) -> tuple[str, ...]:
+        # Only models the bot owner offers; if the owner removed all of this server's picks,
+        # the owner's list applies rather than none.
+        picked = tuple(m for m in defaults.models if m in self.models)
+        return picked or defaults.models
+
+    def model_default(self, defaults: Defaults) -> str:
+        offered = self.offered_models(defaults)
+        for candidate in (self.default_model, defaults.default_model):
+            if candidate in offered:
+                return candidate
+        return offered[0]
+
+    def check_models(self, defaults: Defaults) -> None:
+        unknown = [m for m in self.models if m not in defaults.models]
+        if unknown:
+            raise InputError(
+                f"{', '.join(unknown)} is not offered by this bot. Models: {', '.join(defaults.models)}."
+            )
+        if self.default_model is not None and self.default_model not in self.offered_models(defaults):
+            raise InputError(
+                f"The default model {self.default_model} must be one of this server's models: "
+                f"{', '.join(self.offered_models(defaults))}."
+            )
+
+    def check_model(self, model: str, defaults: Defaults) -> None:
+        offered = self.offered_models(defaults)
+        if model not in offered:
+            raise InputError(
+                f"Model {model!r} is not offered on this server. Choose one of: {', '.join(offered)}."
+            )
+
+    # --- quotas, approval ------------------------------------------------------------------
+
+    def limits(self, defaults: Defaults) -> Limits:
+        d = defaults.limits
+        return Limits(
+            member_daily=d.member_daily if self.member_daily_quota is None else self.member_daily_quota,
+            server_daily=d.server_daily if self.server_daily_quota is None else self.server_daily_quota,
+            cooldown=d.cooldown if self.cooldown_seconds is None else self.cooldown_seconds,
+            timezone=self.timezone or d.timezone,
+        )
+
+    def needs_approval(self, channel_id: int) -> bool:
+        return channel_id in self.approval_channels
+
+    def can_approve(self, *, role_ids: set[int], manage_messages: bool) -> bool:
+        return manage_messages or bool(role_ids & set(self.approver_roles))
 
     def check_member(self, *, channel_id: int, role_ids: set[int], is_admin: bool) -> None:
         if self.allowed_channels and channel_id not in self.allowed_channels and not is_admin:
@@ -67,18 +155,33 @@ class GuildSettings:
             detail = f" (matched: {matched})" if self.reveal_blocked_words else ""
             raise InputError(f"This prompt matches one of the server's blocked-words rules{detail}.")
 
-    def describe(self) -> list[tuple[str, str]]:
-        def ids(values: tuple[int, ...], mark: str) -> str:
-            return ", ".join(f"<{mark}{v}>" for v in values) or "any"
+    def describe(self, defaults: Defaults) -> list[tuple[str, str]]:
+        def ids(values: tuple[int, ...], mark: str, empty: str = "any") -> str:
+            return ", ".join(f"<{mark}{v}>" for v in values) or empty
+
+        limits = self.limits(defaults)
+
+        def count(own: int | None, effective: int, unit: str = "") -> str:
+            shown = f"{effective}{unit}" if effective else "no limit"
+            return shown if own is not None else f"{shown} (bot default)"
 
         return [
             ("allowed_channels", ids(self.allowed_channels, "#")),
             ("generator_roles", ids(self.generator_roles, "@&")),
+            ("models", ", ".join(self.offered_models(defaults))),
+            ("default_model", self.model_default(defaults)),
             ("max_duration", f"{self.max_duration} s" if self.max_duration else "no limit"),
             ("allow_upsample", _yes(self.allow_upsample)),
+            ("member_daily_quota", count(self.member_daily_quota, limits.member_daily)),
+            ("server_daily_quota", count(self.server_daily_quota, limits.server_daily)),
+            ("cooldown_seconds", count(self.cooldown_seconds, limits.cooldown, " s")),
+            ("timezone", limits.timezone + ("" if self.timezone else " (bot default)")),
             ("blocked_patterns", f"{len(self.blocked_patterns)} rules" if self.blocked_patterns else "none"),
             ("reveal_blocked_words", _yes(self.reveal_blocked_words)),
             ("allow_remix_others", _yes(self.allow_remix_others)),
+            ("approval_channels", ids(self.approval_channels, "#", "none")),
+            ("approver_roles", ids(self.approver_roles, "@&", "members with Manage Messages")),
+            ("audit_channel", f"<#{self.audit_channel}>" if self.audit_channel else "none"),
         ]
 
 
@@ -142,12 +245,63 @@ def _patterns(raw: str) -> tuple[str, ...]:
     return items
 
 
+def _models(raw: str) -> tuple[str, ...]:
+    if raw.lower() in ("", "all", "any", "default"):
+        return ()
+    return tuple(dict.fromkeys(m.strip() for m in raw.replace(" ", ",").split(",") if m.strip()))
+
+
+def _model(raw: str) -> str | None:
+    return None if raw.lower() in ("", "default", "none") else raw
+
+
+def _count(raw: str) -> int | None:
+    """A daily quota or a cooldown: a whole number, 0 or `none` for no limit, `default` to follow the bot."""
+    value = raw.lower().removesuffix("s").strip()
+    if value == "default":
+        return None
+    if value in ("none", "unlimited", "off"):
+        return 0
+    try:
+        number = int(value)
+    except ValueError:
+        raise InputError(
+            "Expected a whole number (0 or `none` for no limit, `default` for the bot's)."
+        ) from None
+    if number < 0:
+        raise InputError("Expected zero or a positive number.")
+    return number
+
+
+def _timezone(raw: str) -> str | None:
+    if raw.lower() in ("", "default"):
+        return None
+    zone(raw)  # raises a clear InputError for an unknown name
+    return raw
+
+
+def _channel(raw: str) -> int | None:
+    found = _ids(raw)
+    if len(found) > 1:
+        raise InputError("Expected one channel.")
+    return found[0] if found else None
+
+
 PARSERS: dict[str, Any] = {
     "allowed_channels": _ids,
     "generator_roles": _ids,
+    "models": _models,
+    "default_model": _model,
     "max_duration": _duration,
     "allow_upsample": _bool,
+    "member_daily_quota": _count,
+    "server_daily_quota": _count,
+    "cooldown_seconds": _count,
+    "timezone": _timezone,
     "blocked_patterns": _patterns,
     "reveal_blocked_words": _bool,
     "allow_remix_others": _bool,
+    "approval_channels": _ids,
+    "approver_roles": _ids,
+    "audit_channel": _channel,
 }

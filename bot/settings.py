@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import load_dotenv
 
@@ -54,6 +55,10 @@ class Settings:
     max_running_jobs: int = 10
     max_running_per_member: int = 2
     max_waiting_per_member: int = 5
+    daily_quota_per_member: int = 0  # 0: no limit
+    daily_quota_per_server: int = 0
+    cooldown_seconds: int = 0
+    quota_timezone: str = "UTC"
 
     @property
     def uses_custom_discord(self) -> bool:
@@ -106,6 +111,10 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
         max_running_jobs=r.get("MAX_RUNNING_JOBS", _positive(int), 10),
         max_running_per_member=r.get("MAX_RUNNING_PER_MEMBER", _positive(int), 2),
         max_waiting_per_member=r.get("MAX_WAITING_PER_MEMBER", _positive(int), 5),
+        daily_quota_per_member=r.get("DAILY_QUOTA_PER_MEMBER", _not_negative, 0),
+        daily_quota_per_server=r.get("DAILY_QUOTA_PER_SERVER", _not_negative, 0),
+        cooldown_seconds=r.get("COOLDOWN_SECONDS", _not_negative, 0),
+        quota_timezone=r.get("QUOTA_TIMEZONE", _timezone, "UTC"),
     )
 
 
@@ -170,6 +179,21 @@ def _orientation(raw: str) -> str:
     if value not in ("portrait", "landscape"):
         raise ValueError("expected portrait or landscape")
     return value
+
+
+def _not_negative(raw: str) -> int:
+    value = int(raw)
+    if value < 0:
+        raise ValueError("expected 0 (no limit) or a positive whole number")
+    return value
+
+
+def _timezone(raw: str) -> str:
+    try:
+        ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError("expected a time zone name like UTC or Europe/Berlin") from None
+    return raw
 
 
 def _positive(kind: Callable[[str], T], *, high: float | None = None) -> Callable[[str], T]:

@@ -11,7 +11,7 @@ import json
 import logging
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from enum import StrEnum
@@ -27,7 +27,8 @@ log = logging.getLogger(__name__)
 
 
 class JobState(StrEnum):
-    PENDING = "pending"  # accepted here, not yet sent (waiting for a queue slot or approval)
+    AWAITING_APPROVAL = "awaiting_approval"  # in a moderated channel, until a moderator decides
+    PENDING = "pending"  # accepted here, not yet sent (waiting for a queue slot)
     SUBMITTING = "submitting"  # row written; the create call is about to be or being made
     QUEUED = "queued"  # task id stored; the relay has not started it
     RUNNING = "running"
@@ -35,10 +36,11 @@ class JobState(StrEnum):
     DELIVERED = "delivered"
     FAILED = "failed"
     CANCELLED = "cancelled"
+    REJECTED = "rejected"  # a moderator said no; nothing was sent
 
     @property
     def final(self) -> bool:
-        return self in (JobState.DELIVERED, JobState.FAILED, JobState.CANCELLED)
+        return self in (JobState.DELIVERED, JobState.FAILED, JobState.CANCELLED, JobState.REJECTED)
 
     @property
     def active(self) -> bool:
@@ -46,6 +48,9 @@ class JobState(StrEnum):
 
 
 ALLOWED: dict[JobState, frozenset[JobState]] = {
+    JobState.AWAITING_APPROVAL: frozenset(
+        {JobState.PENDING, JobState.REJECTED, JobState.CANCELLED, JobState.FAILED}
+    ),
     JobState.PENDING: frozenset({JobState.SUBMITTING, JobState.CANCELLED, JobState.FAILED}),
     JobState.SUBMITTING: frozenset(
         {JobState.QUEUED, JobState.RUNNING, JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED}
@@ -56,7 +61,12 @@ ALLOWED: dict[JobState, frozenset[JobState]] = {
     JobState.DELIVERED: frozenset(),
     JobState.FAILED: frozenset(),
     JobState.CANCELLED: frozenset(),
+    JobState.REJECTED: frozenset(),
 }
+
+# Jobs that hold a place in a quota: sent and accepted upstream (they have a task id, and are
+# billed whatever happened next), or on their way there. A failed create or a rejection frees it.
+RESERVING = (JobState.AWAITING_APPROVAL, JobState.PENDING, JobState.SUBMITTING)
 
 STATE_TIMESTAMP = {
     JobState.SUBMITTING: "submitted_at",
@@ -66,6 +76,7 @@ STATE_TIMESTAMP = {
     JobState.DELIVERED: "delivered_at",
     JobState.FAILED: "failed_at",
     JobState.CANCELLED: "cancelled_at",
+    JobState.REJECTED: "decided_at",
 }
 
 
@@ -118,6 +129,10 @@ class Job:
     delivery_mode: str | None = None
     result_message_id: int | None = None
     notified_at: float | None = None
+    approval_channel_id: int | None = None
+    approval_message_id: int | None = None
+    decided_by: int | None = None
+    decided_at: float | None = None
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Job:
@@ -215,6 +230,17 @@ def m002_guild_settings(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m003_approval(db: sqlite_utils.Database) -> None:
+    for column, kind in (
+        ("approval_channel_id", int),
+        ("approval_message_id", int),
+        ("decided_by", int),
+        ("decided_at", float),
+    ):
+        db["jobs"].add_column(column, kind)
+
+
 JOB_COLUMNS = {f.name for f in fields(Job)}
 
 
@@ -285,8 +311,12 @@ class Store:
         image_names: Iterable[str] = (),
         state: JobState = JobState.SUBMITTING,
         now: float | None = None,
+        check: Callable[[], None] | None = None,
         **extra: Any,
     ) -> Job:
+        """Insert a job. `check` runs inside the same write transaction, before the insert, and
+        may raise to refuse it: counting and inserting together is what keeps a quota exact
+        when several commands arrive at once."""
         unknown = set(extra) - JOB_COLUMNS
         if unknown:
             raise TypeError(f"unknown job fields: {sorted(unknown)}")
@@ -311,6 +341,8 @@ class Store:
         if state in STATE_TIMESTAMP:
             row[STATE_TIMESTAMP[state]] = now
         with self._writing() as db:
+            if check is not None:
+                check()
             job_id = db["jobs"].insert(row).last_pk
             self._event(db, job_id, None, state, now, "created")
         job = self.get(job_id)
@@ -416,6 +448,28 @@ class Store:
             params.append(guild_id)
         sql, params = _with_states(sql, params, states)
         return next(self.db.query(sql, params))["n"]
+
+    def quota_usage(self, *, guild_id: int, since: float, user_id: int | None = None) -> int:
+        """Jobs created since `since` that use quota: accepted upstream, or still on their way."""
+        sql = (
+            "select count(*) as n from jobs where guild_id = ? and created_at >= ? "
+            f"and (task_id is not null or state in ({','.join('?' * len(RESERVING))}))"
+        )
+        params: list[Any] = [guild_id, since, *(s.value for s in RESERVING)]
+        if user_id is not None:
+            sql += " and user_id = ?"
+            params.append(user_id)
+        return next(self.db.query(sql, params))["n"]
+
+    def last_job_at(self, *, guild_id: int, user_id: int) -> float | None:
+        """When the member last started a job here (rejected ones aside), for the cooldown."""
+        rows = list(
+            self.db.query(
+                "select max(created_at) as at from jobs where guild_id = ? and user_id = ? and state != ?",
+                [guild_id, user_id, JobState.REJECTED.value],
+            )
+        )
+        return rows[0]["at"] if rows else None
 
     def count_active(self, *, user_id: int | None = None, guild_id: int | None = None) -> int:
         active = [s for s in JobState if s.active]

@@ -36,7 +36,14 @@ log = logging.getLogger(__name__)
 
 ACTIVE_UPSTREAM = (JobState.QUEUED, JobState.RUNNING)
 AT_RELAY = (JobState.SUBMITTING, JobState.QUEUED, JobState.RUNNING)
-CANCELLABLE = (JobState.PENDING, JobState.SUBMITTING, JobState.QUEUED, JobState.RUNNING)
+CANCELLABLE = (
+    JobState.AWAITING_APPROVAL,
+    JobState.PENDING,
+    JobState.SUBMITTING,
+    JobState.QUEUED,
+    JobState.RUNNING,
+)
+NOT_SENT = (JobState.AWAITING_APPROVAL, JobState.PENDING)
 
 UNCONFIRMED_REASON = (
     "The bot stopped while sending this job to the video service, so it cannot tell whether the "
@@ -117,7 +124,7 @@ class JobTracker:
                     failure_kind="unconfirmed",
                     detail="found unconfirmed at start-up",
                 )
-            if job.state is not JobState.PENDING:
+            if job.state not in NOT_SENT:
                 self.schedule(job.id, 0)
         log.info("tracker started with %d unfinished jobs", len(self._due))
         self._loop_task = asyncio.create_task(self._run(), name="job-tracker")
@@ -246,6 +253,33 @@ class JobTracker:
         )
         if job is not None:
             self._due.pop(job_id, None)
+            await self._finish(job)
+        return job
+
+    async def approve(self, job_id: int, *, by_user: int) -> Job | None:
+        """A moderator approved: the job joins the queue. None when it was no longer waiting."""
+        job = self.store.transition(
+            job_id,
+            JobState.PENDING,
+            expect=[JobState.AWAITING_APPROVAL],
+            decided_by=by_user,
+            decided_at=self.clock(),
+            detail=f"approved by {by_user}",
+        )
+        if job is not None:
+            await self.admit()
+        return job
+
+    async def reject(self, job_id: int, *, by_user: int) -> Job | None:
+        """A moderator rejected: nothing is sent, the job ends. None when it was no longer waiting."""
+        job = self.store.transition(
+            job_id,
+            JobState.REJECTED,
+            expect=[JobState.AWAITING_APPROVAL],
+            decided_by=by_user,
+            detail=f"rejected by {by_user}",
+        )
+        if job is not None:
             await self._finish(job)
         return job
 

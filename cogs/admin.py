@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -10,7 +11,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.guild_settings import PARSERS, GuildSettings
+from bot import audit
+from bot.guild_settings import PARSERS, Defaults, GuildSettings
+from cogs.audit import post_audit
 
 if TYPE_CHECKING:
     from bot.client import VideoBot
@@ -21,11 +24,20 @@ NO_MENTIONS = discord.AllowedMentions.none()
 SETTING_HELP = {
     "allowed_channels": "channel mentions, or none for every channel",
     "generator_roles": "role mentions, or none for every member",
+    "models": "comma-separated models this server offers, or all",
+    "default_model": "the model used when a member picks none",
     "max_duration": "seconds, or none",
     "allow_upsample": "yes or no",
+    "member_daily_quota": "videos per member per day; 0 for no limit",
+    "server_daily_quota": "videos for the whole server per day; 0 for no limit",
+    "cooldown_seconds": "seconds between one member's videos; 0 for none",
+    "timezone": "whose midnight resets the quotas, e.g. Europe/Berlin",
     "blocked_patterns": "comma-separated words or /regular expressions/, or none",
     "reveal_blocked_words": "yes or no: tell members which rule their prompt matched",
     "allow_remix_others": "yes or no: may members remix other members' videos",
+    "approval_channels": "channels where moderators approve each video, or none",
+    "approver_roles": "roles that may approve, besides Manage Messages",
+    "audit_channel": "a channel for the audit log and approval requests, or none",
 }
 
 
@@ -36,6 +48,7 @@ class VideoAdmin(commands.GroupCog, group_name="video-admin"):
 
     def __init__(self, bot: VideoBot) -> None:
         self.bot = bot
+        self.defaults = Defaults.from_settings(bot.settings)
         super().__init__()
 
     def settings_for(self, guild_id: int) -> GuildSettings:
@@ -54,7 +67,7 @@ class VideoAdmin(commands.GroupCog, group_name="video-admin"):
         assert interaction.guild_id is not None
         current = self.settings_for(interaction.guild_id)
         embed = discord.Embed(title="Video settings", colour=0x95A5A6)
-        for name, value in current.describe():
+        for name, value in current.describe(self.defaults):
             embed.add_field(name=name, value=value, inline=True)
         if current.blocked_patterns:
             embed.add_field(
@@ -62,7 +75,7 @@ class VideoAdmin(commands.GroupCog, group_name="video-admin"):
             )
         env = self.bot.settings
         embed.set_footer(
-            text=f"Models: {', '.join(env.models)} (default {env.default_model}), set by the bot owner"
+            text=f"The bot owner offers: {', '.join(env.models)}. Change a setting with /video-admin set."
         )
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
@@ -74,13 +87,15 @@ class VideoAdmin(commands.GroupCog, group_name="video-admin"):
     async def set_(self, interaction: discord.Interaction, setting: str, value: str) -> None:
         """Change one setting."""
         assert interaction.guild_id is not None
-        updated = self.settings_for(interaction.guild_id).with_value(setting, value)
+        before = self.settings_for(interaction.guild_id)
+        updated = before.with_value(setting, value, self.defaults)
         self.bot.store.set_guild_settings(interaction.guild_id, updated.to_json(), by=interaction.user.id)
         log.info("guild %s: %s changed %s", interaction.guild_id, interaction.user.id, setting)
-        shown = dict(updated.describe())[setting]
+        shown = dict(updated.describe(self.defaults))[setting]
         await interaction.response.send_message(
             f"{setting} is now: {shown}", ephemeral=True, allowed_mentions=NO_MENTIONS
         )
+        await self._audit(interaction, setting, shown, reset=False, before=before)
 
     @app_commands.command(name="reset")
     @app_commands.describe(setting="What to put back to the default")
@@ -90,12 +105,35 @@ class VideoAdmin(commands.GroupCog, group_name="video-admin"):
         assert interaction.guild_id is not None
         current = self.settings_for(interaction.guild_id)
         updated = replace(current, **{setting: getattr(GuildSettings(), setting)})
+        # Resetting the models may leave a default model this server no longer offers.
+        if setting == "models" and updated.default_model not in updated.offered_models(self.defaults):
+            updated = replace(updated, default_model=None)
         self.bot.store.set_guild_settings(interaction.guild_id, updated.to_json(), by=interaction.user.id)
+        shown = dict(updated.describe(self.defaults))[setting]
         await interaction.response.send_message(
-            f"{setting} is back to its default: {dict(updated.describe())[setting]}",
-            ephemeral=True,
-            allowed_mentions=NO_MENTIONS,
+            f"{setting} is back to its default: {shown}", ephemeral=True, allowed_mentions=NO_MENTIONS
         )
+        await self._audit(interaction, setting, shown, reset=True, before=current)
+
+    async def _audit(
+        self,
+        interaction: discord.Interaction,
+        setting: str,
+        shown: str,
+        *,
+        reset: bool,
+        before: GuildSettings,
+    ) -> None:
+        line = audit.settings_line(setting, shown, by=interaction.user.id, at=time.time(), reset=reset)
+        await post_audit(self.bot, interaction.guild_id, line)
+        moved_from = before.audit_channel
+        if (
+            setting == "audit_channel"
+            and moved_from
+            and moved_from != self.settings_for(interaction.guild_id).audit_channel
+        ):
+            # The old channel learns where the audit log went (or that it was turned off).
+            await post_audit(self.bot, interaction.guild_id, line, channel_id=moved_from)
 
 
 async def setup(bot: VideoBot) -> None:

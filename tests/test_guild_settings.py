@@ -7,7 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.errors import InputError, PermissionDenied
-from bot.guild_settings import GuildSettings, blocked_match
+from bot.guild_settings import Defaults, GuildSettings, blocked_match
+from bot.quota import Limits
 
 
 def test_round_trip_and_unknown_keys_ignored():
@@ -65,3 +66,58 @@ def test_pick_duration_respects_the_server_maximum():
     assert GuildSettings().pick_duration((4, 6, 8), 8) == 8
     assert GuildSettings(max_duration=6).pick_duration((4, 6, 8), 8) == 6
     assert GuildSettings(max_duration=2).pick_duration((4, 6, 8), 8) == 4
+
+
+DEFAULTS = Defaults(
+    models=("veo3.1-fast", "veo3.1", "veo3.1-components"),
+    default_model="veo3.1-fast",
+    limits=Limits(member_daily=5, server_daily=0, cooldown=0, timezone="UTC"),
+)
+
+
+def test_models_offered_and_default_follow_the_server_then_the_bot():
+    rules = GuildSettings()
+    assert rules.offered_models(DEFAULTS) == DEFAULTS.models
+    assert rules.model_default(DEFAULTS) == "veo3.1-fast"
+    rules = rules.with_value("models", "veo3.1, veo3.1-components", DEFAULTS)
+    assert rules.offered_models(DEFAULTS) == ("veo3.1", "veo3.1-components")
+    assert rules.model_default(DEFAULTS) == "veo3.1"  # the bot's default is not offered here
+    rules = rules.with_value("default_model", "veo3.1-components", DEFAULTS)
+    assert rules.model_default(DEFAULTS) == "veo3.1-components"
+    with pytest.raises(InputError, match="not offered on this server"):
+        rules.check_model("veo3.1-fast", DEFAULTS)
+    with pytest.raises(InputError, match="not offered by this bot"):
+        rules.with_value("models", "sora", DEFAULTS)
+    with pytest.raises(InputError, match="must be one of this server's models"):
+        rules.with_value("default_model", "veo3.1-fast", DEFAULTS)
+
+
+def test_quota_settings_fall_back_to_the_environment():
+    rules = GuildSettings()
+    assert rules.limits(DEFAULTS) == DEFAULTS.limits
+    rules = rules.with_value("member_daily_quota", "none").with_value("server_daily_quota", "20")
+    rules = rules.with_value("cooldown_seconds", "30s").with_value("timezone", "Europe/Berlin")
+    assert rules.limits(DEFAULTS) == Limits(
+        member_daily=0, server_daily=20, cooldown=30, timezone="Europe/Berlin"
+    )
+    assert rules.with_value("server_daily_quota", "default").limits(DEFAULTS).server_daily == 0
+    shown = dict(rules.describe(DEFAULTS))
+    assert shown["member_daily_quota"] == "no limit" and shown["server_daily_quota"] == "20"
+    assert dict(GuildSettings().describe(DEFAULTS))["member_daily_quota"] == "5 (bot default)"
+    for bad in (("timezone", "Mars/Base"), ("cooldown_seconds", "-1"), ("member_daily_quota", "lots")):
+        with pytest.raises(InputError):
+            rules.with_value(*bad)
+
+
+def test_approvers_and_moderated_channels():
+    rules = GuildSettings().with_value("approval_channels", "<#123456789012345678>")
+    rules = rules.with_value("approver_roles", "<@&223456789012345678>")
+    rules = rules.with_value("audit_channel", "<#323456789012345678>")
+    assert rules.needs_approval(123456789012345678) and not rules.needs_approval(1)
+    assert rules.can_approve(role_ids={223456789012345678}, manage_messages=False)
+    assert rules.can_approve(role_ids=set(), manage_messages=True)
+    assert not rules.can_approve(role_ids={5}, manage_messages=False)
+    assert rules.audit_channel == 323456789012345678
+    assert GuildSettings.from_json(rules.to_json()) == rules
+    with pytest.raises(InputError, match="one channel"):
+        rules.with_value("audit_channel", "<#123456789012345678> <#223456789012345678>")

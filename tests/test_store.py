@@ -262,3 +262,36 @@ def test_every_earlier_schema_version_migrates_forward(tmp_path):
             job = store.get_by_task(f"t{i}")
             assert job is not None and job.prompt == f"from {name}" and job.state is JobState.QUEUED
             assert [j.id for j in store.unfinished()] == [job.id]
+
+
+def test_quota_usage_counts_accepted_and_reserved_jobs_only(store):
+    day = 1000.0
+    g = dict(guild_id=1)
+    sent = store.add_job(**fields(**g, state=JobState.PENDING, now=day + 1))
+    store.transition(sent.id, JobState.SUBMITTING)
+    store.transition(sent.id, JobState.QUEUED, task_id="t-1")
+    store.transition(sent.id, JobState.FAILED, failure_reason="policy")  # accepted, billed: counts
+    refused = store.add_job(**fields(**g, state=JobState.PENDING, now=day + 2))
+    store.transition(refused.id, JobState.SUBMITTING)
+    store.transition(refused.id, JobState.FAILED, failure_reason="no balance")  # never accepted
+    store.add_job(**fields(**g, state=JobState.AWAITING_APPROVAL, now=day + 3))  # reserved
+    rejected = store.add_job(**fields(**g, state=JobState.AWAITING_APPROVAL, now=day + 4))
+    store.transition(rejected.id, JobState.REJECTED, decided_by=9)
+    store.add_job(**fields(**g, user_id=21, state=JobState.PENDING, now=day + 5))  # someone else
+    store.add_job(**fields(**g, state=JobState.PENDING, now=day - 10))  # yesterday
+    store.add_job(**fields(guild_id=2, state=JobState.PENDING, now=day + 6))  # another server
+    assert store.quota_usage(guild_id=1, since=day, user_id=20) == 2
+    assert store.quota_usage(guild_id=1, since=day) == 3
+    assert store.last_job_at(guild_id=1, user_id=20) == day + 3  # the rejected one does not count
+    assert store.get(rejected.id).decided_at is not None
+
+
+def test_a_check_inside_add_job_refuses_atomically(store):
+    def full():
+        if store.quota_usage(guild_id=1, since=0) >= 1:
+            raise ValueError("quota")
+
+    store.add_job(**fields(guild_id=1, state=JobState.PENDING), check=full)
+    with pytest.raises(ValueError):
+        store.add_job(**fields(guild_id=1, state=JobState.PENDING), check=full)
+    assert store.count_jobs(since=0) == 1

@@ -191,3 +191,33 @@ async def test_restart_resumes_a_running_job(env):
 async def tracker_submit_and_stop(tracker: JobTracker, job_id: int) -> None:
     await tracker.submit(job_id)
     await tracker.stop()
+
+
+async def test_approval_sends_only_approved_jobs_and_decides_once(env):
+    fake, store, presenter, make = env
+    fake.script([Step("completed", 100, video="small")])
+    tracker = make()
+    tracker.start()
+    approved = add(store, state=JobState.AWAITING_APPROVAL, message_id=1)
+    rejected = add(store, state=JobState.AWAITING_APPROVAL, message_id=2)
+    await tracker.admit()
+    assert fake.creates == []  # nothing waiting for approval is sent
+    assert (await tracker.approve(approved.id, by_user=9)).state is JobState.PENDING
+    assert await tracker.approve(approved.id, by_user=10) is None
+    assert (await tracker.reject(rejected.id, by_user=9)).state is JobState.REJECTED
+    assert await tracker.approve(rejected.id, by_user=9) is None
+    await until(lambda: store.get(approved.id).state is JobState.DELIVERED)
+    assert len(fake.creates) == 1
+    assert store.get(approved.id).decided_by == 9
+    assert [j.id for j in presenter.finished] == [rejected.id, approved.id]
+    assert store.get(rejected.id).notified_at is not None
+
+
+async def test_a_restart_leaves_jobs_awaiting_approval_alone(env):
+    fake, store, _presenter, make = env
+    waiting = add(store, state=JobState.AWAITING_APPROVAL, message_id=1)
+    tracker = make()
+    tracker.start()
+    await asyncio.sleep(0.2)
+    assert store.get(waiting.id).state is JobState.AWAITING_APPROVAL and fake.creates == []
+    assert (await tracker.cancel(waiting.id, by_user=2)).state is JobState.CANCELLED

@@ -7,6 +7,7 @@ import contextlib
 import io
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -14,9 +15,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot import audit, quota
 from bot.delivery import download
 from bot.errors import BotError, DownloadError, InputError, PermissionDenied
-from bot.guild_settings import GuildSettings
+from bot.guild_settings import Defaults, GuildSettings
 from bot.models import aspect_for, check_upsample, max_images, min_images, resolve_shape, size_for
 from bot.store import Job, JobState
 from bot.throttle import EditThrottle
@@ -28,9 +30,11 @@ from bot.validation import (
     check_image_count,
     clean_prompt,
 )
+from cogs.audit import post_audit
 from cogs.errors import reply_privately
+from cogs.video.listing import message_link
 from cogs.video.render import Render, render
-from cogs.video.views import finished_view, job_view
+from cogs.video.views import decision_view, finished_view, job_view
 
 if TYPE_CHECKING:
     from bot.client import VideoBot
@@ -90,6 +94,7 @@ class VideoCog(commands.Cog, name="Video"):
         self.bot = bot
         s = bot.settings
         self.settings = s
+        self.defaults = Defaults.from_settings(s)
         self.tracker = JobTracker(
             bot.store,
             bot.api,
@@ -152,12 +157,11 @@ class VideoCog(commands.Cog, name="Video"):
         s = self.settings
         # Everything that needs no I/O is checked before deferring, so refusals stay private.
         text = clean_prompt(prompt, max_length=s.max_prompt_length)
-        model = model or s.default_model
+        rules = self._server_rules(interaction.guild_id)
+        model = model or rules.model_default(self.defaults)
         if model not in s.models:
             raise InputError(f"Unknown model {model!r}. Choose one of: {', '.join(s.models)}.")
-        duration = duration or self._server_rules(interaction.guild_id).pick_duration(
-            s.durations, s.default_duration
-        )
+        duration = duration or rules.pick_duration(s.durations, s.default_duration)
         if duration not in s.durations:
             raise InputError(f"Duration must be one of {', '.join(map(str, s.durations))} seconds.")
         orientation_, _size, _aspect = resolve_shape(orientation, aspect_ratio, s.default_orientation)
@@ -169,7 +173,9 @@ class VideoCog(commands.Cog, name="Video"):
                 AttachmentInfo(a.filename, a.size, a.content_type, a.url), max_bytes=s.max_image_bytes
             )
 
-        self._enforce_server_rules(interaction, prompt=text, duration=duration, upsample=upsample)
+        self._enforce_server_rules(
+            interaction, prompt=text, duration=duration, upsample=upsample, model=model
+        )
         self._check_queue_cap(interaction.user.id)
         await interaction.response.defer(thinking=True)
         files = await self._read_images_or_refuse(interaction, attachments)
@@ -200,16 +206,48 @@ class VideoCog(commands.Cog, name="Video"):
         prompt: str | None = None,
         duration: int | None = None,
         upsample: bool = False,
+        model: str | None = None,
     ) -> None:
-        """The server's own rules (channels, roles, limits, blocked words), before anything is spent."""
+        """The server's own rules (channels, roles, models, limits, blocked words, quotas), checked
+        before anything is spent. The quota is checked again, exactly, when the job is written."""
         rules = self._server_rules(interaction.guild_id)
-        roles = {r.id for r in getattr(interaction.user, "roles", [])}
         assert interaction.channel_id is not None
         rules.check_member(
-            channel_id=interaction.channel_id, role_ids=roles, is_admin=interaction.permissions.manage_guild
+            channel_id=interaction.channel_id,
+            role_ids=_role_ids(interaction),
+            is_admin=interaction.permissions.manage_guild,
         )
+        if model is not None:
+            rules.check_model(model, self.defaults)
         if prompt is not None and duration is not None:
             rules.check_request(prompt=prompt, duration=duration, upsample=upsample)
+        self._quota_check(interaction, rules)()
+
+    def _quota_check(self, interaction: discord.Interaction, rules: GuildSettings) -> Callable[[], None]:
+        """A check of the member's and the server's daily quota and cooldown, run inside the
+        store's write transaction by `Store.add_job` (and once early, to refuse privately)."""
+        limits = rules.limits(self.defaults)
+        guild_id, user_id = interaction.guild_id, interaction.user.id
+        exempt = interaction.permissions.manage_guild
+
+        def check() -> None:
+            if guild_id is None:
+                return
+            now = time.time()
+            since = quota.day_start(now, limits.timezone)
+            store = self.bot.store
+            usage = quota.Usage(
+                member=store.quota_usage(guild_id=guild_id, since=since, user_id=user_id)
+                if limits.member_daily
+                else 0,
+                server=store.quota_usage(guild_id=guild_id, since=since) if limits.server_daily else 0,
+                last_job_at=(
+                    store.last_job_at(guild_id=guild_id, user_id=user_id) if limits.cooldown else None
+                ),
+            )
+            quota.check(usage, limits, now=now, cooldown_exempt=exempt)
+
+        return check
 
     def _check_queue_cap(self, user_id: int) -> None:
         waiting = self.bot.store.count_jobs(since=0, user_id=user_id, states=[JobState.PENDING])
@@ -226,12 +264,36 @@ class VideoCog(commands.Cog, name="Video"):
         *,
         parent: Job | None = None,
         kind: str = "new",
-    ) -> Job:
-        """Write the job, turn the deferred reply into its message, and queue it.
+    ) -> Job | None:
+        """Write the job, turn the deferred reply into its message, and queue it (or ask the
+        moderators first, in a moderated channel). None when a quota refused it at the last moment.
 
         The interaction must already be deferred with a public "thinking" reply.
         """
-        job = self.bot.store.add_job(
+        rules = self._server_rules(interaction.guild_id)
+        assert interaction.channel_id is not None
+        moderated = rules.needs_approval(interaction.channel_id) and not rules.can_approve(
+            role_ids=_role_ids(interaction), manage_messages=interaction.permissions.manage_messages
+        )
+        try:
+            job = self._add_job(interaction, request, rules, parent=parent, kind=kind, moderated=moderated)
+        except quota.QuotaExceeded as exc:
+            await _refuse_after_defer(interaction, exc.user_message)
+            return None
+        return await self._post_job(interaction, job, request, rules)
+
+    def _add_job(
+        self,
+        interaction: discord.Interaction,
+        request: JobRequest,
+        rules: GuildSettings,
+        *,
+        parent: Job | None,
+        kind: str,
+        moderated: bool,
+    ) -> Job:
+        return self.bot.store.add_job(
+            check=self._quota_check(interaction, rules),
             guild_id=interaction.guild_id,
             channel_id=interaction.channel_id,
             user_id=interaction.user.id,
@@ -251,15 +313,22 @@ class VideoCog(commands.Cog, name="Video"):
             enable_upsample=request.enable_upsample,
             parent_id=parent.id if parent else None,
             kind=kind,
-            state=JobState.PENDING,
+            state=JobState.AWAITING_APPROVAL if moderated else JobState.PENDING,
         )
+
+    async def _post_job(
+        self, interaction: discord.Interaction, job: Job, request: JobRequest, rules: GuildSettings
+    ) -> Job:
         self._upload_limits[job.id] = interaction.filesize_limit
         first = self._render(job)
+        moderated = job.state is JobState.AWAITING_APPROVAL
+        # Moderators decide on the job message itself unless the server has an audit channel.
+        decide_here = moderated and rules.audit_channel is None
         try:
             message = await interaction.edit_original_response(
                 content=None,
                 embeds=_embeds(first),
-                view=job_view(job.id, cancellable=True),
+                view=job_view(job.id, cancellable=True, decidable=decide_here),
                 allowed_mentions=NO_MENTIONS,
                 attachments=[discord.File(io.BytesIO(data), filename=name) for name, data in request.files],
             )
@@ -270,25 +339,70 @@ class VideoCog(commands.Cog, name="Video"):
                 JobState.FAILED,
                 failure_reason="The job message could not be posted.",
                 failure_kind="discord",
-                expect=[JobState.PENDING],
+                expect=[JobState.PENDING, JobState.AWAITING_APPROVAL],
             )
             self.bot.store.mark_notified(job.id)
             raise
         refs = [a.url for a in message.attachments if a.filename.startswith(REF_PREFIX)]
         job = self.bot.store.update(job.id, message_id=message.id, images=refs or request.images)
         log.info(
-            "job %d (%s): submitted by %s in channel %s", job.id, kind, interaction.user.id, job.channel_id
+            "job %d (%s): submitted by %s in channel %s%s",
+            job.id,
+            job.kind,
+            interaction.user.id,
+            job.channel_id,
+            " for approval" if moderated else "",
         )
+        if moderated:
+            job = await self._ask_moderators(job, request, rules, decide_here=decide_here)
+            await self._audit("awaiting_approval", job, by=job.user_id)
+            return job
+        await self._audit("submitted", job, by=job.user_id)
         await self.tracker.enqueue(job.id)
         return job
+
+    async def _ask_moderators(
+        self, job: Job, request: JobRequest, rules: GuildSettings, *, decide_here: bool
+    ) -> Job:
+        """Post the approval request in the audit channel, with the full prompt and the images.
+
+        When there is no audit channel, or the bot cannot post there, the Approve and Reject
+        buttons sit on the job message itself, so a decision is always possible.
+        """
+        if not decide_here and rules.audit_channel is not None:
+            channel = self.bot.get_partial_messageable(rules.audit_channel, guild_id=job.guild_id)
+            try:
+                message = await channel.send(
+                    content=f"🛂 <@{job.user_id}> asks for a video in <#{job.channel_id}>. "
+                    "A member with Manage Messages (or an approver role) can approve or reject it.",
+                    embeds=_embeds(self._render(job)),
+                    files=[discord.File(io.BytesIO(data), filename=name) for name, data in request.files],
+                    view=decision_view(job.id),
+                    allowed_mentions=NO_MENTIONS,
+                )
+                return self.bot.store.update(
+                    job.id, approval_channel_id=channel.id, approval_message_id=message.id
+                )
+            except discord.HTTPException as exc:
+                log.warning("job %d: approval request not posted in %s (%s)", job.id, channel.id, exc)
+        assert job.message_id is not None
+        job = self.bot.store.update(
+            job.id, approval_channel_id=job.channel_id, approval_message_id=job.message_id
+        )
+        if not decide_here:
+            await self.show(job)  # adds the buttons to the job message
+        return job
+
+    async def _audit(self, event: str, job: Job, *, by: int | None) -> None:
+        line = audit.job_line(event, job, by=by, at=time.time(), link=message_link(job))
+        await post_audit(self.bot, job.guild_id, line)
 
     @video.autocomplete("model")
     async def _model_choices(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        return [app_commands.Choice(name=m, value=m) for m in self.settings.models if current.lower() in m][
-            :25
-        ]
+        offered = self._server_rules(interaction.guild_id).offered_models(self.defaults)
+        return [app_commands.Choice(name=m, value=m) for m in offered if current.lower() in m][:25]
 
     @video.autocomplete("duration")
     async def _duration_choices(
@@ -303,10 +417,7 @@ class VideoCog(commands.Cog, name="Video"):
         try:
             return await self._check_image_bytes(attachments)
         except InputError as exc:
-            # The deferred reply is public; replace it with a private explanation.
-            with contextlib.suppress(discord.HTTPException):
-                await interaction.delete_original_response()
-            await interaction.followup.send(exc.user_message, ephemeral=True)
+            await _refuse_after_defer(interaction, exc.user_message)
             return None
 
     async def _check_image_bytes(
@@ -335,7 +446,7 @@ class VideoCog(commands.Cog, name="Video"):
         images = [a for a in message.attachments if (a.content_type or "image/").startswith("image/")]
         if not images:
             raise InputError("That message has no images to make a video from.")
-        model = self._model_for_images(len(images))
+        model = self._model_for_images(interaction.guild_id, len(images))
         for a in images:
             check_attachment_metadata(
                 AttachmentInfo(a.filename, a.size, a.content_type, a.url),
@@ -345,14 +456,15 @@ class VideoCog(commands.Cog, name="Video"):
         self._check_queue_cap(interaction.user.id)
         await interaction.response.send_modal(PromptModal(self, images, model))
 
-    def _model_for_images(self, count: int) -> str:
-        """The default model when it takes this many images, else the first offered model that does."""
-        candidates = [self.settings.default_model, *self.settings.models]
-        for model in candidates:
+    def _model_for_images(self, guild_id: int | None, count: int) -> str:
+        """The server's default model when it takes this many images, else the first offered one that does."""
+        rules = self._server_rules(guild_id)
+        default = rules.model_default(self.defaults)
+        for model in (default, *rules.offered_models(self.defaults)):
             if min_images(model) <= count <= max_images(model):
                 return model
-        check_image_count(self.settings.default_model, count)  # raises with the clear message
-        return self.settings.default_model
+        check_image_count(default, count)  # raises with the clear message
+        return default
 
     async def make_video(
         self, interaction: discord.Interaction, images: list[discord.Attachment], model: str, prompt: str
@@ -361,7 +473,7 @@ class VideoCog(commands.Cog, name="Video"):
         duration = self._server_rules(interaction.guild_id).pick_duration(
             self.settings.durations, self.settings.default_duration
         )
-        self._enforce_server_rules(interaction, prompt=text, duration=duration, upsample=False)
+        self._enforce_server_rules(interaction, prompt=text, duration=duration, upsample=False, model=model)
         await interaction.response.defer(thinking=True)
         files = await self._read_images_or_refuse(interaction, images)
         if files is None:
@@ -404,7 +516,9 @@ class VideoCog(commands.Cog, name="Video"):
         upsample = job.enable_upsample or action == "upscale"
         if action == "upscale":
             check_upsample(True, job.orientation)
-        self._enforce_server_rules(interaction, prompt=job.prompt, duration=job.duration, upsample=upsample)
+        self._enforce_server_rules(
+            interaction, prompt=job.prompt, duration=job.duration, upsample=upsample, model=job.model
+        )
         request = JobRequest.like(job, files=await self._reference_files(job), enable_upsample=upsample)
         self._check_queue_cap(interaction.user.id)
         await interaction.response.defer(thinking=True)
@@ -413,7 +527,11 @@ class VideoCog(commands.Cog, name="Video"):
     async def remix(self, interaction: discord.Interaction, parent: Job, prompt: str) -> None:
         text = clean_prompt(prompt, max_length=self.settings.max_prompt_length)
         self._enforce_server_rules(
-            interaction, prompt=text, duration=parent.duration, upsample=parent.enable_upsample
+            interaction,
+            prompt=text,
+            duration=parent.duration,
+            upsample=parent.enable_upsample,
+            model=parent.model,
         )
         self._check_queue_cap(interaction.user.id)
         await interaction.response.defer(thinking=True)
@@ -456,6 +574,7 @@ class VideoCog(commands.Cog, name="Video"):
                 await channel.get_partial_message(job.message_id).delete()
         self.bot.store.note(job.id, f"message deleted by {interaction.user.id}")
         await interaction.followup.send(f"Deleted video #{job.id}.", ephemeral=True)
+        await self._audit("deleted", job, by=interaction.user.id)
 
     # --- cancel ----------------------------------------------------------------------------------
 
@@ -475,11 +594,70 @@ class VideoCog(commands.Cog, name="Video"):
         cancelled = await self.tracker.cancel(job_id, by_user=interaction.user.id)
         if cancelled is None:
             await interaction.followup.send("This job has already finished.", ephemeral=True)
+        elif cancelled.submitted_at is None:
+            await interaction.followup.send(
+                "Cancelled before it was sent; nothing was billed.", ephemeral=True
+            )
         else:
             await interaction.followup.send(
                 "Cancelled. The video service has no cancel route, so the task may still finish upstream.",
                 ephemeral=True,
             )
+        if cancelled is not None and job.state is JobState.AWAITING_APPROVAL:
+            outcome = f"🚫 Cancelled by <@{interaction.user.id}> before a decision."
+            await self._close_approval(cancelled, outcome)
+
+    # --- approval in moderated channels ----------------------------------------------------------
+
+    async def decide(self, interaction: discord.Interaction, verdict: str, job_id: int) -> None:
+        try:
+            await self._decide(interaction, verdict, job_id)
+        except BotError as exc:
+            await reply_privately(interaction, exc.user_message)
+
+    async def _decide(self, interaction: discord.Interaction, verdict: str, job_id: int) -> None:
+        job = self.bot.store.get(job_id)
+        if job is None or job.guild_id != interaction.guild_id:
+            raise InputError("This job is not known to the bot.")
+        rules = self._server_rules(interaction.guild_id)
+        if not rules.can_approve(
+            role_ids=_role_ids(interaction), manage_messages=interaction.permissions.manage_messages
+        ):
+            raise PermissionDenied(
+                "Only members with Manage Messages or one of this server's approver roles can approve "
+                "or reject videos."
+            )
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        me = interaction.user.id
+        if verdict == "approve":
+            decided = await self.tracker.approve(job_id, by_user=me)
+        else:
+            decided = await self.tracker.reject(job_id, by_user=me)
+        if decided is None:
+            current = self.bot.store.get(job_id)
+            state = current.state.value.replace("_", " ") if current else "gone"
+            await interaction.followup.send(f"Video #{job_id} was already decided ({state}).", ephemeral=True)
+            return
+        word = "Approved" if verdict == "approve" else "Rejected"
+        log.info("job %d: %s by %s", job_id, word.lower(), me)
+        await interaction.followup.send(f"{word} video #{job_id}.", ephemeral=True)
+        if verdict == "approve":
+            await self.show(decided)
+        await self._close_approval(decided, f"{'✅' if verdict == 'approve' else '⛔'} {word} by <@{me}>.")
+        await self._audit("approved" if verdict == "approve" else "rejected", decided, by=me)
+
+    async def _close_approval(self, job: Job, outcome: str) -> None:
+        """Take the buttons off an approval request in the audit channel and say what happened."""
+        if job.approval_message_id is None or job.approval_message_id == job.message_id:
+            return  # decided on the job message, which the tracker re-renders
+        assert job.approval_channel_id is not None
+        channel = self.bot.get_partial_messageable(job.approval_channel_id, guild_id=job.guild_id)
+        try:
+            await channel.get_partial_message(job.approval_message_id).edit(
+                content=outcome, view=None, allowed_mentions=NO_MENTIONS
+            )
+        except discord.HTTPException as exc:
+            log.warning("job %d: approval request not updated: %s", job.id, exc)
 
     # --- Presenter (called by the tracker) ---------------------------------------------------
 
@@ -506,6 +684,10 @@ class VideoCog(commands.Cog, name="Video"):
             self._throttles.pop(job.id, None)
         self._upload_limits.pop(job.id, None)
         self._dead_tokens.discard(job.id)
+        if job.state is JobState.FAILED:
+            await self._audit("failed", job, by=None)
+        elif job.state is JobState.CANCELLED:
+            await self._audit("cancelled", job, by=job.cancelled_by)
         return self._modes.pop(job.id, None) if job.state is JobState.SUCCEEDED else None
 
     async def _video_edit(self, job: Job) -> Edit:
@@ -549,7 +731,8 @@ class VideoCog(commands.Cog, name="Video"):
         if edit.progress and job.message_id is None:
             return  # the command is still posting the message; only a final edit posts anew
         cancellable = edit.render.cancellable and not job.state.final
-        view = job_view(job.id, cancellable=cancellable)
+        decidable = job.state is JobState.AWAITING_APPROVAL and job.approval_message_id == job.message_id
+        view = job_view(job.id, cancellable=cancellable, decidable=decidable)
         if not edit.progress:
             view = finished_view(job)
         kwargs: dict[str, Any] = {
@@ -690,6 +873,17 @@ async def _modal_error(interaction: discord.Interaction, error: Exception) -> No
         return
     log.error("a modal failed", exc_info=error)
     await reply_privately(interaction, "Something went wrong on the bot's side; it has been logged.")
+
+
+async def _refuse_after_defer(interaction: discord.Interaction, text: str) -> None:
+    """The deferred reply is public; replace it with a private explanation."""
+    with contextlib.suppress(discord.HTTPException):
+        await interaction.delete_original_response()
+    await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+
+def _role_ids(interaction: discord.Interaction) -> set[int]:
+    return {r.id for r in getattr(interaction.user, "roles", [])}
 
 
 def _embeds(r: Render) -> list[discord.Embed]:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot import quota
 from bot.errors import InputError, PermissionDenied
+from bot.guild_settings import Defaults, GuildSettings
 from bot.store import JobState
 from cogs.video.listing import job_lines
 from cogs.video.render import render
@@ -73,4 +76,33 @@ class JobInfoCog(commands.Cog, name="Video info"):
             description=job_lines(jobs) if jobs else "No videos yet.",
             colour=0x2ECC71,
         )
+        await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    @app_commands.command(name="video-usage")
+    @app_commands.guild_only()
+    @app_commands.describe(member="Whose use (moderators with Manage Messages may look at anyone's)")
+    async def usage(self, interaction: discord.Interaction, member: discord.Member | None = None) -> None:
+        """Videos made today against this server's daily quotas, and when they reset."""
+        target = member or interaction.user
+        if target.id != interaction.user.id and not interaction.permissions.manage_messages:
+            raise PermissionDenied("Only members with Manage Messages can see someone else's use.")
+        assert interaction.guild_id is not None
+        store = self.bot.store
+        rules = GuildSettings.from_json(store.guild_settings(interaction.guild_id))
+        limits = rules.limits(Defaults.from_settings(self.bot.settings))
+        now = time.time()
+        since = quota.day_start(now, limits.timezone)
+        mine = store.quota_usage(guild_id=interaction.guild_id, since=since, user_id=target.id)
+        server = store.quota_usage(guild_id=interaction.guild_id, since=since)
+        who = "You" if target.id == interaction.user.id else target.display_name
+        lines = [
+            f"**{who}:** {quota.describe(mine, limits.member_daily)}",
+            f"**This server:** {quota.describe(server, limits.server_daily)}",
+            f"Quotas reset <t:{int(quota.next_reset(now, limits.timezone))}:R> "
+            f"(midnight, {limits.timezone}). Only videos the service accepted count; "
+            "failed or rejected requests do not.",
+        ]
+        if limits.cooldown:
+            lines.append(f"One video every {limits.cooldown} seconds per member.")
+        embed = discord.Embed(title="Video usage today", description="\n".join(lines), colour=0x3498DB)
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)

@@ -8,6 +8,7 @@ from bot.formatting import elapsed, truncate
 from bot.store import Job, JobState
 
 STATE_WORDS = {
+    JobState.AWAITING_APPROVAL: "🛂 awaiting approval",
     JobState.PENDING: "⏳ waiting",
     JobState.SUBMITTING: "📨 sending",
     JobState.QUEUED: "🕒 queued upstream",
@@ -16,6 +17,7 @@ STATE_WORDS = {
     JobState.DELIVERED: "✅ done",
     JobState.FAILED: "❌ failed",
     JobState.CANCELLED: "🚫 cancelled",
+    JobState.REJECTED: "⛔ rejected",
 }
 
 

@@ -24,6 +24,7 @@ COLOURS = {
     "done": 0x2ECC71,
     "failed": 0xE74C3C,
     "cancelled": 0x7F8C8D,
+    "rejected": 0xE67E22,
 }
 
 
@@ -44,7 +45,7 @@ class Render:
 
 
 def phase(job: Job) -> str:
-    if job.state in (JobState.PENDING, JobState.SUBMITTING, JobState.QUEUED):
+    if job.state in (JobState.AWAITING_APPROVAL, JobState.PENDING, JobState.SUBMITTING, JobState.QUEUED):
         return "waiting"
     if job.state is JobState.RUNNING:
         return "generating"
@@ -52,11 +53,17 @@ def phase(job: Job) -> str:
         return "done"
     if job.state is JobState.CANCELLED:
         return "cancelled"
+    if job.state is JobState.REJECTED:
+        return "rejected"
     return "failed"
 
 
 def status_line(job: Job, position: int | None = None) -> str:
     p = phase(job)
+    if job.state is JobState.AWAITING_APPROVAL:
+        return "🛂 Waiting for approval by a moderator"
+    if job.state is JobState.REJECTED:
+        return "⛔ Rejected by a moderator"
     if job.state is JobState.PENDING:
         if position:
             return f"⏳ Waiting in the queue: position {position}"
@@ -124,15 +131,21 @@ def render(
         fields.append({"name": "Enhanced prompt", "value": truncate(job.enhanced_prompt, FIELD_LIMIT)})
     if p == "failed" and job.failure_reason:
         fields.append({"name": "What happened", "value": truncate(job.failure_reason, FIELD_LIMIT)})
+    if job.decided_by:
+        verdict = "Rejected" if job.state is JobState.REJECTED else "Approved"
+        when = f" <t:{int(job.decided_at)}:R>" if job.decided_at else ""
+        value = f"{verdict} by <@{job.decided_by}>{when}"
+        fields.append({"name": "Approval", "value": value, "inline": True})
     if p == "cancelled":
         who = f"<@{job.cancelled_by}>" if job.cancelled_by else "a moderator"
-        fields.append(
-            {
-                "name": "Cancelled",
-                "value": f"Cancelled by {who}. The video service has no cancel route, so the task may "
-                "still finish (and be billed) upstream; the bot stopped tracking it.",
-            }
-        )
+        if job.submitted_at is None:
+            value = f"Cancelled by {who} before it was sent; nothing was created or billed."
+        else:
+            value = (
+                f"Cancelled by {who}. The video service has no cancel route, so the task may "
+                "still finish (and be billed) upstream; the bot stopped tracking it."
+            )
+        fields.append({"name": "Cancelled", "value": value})
     footer = f"Task {job.task_id}" if job.task_id else f"Job #{job.id} · no task id yet"
     main: dict = {
         "title": f"Video #{job.id}",
@@ -159,6 +172,8 @@ def parent_link(job: Job) -> str | None:
 
 
 def _ended_at(job: Job) -> float | None:
+    if job.state is JobState.REJECTED:
+        return job.decided_at
     for at in (job.delivered_at, job.succeeded_at, job.failed_at, job.cancelled_at):
         if at:
             return at

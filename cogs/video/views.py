@@ -75,10 +75,51 @@ class JobButton(
         await cog.job_button(interaction, self.action, self.job_id)
 
 
-def job_view(job_id: int, *, cancellable: bool) -> discord.ui.View | None:
+class DecisionButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"video:(?P<verdict>approve|reject):(?P<job>\d+)",
+):
+    """Approve or Reject on a job waiting in a moderated channel; `VideoCog.decide` handles both."""
+
+    def __init__(self, verdict: str, job_id: int) -> None:
+        approve = verdict == "approve"
+        super().__init__(
+            discord.ui.Button(
+                label="Approve" if approve else "Reject",
+                style=discord.ButtonStyle.success if approve else discord.ButtonStyle.danger,
+                emoji="✅" if approve else "⛔",
+                custom_id=f"video:{verdict}:{job_id}",
+            )
+        )
+        self.verdict = verdict
+        self.job_id = job_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: re.Match[str], /
+    ) -> DecisionButton:
+        return cls(match["verdict"], int(match["job"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        cog: VideoCog | None = interaction.client.get_cog("Video")  # type: ignore[attr-defined]
+        if cog is None:
+            await interaction.response.send_message("The video feature is not loaded.", ephemeral=True)
+            return
+        await cog.decide(interaction, self.verdict, self.job_id)
+
+
+def decision_view(job_id: int) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(DecisionButton("approve", job_id))
+    view.add_item(DecisionButton("reject", job_id))
+    return view
+
+
+def job_view(job_id: int, *, cancellable: bool, decidable: bool = False) -> discord.ui.View | None:
+    """Cancel while the job runs; Approve and Reject too when moderators decide on this message."""
     if not cancellable:
         return None
-    view = discord.ui.View(timeout=None)
+    view = decision_view(job_id) if decidable else discord.ui.View(timeout=None)
     view.add_item(CancelButton(job_id))
     return view
 
@@ -86,7 +127,8 @@ def job_view(job_id: int, *, cancellable: bool) -> discord.ui.View | None:
 def finished_view(job: Job) -> discord.ui.View:
     """Buttons under a finished job: build on it, or remove it."""
     view = discord.ui.View(timeout=None)
-    view.add_item(JobButton("reroll", job.id))
+    if job.state is not JobState.REJECTED:
+        view.add_item(JobButton("reroll", job.id))
     view.add_item(JobButton("remix", job.id))
     if (
         job.state in (JobState.SUCCEEDED, JobState.DELIVERED)
@@ -98,4 +140,4 @@ def finished_view(job: Job) -> discord.ui.View:
     return view
 
 
-PERSISTENT_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (CancelButton, JobButton)
+PERSISTENT_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (CancelButton, JobButton, DecisionButton)

@@ -1,0 +1,84 @@
+"""Daily quotas and the per-member cooldown: the arithmetic, with no I/O.
+
+A quota day runs from midnight to midnight in the server's stated time zone (the zone's own
+midnight, so a day across a daylight-saving change is 23 or 25 hours long). The store counts;
+`check` decides, inside the store's write transaction (see `Store.add_job`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.errors import InputError
+
+
+class QuotaExceeded(InputError):
+    """A member's or the server's daily quota is used up, or the member is cooling down."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    member_daily: int = 0  # 0: no limit
+    server_daily: int = 0
+    cooldown: int = 0  # seconds between one member's jobs
+    timezone: str = "UTC"
+
+
+@dataclass(frozen=True)
+class Usage:
+    member: int
+    server: int
+    last_job_at: float | None = None
+
+
+def zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InputError(f"{name!r} is not a time zone name like UTC or Europe/Berlin.") from None
+
+
+def day_start(now: float, tz: str) -> float:
+    """The Unix time of the last midnight (in `tz`) at or before `now`."""
+    z = zone(tz)
+    local = datetime.fromtimestamp(now, z)
+    midnight = datetime.combine(local.date(), time(0), tzinfo=z)
+    return midnight.timestamp()
+
+
+def next_reset(now: float, tz: str) -> float:
+    """The Unix time of the next midnight in `tz` after `now`."""
+    z = zone(tz)
+    local = datetime.fromtimestamp(now, z)
+    midnight = datetime.combine(local.date() + timedelta(days=1), time(0), tzinfo=z)
+    return midnight.timestamp()
+
+
+def check(usage: Usage, limits: Limits, *, now: float, cooldown_exempt: bool = False) -> None:
+    """Raise `QuotaExceeded` with the member-facing reason when one more job is not allowed."""
+    reset = int(next_reset(now, limits.timezone))
+    if limits.server_daily and usage.server >= limits.server_daily:
+        raise QuotaExceeded(
+            f"This server has used its {limits.server_daily} videos for today; "
+            f"the quota resets <t:{reset}:R> (midnight {limits.timezone})."
+        )
+    if limits.member_daily and usage.member >= limits.member_daily:
+        raise QuotaExceeded(
+            f"You have used your {limits.member_daily} videos for today; "
+            f"your quota resets <t:{reset}:R> (midnight {limits.timezone})."
+        )
+    if limits.cooldown and not cooldown_exempt and usage.last_job_at is not None:
+        wait = usage.last_job_at + limits.cooldown - now
+        if wait > 0:
+            raise QuotaExceeded(
+                f"Slow down: this server allows one video every {limits.cooldown} seconds per member. "
+                f"Try again in {max(1, round(wait))} seconds."
+            )
+
+
+def describe(used: int, limit: int) -> str:
+    if not limit:
+        return f"{used} today (no limit)"
+    return f"{used} of {limit} today ({max(0, limit - used)} left)"

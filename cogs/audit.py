@@ -1,0 +1,36 @@
+"""Sends audit lines to a server's audit-log channel (a helper, not an extension).
+
+Auditing is best effort: a missing channel or permission is logged, never shown to the member
+whose action is being audited, and never stops that action.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+
+from bot.guild_settings import GuildSettings
+
+if TYPE_CHECKING:
+    from bot.client import VideoBot
+
+log = logging.getLogger(__name__)
+
+
+async def post_audit(
+    bot: VideoBot, guild_id: int | None, line: str, *, channel_id: int | None = None
+) -> None:
+    """Post `line` in the server's audit channel (or in `channel_id`, e.g. the one being replaced)."""
+    if guild_id is None:
+        return
+    if channel_id is None:
+        channel_id = GuildSettings.from_json(bot.store.guild_settings(guild_id)).audit_channel
+    if channel_id is None:
+        return
+    channel = bot.get_partial_messageable(channel_id, guild_id=guild_id)
+    try:
+        await channel.send(line, allowed_mentions=discord.AllowedMentions.none())
+    except discord.HTTPException as exc:
+        log.warning("guild %s: audit line not posted in channel %s: %s", guild_id, channel_id, exc)

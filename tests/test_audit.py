@@ -1,0 +1,46 @@
+"""Audit-log lines: who, when, what, and never a ping (mentions are markup only)."""
+
+from __future__ import annotations
+
+from bot.audit import job_line, settings_line
+from bot.store import Job, JobState
+
+
+def job(**kw) -> Job:
+    base = dict(
+        id=12,
+        state=JobState.FAILED,
+        created_at=0.0,
+        updated_at=0.0,
+        channel_id=5,
+        user_id=7,
+        prompt="a   cow\nflies `@everyone`",
+        model="veo3.1",
+        orientation="landscape",
+        size="1280x720",
+        duration=8,
+        aspect_ratio="16:9",
+        failure_reason="The prompt was refused by the content policy.",
+    )
+    base.update(kw)
+    return Job(**base)
+
+
+def test_job_line_says_who_when_where_and_what():
+    line = job_line("rejected", job(parent_id=3, kind="remix"), by=9, at=1_700_000_000, link="https://x/1")
+    assert line.startswith("<t:1700000000:f> · [Video #12](https://x/1) ⛔ rejected by <@9> in <#5>")
+    assert "\"a cow flies '@everyone'\" (veo3.1, 8 s, remix of #3)" in line
+    assert "requested by <@7>" in line
+
+
+def test_failed_line_carries_the_reason_and_no_actor():
+    line = job_line("failed", job(), by=None, at=0)
+    assert "❌ failed in <#5>" in line and "content policy" in line
+
+
+def test_lines_fit_in_one_message():
+    assert len(job_line("submitted", job(prompt="x" * 6000), by=7, at=0)) <= 2000
+    assert (
+        settings_line("max_duration", "4 s", by=1, at=0)
+        == "<t:0:f> · ⚙️ setting `max_duration` changed by <@1>: 4 s"
+    )
