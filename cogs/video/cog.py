@@ -250,10 +250,12 @@ class VideoCog(commands.Cog, name="Video"):
         return check
 
     def _check_queue_cap(self, user_id: int) -> None:
-        waiting = self.bot.store.count_jobs(since=0, user_id=user_id, states=[JobState.PENDING])
+        # Jobs waiting for a moderator count too, so nobody can flood an approval channel.
+        states = [JobState.PENDING, JobState.AWAITING_APPROVAL]
+        waiting = self.bot.store.count_jobs(since=0, user_id=user_id, states=states)
         if waiting >= self.settings.max_waiting_per_member:
             raise InputError(
-                f"You already have {waiting} videos waiting in the queue; "
+                f"You already have {waiting} videos waiting (in the queue or for approval); "
                 "wait for one of them to start before asking for more."
             )
 

@@ -43,6 +43,15 @@ class JobInfoCog(commands.Cog, name="Video info"):
         )
         lines = job_lines(waiting, limit=1000, positions=positions) if waiting else "nobody is waiting"
         embed.add_field(name=f"Waiting ({len(waiting)})", value=lines, inline=False)
+        held = list(
+            reversed(
+                store.jobs_for_guild(interaction.guild_id, states=[JobState.AWAITING_APPROVAL], limit=50)
+            )
+        )
+        if held:
+            embed.add_field(
+                name=f"Awaiting approval ({len(held)})", value=job_lines(held, limit=1000), inline=False
+            )
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     @app_commands.command(name="video-status")

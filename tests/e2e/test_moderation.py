@@ -281,6 +281,11 @@ async def test_approval_on_the_job_message_survives_a_restart(fake_discord, fake
         )
         assert [i.split(":")[1] for i in custom_ids(msg)] == ["approve", "reject", "cancel"]
 
+    queue = await fake_discord.slash("video-queue", user=approver, channel_id=channel)
+    embed = await fake_discord.wait_for(lambda: queue.responses and queue.responses[0]["data"]["embeds"][0])
+    held = {f["name"]: f["value"] for f in embed["fields"]}["Awaiting approval (2)"]
+    assert "🛂 awaiting approval" in held and "needs a yes" in held
+
     await bot.stop()
     await run_bot()
     # The requester may withdraw a job that waits for approval; nothing was sent, nothing billed.
