@@ -7,11 +7,14 @@ whose action is being audited, and never stops that action.
 from __future__ import annotations
 
 import logging
+import time
 from typing import TYPE_CHECKING
 
 import discord
 
+from bot import audit
 from bot.guild_settings import GuildSettings
+from bot.store import Job
 
 if TYPE_CHECKING:
     from bot.client import VideoBot
@@ -34,3 +37,10 @@ async def post_audit(
         await channel.send(line, allowed_mentions=discord.AllowedMentions.none())
     except discord.HTTPException as exc:
         log.warning("guild %s: audit line not posted in channel %s: %s", guild_id, channel_id, exc)
+
+
+async def audit_job(bot: VideoBot, event: str, job: Job, *, by: int | None) -> None:
+    link = None
+    if job.message_id is not None and job.guild_id is not None:
+        link = f"https://discord.com/channels/{job.guild_id}/{job.channel_id}/{job.message_id}"
+    await post_audit(bot, job.guild_id, audit.job_line(event, job, by=by, at=time.time(), link=link))

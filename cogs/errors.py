@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import TYPE_CHECKING
 
@@ -52,6 +53,17 @@ async def reply_privately(interaction: discord.Interaction, text: str) -> None:
             )
     except discord.HTTPException:
         log.warning("could not tell %s about an error", interaction.user.id)
+
+
+async def refuse_after_defer(interaction: discord.Interaction, text: str) -> None:
+    """After a public defer ("thinking…"), take the public reply back and answer privately."""
+    with contextlib.suppress(discord.HTTPException):
+        await interaction.delete_original_response()
+    await reply_privately(interaction, text)
+
+
+def role_ids(interaction: discord.Interaction) -> set[int]:
+    return {r.id for r in getattr(interaction.user, "roles", [])}
 
 
 class ErrorHandler(commands.Cog):

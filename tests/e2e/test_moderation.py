@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import sqlite3
 import time
 
 import pytest
@@ -115,6 +116,14 @@ async def test_quotas_are_exact_under_concurrent_commands(fake_discord, fake_api
     embed = await fake_discord.wait_for(lambda: peek.responses and peek.responses[0]["data"]["embeds"])
     assert "**bob" not in embed[0]["description"]  # display name, not markup from the member
     assert "1 of 2 today (1 left)" in embed[0]["description"]  # the refused create is not counted
+
+    # Midnight passes in Berlin (the rows are moved a day back, as the clock cannot be): new quota.
+    db = sqlite3.connect(tmp_path / "bot.db")
+    with db:
+        db.execute("update jobs set created_at = created_at - 86400")
+    db.close()
+    next_day = await fake_discord.slash("video", {"prompt": "ann tomorrow"}, user=ann, channel_id=channel)
+    assert video_attachment(await wait_final(fake_discord, next_day)) is not None
 
 
 async def test_cooldown_and_the_servers_models(fake_discord, fake_api, run_bot):

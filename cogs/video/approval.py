@@ -1,0 +1,118 @@
+"""Moderated channels: asking moderators, their Approve / Reject, and closing the request.
+
+The state change itself (AWAITING_APPROVAL -> PENDING or REJECTED, compare-and-set so two
+moderators clicking at once make one decision) is the tracker's; this module is the Discord side.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+
+from bot.errors import BotError, InputError, PermissionDenied
+from bot.guild_settings import GuildSettings
+from bot.store import Job
+from bot.tracker import JobTracker
+from cogs.audit import audit_job
+from cogs.errors import reply_privately, role_ids
+from cogs.video.messages import NO_MENTIONS, JobMessages, embeds
+from cogs.video.views import decision_view
+
+if TYPE_CHECKING:
+    from bot.client import VideoBot
+
+log = logging.getLogger(__name__)
+
+
+class Approvals:
+    def __init__(self, bot: VideoBot, tracker: JobTracker, messages: JobMessages) -> None:
+        self.bot = bot
+        self.tracker = tracker
+        self.messages = messages
+
+    async def ask(
+        self, job: Job, files: tuple[tuple[str, bytes], ...], rules: GuildSettings, *, decide_here: bool
+    ) -> Job:
+        """Post the approval request in the audit channel, with the full prompt and the images.
+
+        When there is no audit channel, or the bot cannot post there, the Approve and Reject
+        buttons sit on the job message itself, so a decision is always possible.
+        """
+        if not decide_here and rules.audit_channel is not None:
+            channel = self.bot.get_partial_messageable(rules.audit_channel, guild_id=job.guild_id)
+            try:
+                message = await channel.send(
+                    content=f"🛂 <@{job.user_id}> asks for a video in <#{job.channel_id}>. "
+                    "A member with Manage Messages (or an approver role) can approve or reject it.",
+                    embeds=embeds(self.messages.render(job)),
+                    files=[discord.File(io.BytesIO(data), filename=name) for name, data in files],
+                    view=decision_view(job.id),
+                    allowed_mentions=NO_MENTIONS,
+                )
+                return self.bot.store.update(
+                    job.id, approval_channel_id=channel.id, approval_message_id=message.id
+                )
+            except discord.HTTPException as exc:
+                log.warning("job %d: approval request not posted in %s (%s)", job.id, channel.id, exc)
+        assert job.message_id is not None
+        job = self.bot.store.update(
+            job.id, approval_channel_id=job.channel_id, approval_message_id=job.message_id
+        )
+        if not decide_here:
+            await self.messages.show(job)  # adds the buttons to the job message
+        return job
+
+    async def decide(self, interaction: discord.Interaction, verdict: str, job_id: int) -> None:
+        try:
+            await self._decide(interaction, verdict, job_id)
+        except BotError as exc:
+            # Component callbacks bypass the tree's error handler; answer the same way it does.
+            await reply_privately(interaction, exc.user_message)
+
+    async def _decide(self, interaction: discord.Interaction, verdict: str, job_id: int) -> None:
+        job = self.bot.store.get(job_id)
+        if job is None or job.guild_id != interaction.guild_id:
+            raise InputError("This job is not known to the bot.")
+        rules = GuildSettings.from_json(self.bot.store.guild_settings(job.guild_id))
+        if not rules.can_approve(
+            role_ids=role_ids(interaction), manage_messages=interaction.permissions.manage_messages
+        ):
+            raise PermissionDenied(
+                "Only members with Manage Messages or one of this server's approver roles can approve "
+                "or reject videos."
+            )
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        me = interaction.user.id
+        approve = verdict == "approve"
+        if approve:
+            decided = await self.tracker.approve(job_id, by_user=me)
+        else:
+            decided = await self.tracker.reject(job_id, by_user=me)
+        if decided is None:
+            current = self.bot.store.get(job_id)
+            state = current.state.value.replace("_", " ") if current else "gone"
+            await interaction.followup.send(f"Video #{job_id} was already decided ({state}).", ephemeral=True)
+            return
+        word = "Approved" if approve else "Rejected"
+        log.info("job %d: %s by %s", job_id, word.lower(), me)
+        await interaction.followup.send(f"{word} video #{job_id}.", ephemeral=True)
+        if approve:
+            await self.messages.show(decided)
+        await self.close(decided, f"{'✅' if approve else '⛔'} {word} by <@{me}>.")
+        await audit_job(self.bot, "approved" if approve else "rejected", decided, by=me)
+
+    async def close(self, job: Job, outcome: str) -> None:
+        """Take the buttons off an approval request in the audit channel and say what happened."""
+        if job.approval_message_id is None or job.approval_message_id == job.message_id:
+            return  # decided on the job message, which the tracker re-renders
+        assert job.approval_channel_id is not None
+        channel = self.bot.get_partial_messageable(job.approval_channel_id, guild_id=job.guild_id)
+        try:
+            await channel.get_partial_message(job.approval_message_id).edit(
+                content=outcome, view=None, allowed_mentions=NO_MENTIONS
+            )
+        except discord.HTTPException as exc:
+            log.warning("job %d: approval request not updated: %s", job.id, exc)

@@ -1,0 +1,239 @@
+"""The job message: how a job is shown in Discord as it moves (the tracker's `Presenter`).
+
+Every edit goes through one `EditThrottle` per job, so progress edits are spaced and the final
+edit always wins. Edits use the interaction token while it lasts, then the bot's own channel
+routes; a deleted message is posted again, a deleted channel ends the job with its result kept.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from bot.delivery import download
+from bot.errors import DownloadError
+from bot.store import Job, JobState
+from bot.throttle import EditThrottle
+from cogs.audit import audit_job
+from cogs.video.render import Render, render
+from cogs.video.views import finished_view, job_view
+
+if TYPE_CHECKING:
+    from bot.client import VideoBot
+
+log = logging.getLogger(__name__)
+
+NO_MENTIONS = discord.AllowedMentions.none()
+DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024  # Discord's limit for servers without boosts (and DMs)
+UPLOAD_TOO_LARGE = 40005
+INVALID_WEBHOOK_TOKEN = 50027
+UNKNOWN_MESSAGE = 10008
+REF_PREFIX = "ref"
+
+
+@dataclass(frozen=True)
+class Edit:
+    """One edit of a job message: what it shows, and the video file on the final one."""
+
+    render: Render
+    video: bytes | None = None
+    link_render: Render | None = None  # shown instead when the upload is refused as too large
+    progress: bool = True
+
+
+class JobMessages:
+    def __init__(self, bot: VideoBot) -> None:
+        self.bot = bot
+        self.settings = bot.settings
+        self._throttles: dict[int, EditThrottle[Edit]] = {}
+        self._dead_tokens: set[int] = set()
+        self._upload_limits: dict[int, int] = {}
+        self._modes: dict[int, str] = {}
+
+    def remember_upload_limit(self, job_id: int, limit: int) -> None:
+        """The interaction's own upload limit, known only while its command runs."""
+        self._upload_limits[job_id] = limit
+
+    async def aclose(self) -> None:
+        for throttle in self._throttles.values():
+            await throttle.aclose()
+
+    async def show(self, job: Job) -> None:
+        self._throttle(job.id).submit(Edit(self.render(job)))
+
+    def render(self, job: Job, *, link: str | None = None) -> Render:
+        position = self.bot.store.queue_position(job.id) if job.state is JobState.PENDING else None
+        parent = self.bot.store.get(job.parent_id) if job.parent_id else None
+        return render(job, position=position, link=link, parent=parent)
+
+    async def finish(self, job: Job) -> str | None:
+        # The upload limit of a resumed job comes from the guild cache, filled by READY.
+        await self.bot.wait_until_ready()
+        throttle = self._throttle(job.id)
+        if job.state is JobState.SUCCEEDED:
+            edit = await self._video_edit(job)
+        else:
+            edit = Edit(self.render(job), progress=False)
+        try:
+            await throttle.final(edit)
+        finally:
+            # A failed final send is retried by the tracker with a fresh throttle.
+            self._throttles.pop(job.id, None)
+        self._upload_limits.pop(job.id, None)
+        self._dead_tokens.discard(job.id)
+        if job.state is JobState.FAILED:
+            await audit_job(self.bot, "failed", job, by=None)
+        elif job.state is JobState.CANCELLED:
+            await audit_job(self.bot, "cancelled", job, by=job.cancelled_by)
+        return self._modes.pop(job.id, None) if job.state is JobState.SUCCEEDED else None
+
+    async def _video_edit(self, job: Job) -> Edit:
+        assert job.video_url is not None
+        link = self.render(job, link=job.video_url)
+        limit = self._upload_limit(job)
+        try:
+            data = await download(
+                self.bot.session,
+                job.video_url,
+                max_bytes=min(limit, self.settings.max_video_bytes),
+                time_limit=self.settings.video_download_timeout,
+            )
+        except DownloadError as exc:
+            # Too large to upload, or the download failed: the link still plays inline.
+            log.info("job %d: linking the video instead of uploading (%s)", job.id, exc)
+            return Edit(link, progress=False)
+        return Edit(self.render(job), video=data, link_render=link, progress=False)
+
+    def _upload_limit(self, job: Job) -> int:
+        if job.id in self._upload_limits:
+            return self._upload_limits[job.id]
+        guild = self.bot.get_guild(job.guild_id) if job.guild_id else None
+        return guild.filesize_limit if guild else DEFAULT_UPLOAD_LIMIT
+
+    def _throttle(self, job_id: int) -> EditThrottle[Edit]:
+        throttle = self._throttles.get(job_id)
+        if throttle is None:
+            throttle = EditThrottle(
+                lambda edit: self._send(job_id, edit), interval=self.settings.progress_edit_interval
+            )
+            self._throttles[job_id] = throttle
+        return throttle
+
+    async def _send(self, job_id: int, edit: Edit) -> None:
+        job = self.bot.store.get(job_id)
+        if job is None:
+            return
+        if edit.progress and (job.state.final or job.notified_at is not None):
+            return  # a progress render that lost the race with the final one
+        if edit.progress and job.message_id is None:
+            return  # the command is still posting the message; only a final edit posts anew
+        cancellable = edit.render.cancellable and not job.state.final
+        decidable = job.state is JobState.AWAITING_APPROVAL and job.approval_message_id == job.message_id
+        view = job_view(job.id, cancellable=cancellable, decidable=decidable)
+        if not edit.progress:
+            view = finished_view(job)
+        kwargs: dict[str, Any] = {
+            "content": edit.render.content or None,
+            "embeds": embeds(edit.render),
+            "view": view,
+            "allowed_mentions": NO_MENTIONS,
+        }
+        refs: list[Any] = await self.reference_attachments(job) if not edit.progress else []
+        if edit.video is None:
+            if not edit.progress:
+                kwargs["attachments"] = refs
+            shown = await self._edit_message(job, **kwargs)
+            if not edit.progress:
+                self._modes[job.id] = "link" if shown else "undeliverable"
+            return
+        kwargs["attachments"] = [*refs, discord.File(io.BytesIO(edit.video), filename=f"video-{job.id}.mp4")]
+        try:
+            shown = await self._edit_message(job, **kwargs)
+            self._modes[job.id] = "upload" if shown else "undeliverable"
+        except discord.HTTPException as exc:
+            if exc.status != 413 and exc.code != UPLOAD_TOO_LARGE:
+                raise
+            log.info("job %d: upload refused as too large; posting the link", job.id)
+            assert edit.link_render is not None
+            kwargs.update(content=edit.link_render.content, attachments=refs)
+            shown = await self._edit_message(job, **kwargs)
+            self._modes[job.id] = "link" if shown else "undeliverable"
+
+    async def _edit_message(self, job: Job, **kwargs: Any) -> bool:
+        """Edit the job message: through the interaction token while it lasts, then as the bot.
+
+        Returns False when the message cannot be shown at all (channel deleted, no permission):
+        the job still ends, with its result recorded, instead of retrying forever.
+        """
+        if job.message_id is None:
+            return await self._repost(job, kwargs)
+        if self._token_usable(job):
+            assert job.interaction_token and job.application_id
+            webhook = discord.Webhook.partial(job.application_id, job.interaction_token, client=self.bot)
+            try:
+                await webhook.edit_message(job.message_id, **kwargs)
+                return True
+            except discord.HTTPException as exc:
+                if exc.status == 401 or exc.code == INVALID_WEBHOOK_TOKEN:
+                    log.info("job %d: interaction token expired; editing through the channel", job.id)
+                    self._dead_tokens.add(job.id)
+                elif exc.status != 404:
+                    raise
+        channel = self.bot.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
+        try:
+            await channel.get_partial_message(job.message_id).edit(**kwargs)
+            return True
+        except discord.NotFound as exc:
+            if exc.code != UNKNOWN_MESSAGE:
+                log.warning("job %d: channel %s is gone; the result stays recorded", job.id, job.channel_id)
+                return False
+            log.info("job %d: job message was deleted; posting a new one", job.id)
+            return await self._repost(job, kwargs)
+        except discord.Forbidden:
+            log.warning(
+                "job %d: no permission to edit in channel %s; result recorded", job.id, job.channel_id
+            )
+            return False
+
+    async def _repost(self, job: Job, kwargs: dict[str, Any]) -> bool:
+        channel = self.bot.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
+        send_kwargs = dict(kwargs)
+        files = send_kwargs.pop("attachments", None)
+        if files:
+            send_kwargs["files"] = files
+        if send_kwargs.get("view") is None:
+            send_kwargs.pop("view", None)
+        try:
+            message = await channel.send(**send_kwargs)
+        except (discord.NotFound, discord.Forbidden) as exc:
+            log.warning(
+                "job %d: cannot post in channel %s (%s); result recorded", job.id, job.channel_id, exc
+            )
+            return False
+        self.bot.store.update(job.id, message_id=message.id)
+        return True
+
+    def _token_usable(self, job: Job) -> bool:
+        if job.id in self._dead_tokens or not job.interaction_token or not job.token_issued_at:
+            return False
+        return time.time() - job.token_issued_at < self.settings.interaction_token_ttl
+
+    async def reference_attachments(self, job: Job) -> list[discord.Attachment]:
+        """The reference images attached to the job message, with freshly signed URLs."""
+        if not job.images or job.message_id is None:
+            return []
+        channel = self.bot.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
+        try:
+            message = await channel.fetch_message(job.message_id)
+        except discord.HTTPException:
+            return []
+        return [a for a in message.attachments if a.filename.startswith(REF_PREFIX)]
+
+
+def embeds(r: Render) -> list[discord.Embed]:
+    return [discord.Embed.from_dict(e) for e in r.embeds]
