@@ -91,3 +91,30 @@ def test_huge_prompts_stay_within_discords_embed_limits(store):
 def test_equal_jobs_render_equal(store):
     job = make(store)
     assert render(job, now=job.created_at + 3) == render(job, now=job.created_at + 5)
+
+
+def test_a_job_waiting_for_approval_then_decided(store):
+    job = make(store, state=JobState.AWAITING_APPROVAL)
+    r = render(job)
+    fields = {f["name"]: f["value"] for f in r.embeds[0]["fields"]}
+    assert fields["Status"] == "🛂 Waiting for approval by a moderator"
+    assert "Approval" not in fields and r.cancellable  # the requester may withdraw it
+    approved = store.transition(job.id, JobState.PENDING, decided_by=9, decided_at=1_700_000_000.0)
+    fields = {f["name"]: f["value"] for f in render(approved, position=2).embeds[0]["fields"]}
+    assert fields["Approval"] == "Approved by <@9> <t:1700000000:R>"
+    assert "position 2" in fields["Status"]
+
+    other = make(store, state=JobState.AWAITING_APPROVAL)
+    rejected = store.transition(other.id, JobState.REJECTED, decided_by=9)
+    r = render(rejected)
+    fields = {f["name"]: f["value"] for f in r.embeds[0]["fields"]}
+    assert phase(rejected) == "rejected" and not r.cancellable
+    assert fields["Status"] == "⛔ Rejected by a moderator"
+    assert fields["Approval"].startswith("Rejected by <@9>")
+
+
+def test_a_job_cancelled_before_it_was_sent_says_nothing_was_billed(store):
+    job = make(store, state=JobState.PENDING)
+    cancelled = store.transition(job.id, JobState.CANCELLED, cancelled_by=2)
+    fields = {f["name"]: f["value"] for f in render(cancelled).embeds[0]["fields"]}
+    assert "before it was sent; nothing was created or billed" in fields["Cancelled"]
