@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING
 
 import discord
@@ -53,6 +54,15 @@ async def reply_privately(interaction: discord.Interaction, text: str) -> None:
             )
     except discord.HTTPException:
         log.warning("could not tell %s about an error", interaction.user.id)
+
+
+async def answering_errors(interaction: discord.Interaction, action: Awaitable[None]) -> None:
+    """Run a component callback: they bypass the tree's error handler, so expected failures are
+    answered here the same way (unexpected ones propagate to discord.py's view error logging)."""
+    try:
+        await action
+    except BotError as exc:
+        await reply_privately(interaction, exc.user_message)
 
 
 async def refuse_after_defer(interaction: discord.Interaction, text: str) -> None:

@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING
 
 import discord
 
-from bot.errors import BotError, InputError, PermissionDenied
+from bot.errors import InputError, PermissionDenied
 from bot.guild_settings import GuildSettings
 from bot.store import Job
 from bot.tracker import JobTracker
 from cogs.audit import audit_job
-from cogs.errors import reply_privately, role_ids
+from cogs.errors import answering_errors, role_ids
 from cogs.video.messages import NO_MENTIONS, JobMessages, embeds
 from cogs.video.views import decision_view
 
@@ -66,11 +66,7 @@ class Approvals:
         return job
 
     async def decide(self, interaction: discord.Interaction, verdict: str, job_id: int) -> None:
-        try:
-            await self._decide(interaction, verdict, job_id)
-        except BotError as exc:
-            # Component callbacks bypass the tree's error handler; answer the same way it does.
-            await reply_privately(interaction, exc.user_message)
+        await answering_errors(interaction, self._decide(interaction, verdict, job_id))
 
     async def _decide(self, interaction: discord.Interaction, verdict: str, job_id: int) -> None:
         job = self.bot.store.get(job_id)

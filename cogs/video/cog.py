@@ -16,7 +16,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import quota
-from bot.errors import BotError, InputError, PermissionDenied
+from bot.errors import InputError, PermissionDenied
 from bot.guild_settings import Defaults, GuildSettings
 from bot.models import aspect_for, check_upsample, max_images, min_images, resolve_shape, size_for
 from bot.store import Job, JobState
@@ -29,7 +29,7 @@ from bot.validation import (
     clean_prompt,
 )
 from cogs.audit import audit_job
-from cogs.errors import refuse_after_defer, reply_privately, role_ids
+from cogs.errors import answering_errors, refuse_after_defer, role_ids
 from cogs.video.approval import Approvals
 from cogs.video.messages import NO_MENTIONS, REF_PREFIX, JobMessages, embeds
 from cogs.video.modals import PromptModal, RemixModal
@@ -439,11 +439,7 @@ class VideoCog(commands.Cog, name="Video"):
     # --- buttons on finished jobs ------------------------------------------------------------
 
     async def job_button(self, interaction: discord.Interaction, action: str, job_id: int) -> None:
-        try:
-            await self._job_button(interaction, action, job_id)
-        except BotError as exc:
-            # Component callbacks bypass the tree's error handler; answer the same way it does.
-            await reply_privately(interaction, exc.user_message)
+        await answering_errors(interaction, self._job_button(interaction, action, job_id))
 
     async def _job_button(self, interaction: discord.Interaction, action: str, job_id: int) -> None:
         job = self.bot.store.get(job_id)

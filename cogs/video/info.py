@@ -76,9 +76,7 @@ class JobInfoCog(commands.Cog, name="Video info"):
     @app_commands.describe(member="Whose jobs (moderators with Manage Messages may look at anyone's)")
     async def history(self, interaction: discord.Interaction, member: discord.Member | None = None) -> None:
         """Your recent video jobs in this server, with links to their messages."""
-        target = member or interaction.user
-        if target.id != interaction.user.id and not interaction.permissions.manage_messages:
-            raise PermissionDenied("Only members with Manage Messages can see someone else's history.")
+        target = _target(interaction, member, "history")
         jobs = self.bot.store.jobs_for_user(target.id, guild_id=interaction.guild_id, limit=15)
         embed = discord.Embed(
             title=f"Recent videos of {target.display_name}",
@@ -92,9 +90,7 @@ class JobInfoCog(commands.Cog, name="Video info"):
     @app_commands.describe(member="Whose use (moderators with Manage Messages may look at anyone's)")
     async def usage(self, interaction: discord.Interaction, member: discord.Member | None = None) -> None:
         """Videos made today against this server's daily quotas, and when they reset."""
-        target = member or interaction.user
-        if target.id != interaction.user.id and not interaction.permissions.manage_messages:
-            raise PermissionDenied("Only members with Manage Messages can see someone else's use.")
+        target = _target(interaction, member, "use")
         assert interaction.guild_id is not None
         store = self.bot.store
         rules = GuildSettings.from_json(store.guild_settings(interaction.guild_id))
@@ -115,3 +111,13 @@ class JobInfoCog(commands.Cog, name="Video info"):
             lines.append(f"One video every {limits.cooldown} seconds per member.")
         embed = discord.Embed(title="Video usage today", description="\n".join(lines), colour=0x3498DB)
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+
+def _target(
+    interaction: discord.Interaction, member: discord.Member | None, what: str
+) -> discord.Member | discord.User:
+    """The member asked about: oneself, or anyone for members with Manage Messages."""
+    target = member or interaction.user
+    if target.id != interaction.user.id and not interaction.permissions.manage_messages:
+        raise PermissionDenied(f"Only members with Manage Messages can see someone else's {what}.")
+    return target

@@ -32,11 +32,17 @@ class CancelButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"vi
         return cls(int(match["job"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        cog: VideoCog | None = interaction.client.get_cog("Video")  # type: ignore[attr-defined]
+        cog = await _video_cog(interaction)
         if cog is None:
-            await interaction.response.send_message("The video feature is not loaded.", ephemeral=True)
             return
         await cog.cancel_from_button(interaction, self.job_id)
+
+
+async def _video_cog(interaction: discord.Interaction) -> VideoCog | None:
+    cog: VideoCog | None = interaction.client.get_cog("Video")  # type: ignore[attr-defined]
+    if cog is None:
+        await interaction.response.send_message("The video feature is not loaded.", ephemeral=True)
+    return cog
 
 
 BUTTONS = {
@@ -68,9 +74,8 @@ class JobButton(
         return cls(match["action"], int(match["job"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        cog: VideoCog | None = interaction.client.get_cog("Video")  # type: ignore[attr-defined]
+        cog = await _video_cog(interaction)
         if cog is None:
-            await interaction.response.send_message("The video feature is not loaded.", ephemeral=True)
             return
         await cog.job_button(interaction, self.action, self.job_id)
 
@@ -101,9 +106,8 @@ class DecisionButton(
         return cls(match["verdict"], int(match["job"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        cog: VideoCog | None = interaction.client.get_cog("Video")  # type: ignore[attr-defined]
+        cog = await _video_cog(interaction)
         if cog is None:
-            await interaction.response.send_message("The video feature is not loaded.", ephemeral=True)
             return
         await cog.decide(interaction, self.verdict, self.job_id)
 
