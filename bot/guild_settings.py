@@ -77,6 +77,10 @@ class GuildSettings:
             raise InputError(f"Unknown setting {name!r}. Settings: {', '.join(PARSERS)}.")
         updated = replace(self, **{name: parse(raw.strip())})
         if defaults is not None:
+            if name == "models" and updated.default_model not in updated.offered_models(defaults):
+                # A new list without the old default: the default follows the list rather than
+                # refusing the change (which would leave no order in which to change both).
+                updated = replace(updated, default_model=None)
             updated.check_models(defaults)
         return updated
 

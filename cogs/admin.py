@@ -91,11 +91,21 @@ class VideoAdmin(commands.GroupCog, group_name="video-admin"):
         updated = before.with_value(setting, value, self.defaults)
         self.bot.store.set_guild_settings(interaction.guild_id, updated.to_json(), by=interaction.user.id)
         log.info("guild %s: %s changed %s", interaction.guild_id, interaction.user.id, setting)
-        shown = dict(updated.describe(self.defaults))[setting]
+        described = dict(updated.describe(self.defaults))
+        shown = described[setting]
+        if setting == "models":
+            shown += f" (default: {described['default_model']})"
         await interaction.response.send_message(
             f"{setting} is now: {shown}", ephemeral=True, allowed_mentions=NO_MENTIONS
         )
-        await self._audit(interaction, setting, shown, reset=False, before=before)
+        posted = await self._audit(interaction, setting, shown, reset=False, before=before)
+        if setting == "audit_channel" and updated.audit_channel and not posted:
+            await interaction.followup.send(
+                f"⚠️ I could not post in <#{updated.audit_channel}>: give me View Channel, Send Messages "
+                "and Attach Files there, or approval requests will appear on the job messages instead.",
+                ephemeral=True,
+                allowed_mentions=NO_MENTIONS,
+            )
 
     @app_commands.command(name="reset")
     @app_commands.describe(setting="What to put back to the default")
@@ -105,9 +115,6 @@ class VideoAdmin(commands.GroupCog, group_name="video-admin"):
         assert interaction.guild_id is not None
         current = self.settings_for(interaction.guild_id)
         updated = replace(current, **{setting: getattr(GuildSettings(), setting)})
-        # Resetting the models may leave a default model this server no longer offers.
-        if setting == "models" and updated.default_model not in updated.offered_models(self.defaults):
-            updated = replace(updated, default_model=None)
         self.bot.store.set_guild_settings(interaction.guild_id, updated.to_json(), by=interaction.user.id)
         shown = dict(updated.describe(self.defaults))[setting]
         await interaction.response.send_message(
@@ -123,9 +130,10 @@ class VideoAdmin(commands.GroupCog, group_name="video-admin"):
         *,
         reset: bool,
         before: GuildSettings,
-    ) -> None:
+    ) -> bool:
+        """Post the change in the audit channel; False when it could not be posted there."""
         line = audit.settings_line(setting, shown, by=interaction.user.id, at=time.time(), reset=reset)
-        await post_audit(self.bot, interaction.guild_id, line)
+        posted = await post_audit(self.bot, interaction.guild_id, line)
         moved_from = before.audit_channel
         if (
             setting == "audit_channel"
@@ -134,6 +142,7 @@ class VideoAdmin(commands.GroupCog, group_name="video-admin"):
         ):
             # The old channel learns where the audit log went (or that it was turned off).
             await post_audit(self.bot, interaction.guild_id, line, channel_id=moved_from)
+        return posted
 
 
 async def setup(bot: VideoBot) -> None:

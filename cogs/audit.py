@@ -24,19 +24,23 @@ log = logging.getLogger(__name__)
 
 async def post_audit(
     bot: VideoBot, guild_id: int | None, line: str, *, channel_id: int | None = None
-) -> None:
-    """Post `line` in the server's audit channel (or in `channel_id`, e.g. the one being replaced)."""
+) -> bool:
+    """Post `line` in the server's audit channel (or in `channel_id`, e.g. the one being replaced).
+
+    False when there is a channel but the line could not be posted there."""
     if guild_id is None:
-        return
+        return True
     if channel_id is None:
         channel_id = GuildSettings.from_json(bot.store.guild_settings(guild_id)).audit_channel
     if channel_id is None:
-        return
+        return True
     channel = bot.get_partial_messageable(channel_id, guild_id=guild_id)
     try:
         await channel.send(line, allowed_mentions=discord.AllowedMentions.none())
     except discord.HTTPException as exc:
         log.warning("guild %s: audit line not posted in channel %s: %s", guild_id, channel_id, exc)
+        return False
+    return True
 
 
 async def audit_job(bot: VideoBot, event: str, job: Job, *, by: int | None) -> None:

@@ -90,6 +90,9 @@ def test_models_offered_and_default_follow_the_server_then_the_bot():
         rules.with_value("models", "sora", DEFAULTS)
     with pytest.raises(InputError, match="must be one of this server's models"):
         rules.with_value("default_model", "veo3.1-fast", DEFAULTS)
+    # A new list without the current default: the default follows the list, no deadlock.
+    moved = rules.with_value("models", "veo3.1-fast, veo3.1", DEFAULTS)
+    assert moved.default_model is None and moved.model_default(DEFAULTS) == "veo3.1-fast"
 
 
 def test_quota_settings_fall_back_to_the_environment():

@@ -41,7 +41,8 @@ async def admin_set(fake_discord, admin, channel, setting, value):
     done = await fake_discord.slash(
         "video-admin", {"setting": setting, "value": value}, subcommand="set", user=admin, channel_id=channel
     )
-    text = await answer(fake_discord, done)
+    reply = await done.wait_response(timeout=10)
+    text = reply.get("data", {}).get("content") or ""
     assert f"{setting} is now" in text, text
     return text
 
@@ -127,11 +128,25 @@ async def test_quotas_are_exact_under_concurrent_commands(fake_discord, fake_api
 
 
 async def test_cooldown_and_the_servers_models(fake_discord, fake_api, run_bot):
-    guild, channel, (ann, bob) = await setup_guild(fake_discord, members=2)
+    guild, channel, (ann, bob) = await setup_guild(fake_discord, members=2, channels=2)
     admin = fake_discord.add_member(guild.id, name="admin", permissions=BASIC | MANAGE_GUILD)
     fake_api.default_life = life(0.3)
     await run_bot({"COOLDOWN_SECONDS": "60"})
     await fake_discord.wait_commands()
+
+    # An audit channel the bot cannot write to: the moderator is told at once.
+    fake_discord.forbid_channel(guild.channels[1])
+    setting = await fake_discord.slash(
+        "video-admin",
+        {"setting": "audit_channel", "value": f"<#{guild.channels[1]}>"},
+        subcommand="set",
+        user=admin,
+        channel_id=channel,
+    )
+    warning = await fake_discord.wait_for(
+        lambda: next((m.content for m in setting.followups if "could not post" in m.content), None)
+    )
+    assert f"<#{guild.channels[1]}>" in warning and "Send Messages" in warning
     await admin_set(fake_discord, admin, channel, "models", "veo3.1, veo3.1-fast-components")
     await admin_set(fake_discord, admin, channel, "default_model", "veo3.1")
 
@@ -271,8 +286,11 @@ async def test_approval_in_an_audit_channel_with_audit_lines(fake_discord, fake_
     assert [r["state"] for r in job_rows(tmp_path)] == ["delivered", "rejected", "delivered", "failed"]
 
 
-async def test_approval_on_the_job_message_survives_a_restart(fake_discord, fake_api, run_bot, tmp_path):
-    guild, channel, (ann,) = await setup_guild(fake_discord, members=1)
+@pytest.mark.parametrize("audit", ["no audit channel", "unwritable audit channel"])
+async def test_approval_on_the_job_message_survives_a_restart(
+    fake_discord, fake_api, run_bot, tmp_path, audit
+):
+    guild, channel, (ann,) = await setup_guild(fake_discord, members=1, channels=2)
     admin = fake_discord.add_member(guild.id, name="admin", permissions=BASIC | MANAGE_GUILD)
     approver_role = fake_discord.add_role(guild.id, "approvers")
     approver = fake_discord.add_member(guild.id, name="approver", roles=[approver_role])
@@ -281,6 +299,10 @@ async def test_approval_on_the_job_message_survives_a_restart(fake_discord, fake
     await fake_discord.wait_commands()
     await admin_set(fake_discord, admin, channel, "approval_channels", f"<#{channel}>")
     await admin_set(fake_discord, admin, channel, "approver_roles", f"<@&{approver_role}>")
+    if audit == "unwritable audit channel":
+        # The request cannot be posted there, so the buttons come to the job message instead.
+        fake_discord.forbid_channel(guild.channels[1])
+        await admin_set(fake_discord, admin, channel, "audit_channel", f"<#{guild.channels[1]}>")
 
     asked = await fake_discord.slash("video", {"prompt": "needs a yes"}, user=ann, channel_id=channel)
     cancelled = await fake_discord.slash("video", {"prompt": "never mind"}, user=ann, channel_id=channel)
