@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.test_video_job import (
-    _private_text,
+from tests.e2e.helpers import (
+    JPEG,
+    PNG,
+    fetch_all,
     field,
     job_rows,
     life,
+    private_text,
     settled_rows,
     setup_guild,
     video_attachment,
@@ -88,11 +91,11 @@ async def test_only_the_requester_or_a_moderator_can_delete(fake_discord, fake_a
     message = await wait_final(fake_discord, first)
 
     refused = await fake_discord.click(message, buttons(message)["delete"], user=other)
-    assert "Only the member who asked" in await fake_discord.wait_for(lambda: _private_text(refused))
+    assert "Only the member who asked" in await fake_discord.wait_for(lambda: private_text(refused))
     assert not message.deleted
 
     done = await fake_discord.click(message, buttons(message)["delete"], user=author)
-    assert "Deleted" in await fake_discord.wait_for(lambda: _private_text(done))
+    assert "Deleted" in await fake_discord.wait_for(lambda: private_text(done))
     assert message.deleted
     assert job_rows(tmp_path)[0]["state"] == "delivered"  # the record stays for history
 
@@ -110,7 +113,6 @@ async def test_portrait_jobs_offer_no_upscale(fake_discord, fake_api, run_bot):
 
 
 async def test_make_a_video_from_any_message_with_images(fake_discord, fake_api, run_bot):
-    from tests.e2e.test_video_job import JPEG, PNG, fetch_all
 
     _, channel, (poster, maker) = await setup_guild(fake_discord, members=2)
     fake_api.default_life = life(0.3)
@@ -135,11 +137,10 @@ async def test_make_a_video_from_any_message_with_images(fake_discord, fake_api,
 
     nothing = fake_discord.post_message(channel, poster, "just words")
     refused = await fake_discord.context_menu("Make a video", nothing, user=maker)
-    assert "no images" in await fake_discord.wait_for(lambda: _private_text(refused))
+    assert "no images" in await fake_discord.wait_for(lambda: private_text(refused))
 
 
 async def test_a_reroll_days_later_refetches_expired_reference_images(fake_discord, fake_api, run_bot):
-    from tests.e2e.test_video_job import JPEG, PNG, fetch_all
 
     _, channel, (author,) = await setup_guild(fake_discord)
     fake_api.default_life = life(0.3)

@@ -11,13 +11,18 @@ import time
 import pytest
 
 from bot.quota import next_reset
-from tests.e2e.test_server_settings import BASIC, MANAGE_GUILD, answer
-from tests.e2e.test_video_job import (
+from tests.e2e.helpers import (
+    BASIC,
+    MANAGE_GUILD,
+    MANAGE_MESSAGES,
     PNG,
-    _private_text,
+    answer,
+    button,
+    custom_ids,
     field,
     job_rows,
     life,
+    private_text,
     settled_rows,
     setup_guild,
     video_attachment,
@@ -25,16 +30,6 @@ from tests.e2e.test_video_job import (
 )
 
 pytestmark = pytest.mark.e2e
-
-MANAGE_MESSAGES = 1 << 13
-
-
-def custom_ids(message) -> list[str]:
-    return [c.get("custom_id", "") for row in message.components for c in row.get("components", [])]
-
-
-def button(message, action: str) -> str:
-    return next(i for i in custom_ids(message) if i.startswith(f"video:{action}:"))
 
 
 async def admin_set(fake_discord, admin, channel, setting, value):
@@ -51,7 +46,7 @@ async def outcome(fake_discord, interaction, timeout=15.0):
     """'job' once the command's reply became a job message, else the private refusal."""
 
     def seen():
-        private = _private_text(interaction)
+        private = private_text(interaction)
         if private:
             return private
         msg = interaction.original
@@ -87,7 +82,7 @@ async def test_quotas_are_exact_under_concurrent_commands(fake_discord, fake_api
     assert all("You have used your 2 videos for today" in r for r in refusals), refusals
     assert all("midnight Europe/Berlin" in r for r in refusals)
     # A refused command leaves nothing public behind.
-    assert all(i.original is None or i.original.deleted for i in burst if _private_text(i))
+    assert all(i.original is None or i.original.deleted for i in burst if private_text(i))
 
     # Two more from another member: the server has one video left.
     pair = await asyncio.gather(

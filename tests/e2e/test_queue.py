@@ -7,11 +7,11 @@ import itertools
 
 import pytest
 
-from tests.e2e.test_video_job import (
-    _private_text,
+from tests.e2e.helpers import (
     field,
     job_rows,
     life,
+    private_text,
     settled_rows,
     setup_guild,
     video_attachment,
@@ -62,7 +62,7 @@ async def test_per_member_limits_and_queue_cap(fake_discord, fake_api, run_bot, 
         timeout=10,
     )
     refused = await fake_discord.slash("video", {"prompt": "three"}, user=member, channel_id=channel)
-    text = await fake_discord.wait_for(lambda: _private_text(refused), timeout=10)
+    text = await fake_discord.wait_for(lambda: private_text(refused), timeout=10)
     assert "videos waiting (in the queue or for approval)" in text
     # another member is not held up by this member's queue
     theirs = await fake_discord.slash("video", {"prompt": "theirs"}, user=other, channel_id=channel)
@@ -104,7 +104,7 @@ async def test_queue_status_and_history_commands(fake_discord, fake_api, run_bot
     assert "running one" in shown["description"] and "waiting one" not in shown["description"]
 
     snoop = await fake_discord.slash("video-history", {"member": member}, user=other, channel_id=channel)
-    text = await fake_discord.wait_for(lambda: _private_text(snoop), timeout=10)
+    text = await fake_discord.wait_for(lambda: private_text(snoop), timeout=10)
     assert "Manage Messages" in text
     allowed = await fake_discord.slash("video-history", {"member": other}, user=moderator, channel_id=channel)
     shown = await fake_discord.wait_for(lambda: embed_of(allowed), timeout=10)

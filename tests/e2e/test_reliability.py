@@ -7,15 +7,7 @@ import signal
 
 import pytest
 
-from tests.e2e.test_video_job import (
-    field,
-    job_rows,
-    life,
-    settled_rows,
-    setup_guild,
-    video_attachment,
-    wait_final,
-)
+from tests.e2e.helpers import field, job_rows, life, settled_rows, setup_guild, video_attachment, wait_final
 from tests.fakes.video_api import Step
 
 pytestmark = pytest.mark.e2e

@@ -4,24 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.test_video_job import _private_text, life, setup_guild, video_attachment, wait_final
+from tests.e2e.helpers import BASIC, MANAGE_GUILD, answer, life, setup_guild, video_attachment, wait_final
 
 pytestmark = pytest.mark.e2e
-
-MANAGE_GUILD = 1 << 5
-BASIC = (1 << 10) | (1 << 11) | (1 << 14) | (1 << 15) | (1 << 16) | (1 << 31)
-
-
-async def answer(fake_discord, interaction):
-    def text():
-        private = _private_text(interaction)
-        if private:
-            return private
-        if interaction.responses and interaction.responses[0].get("type") == 9:
-            return "modal"
-        return None
-
-    return await fake_discord.wait_for(text, timeout=10)
 
 
 async def test_settings_are_changed_by_moderators_and_enforced(fake_discord, fake_api, run_bot):

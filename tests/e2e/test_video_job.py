@@ -4,79 +4,26 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import sqlite3
-from pathlib import Path
 
 import pytest
 
+from tests.e2e.helpers import (
+    JPEG,
+    PNG,
+    WEBP,
+    fetch_all,
+    field,
+    job_rows,
+    life,
+    private_text,
+    settled_rows,
+    setup_guild,
+    video_attachment,
+    wait_final,
+)
 from tests.fakes.video_api import Step
 
 pytestmark = pytest.mark.e2e
-
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
-WEBP = b"RIFF\x24\x00\x00\x00WEBPVP8 " + b"\x00" * 64
-
-
-def life(seconds: float, *, steps: int = 4, video: str = "small") -> list[Step]:
-    gap = seconds / (steps + 1)
-    out = [Step("queued", 0)]
-    out += [Step("processing", round(100 * i / (steps + 1)), after=gap) for i in range(1, steps + 1)]
-    out.append(Step("completed", 100, after=gap, video=video))
-    return out
-
-
-async def setup_guild(discord, members: int = 1, **guild_kw):
-    guild = discord.add_guild(**guild_kw)
-    users = [discord.add_member(guild.id, name=f"member{i}") for i in range(members)]
-    return guild, guild.channels[0], users
-
-
-def video_attachment(message):
-    return next((a for a in message.attachments if a.filename.endswith(".mp4")), None)
-
-
-def field(message, name):
-    for f in message.embeds[0].get("fields", []):
-        if f["name"] == name:
-            return f["value"]
-    return None
-
-
-async def wait_final(discord, interaction, timeout=20.0):
-    """The job message once it shows a final state (no Cancel button left)."""
-
-    def done():
-        msg = interaction.original
-        if msg is None or not msg.embeds:
-            return None
-        status = field(msg, "Status") or ""
-        ids = [c.get("custom_id", "") for row in msg.components for c in row.get("components", [])]
-        cancellable = any(i.startswith("video:cancel:") for i in ids)
-        if any(word in status for word in ("Done", "Failed", "Cancelled")) and not cancellable:
-            return msg
-        return None
-
-    return await discord.wait_for(done, timeout=timeout)
-
-
-def job_rows(workdir: Path) -> list[dict]:
-    db = sqlite3.connect(workdir / "bot.db")
-    db.row_factory = sqlite3.Row
-    try:
-        return [dict(r) for r in db.execute("select * from jobs order by id")]
-    finally:
-        db.close()
-
-
-async def settled_rows(discord, workdir: Path) -> list[dict]:
-    """The job rows once every job's final state is recorded (it is written after the edit lands)."""
-
-    def settled():
-        rows = job_rows(workdir)
-        return rows if rows and all(r["notified_at"] is not None for r in rows) else None
-
-    return await discord.wait_for(settled, timeout=10)
 
 
 async def test_text_only_job_is_delivered_as_an_upload(fake_discord, fake_api, run_bot, tmp_path):
@@ -144,18 +91,6 @@ async def test_three_images_are_sent_in_order(fake_discord, fake_api, run_bot):
     assert video_attachment(msg) is not None
 
 
-async def fetch_all(urls):
-    import aiohttp
-
-    async with aiohttp.ClientSession() as session:
-        out = []
-        for url in urls:
-            async with session.get(url) as response:
-                assert response.status == 200, url
-                out.append(await response.read())
-        return out
-
-
 @pytest.mark.parametrize(
     ("attachments", "options", "expected"),
     [
@@ -190,7 +125,7 @@ async def test_bad_input_gets_a_private_answer_and_no_create(
     interaction = await fake_discord.slash(
         "video", {"prompt": "a test", **options}, user=user, channel_id=channel, attachments=attachments
     )
-    text = await fake_discord.wait_for(lambda: _private_text(interaction), timeout=10)
+    text = await fake_discord.wait_for(lambda: private_text(interaction), timeout=10)
     assert expected in text
     await asyncio.sleep(0.3)
     assert fake_api.creates == []
@@ -388,7 +323,7 @@ async def test_cancel_button_requester_or_moderator_only(fake_discord, fake_api,
         return next(i for i in ids if i.startswith("video:cancel:"))
 
     refused = await fake_discord.click(first.original, button(first), user=other)
-    text = await fake_discord.wait_for(lambda: _private_text(refused), timeout=10)
+    text = await fake_discord.wait_for(lambda: private_text(refused), timeout=10)
     assert "Only the member who asked" in text
     assert job_rows(tmp_path)[0]["state"] in ("queued", "running")
 
@@ -404,16 +339,6 @@ async def test_cancel_button_requester_or_moderator_only(fake_discord, fake_api,
     assert [r["cancelled_by"] for r in rows] == [owner.id, moderator.id]
     await asyncio.sleep(0.5)
     assert all(video_attachment(m) is None for m in fake_discord.messages(channel))
-
-
-def _private_text(interaction):
-    texts = [m.content for m in interaction.followups if m.flags & 64]
-    texts += [
-        r.get("data", {}).get("content") or ""
-        for r in interaction.responses
-        if r.get("data", {}).get("flags", 0) & 64
-    ]
-    return next((t for t in texts if t), None)
 
 
 async def test_a_dropped_gateway_is_resumed_and_jobs_keep_going(fake_discord, fake_api, run_bot, tmp_path):
