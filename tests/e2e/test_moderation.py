@@ -242,6 +242,17 @@ async def test_approval_in_an_audit_channel_with_audit_lines(fake_discord, fake_
     assert {i.split(":")[1] for i in custom_ids(rejected_msg)} == {"remix", "delete"}
     assert len(fake_api.creates) == 1
 
+    # The requester withdraws a third one: its request is closed, nothing was sent.
+    third = await fake_discord.slash("video", {"prompt": "third thoughts"}, user=ann, channel_id=channel)
+    request3 = await fake_discord.wait_for(
+        lambda: next((m for m in fake_discord.messages(audit_channel) if m.components), None)
+    )
+    await fake_discord.wait_for(lambda: third.original and custom_ids(third.original))
+    await fake_discord.click(third.original, button(third.original, "cancel"), user=ann)
+    await wait_final(fake_discord, third)
+    await fake_discord.wait_for(lambda: not request3.components)
+    assert request3.content == f"🚫 Cancelled by <@{ann.id}> before a decision."
+
     # A moderator's own job in a moderated channel needs nobody's approval.
     own = await fake_discord.slash("video", {"prompt": "mod's own"}, user=moderator, channel_id=channel)
     assert video_attachment(await wait_final(fake_discord, own)) is not None
@@ -258,7 +269,7 @@ async def test_approval_in_an_audit_channel_with_audit_lines(fake_discord, fake_
     def lines():
         # audit lines are plain text; approval requests carry the job's embed
         found = [m.content for m in fake_discord.messages(audit_channel) if not m.embeds]
-        return found if len(found) >= 9 else None
+        return found if len(found) >= 11 else None
 
     audit = await fake_discord.wait_for(lines)
     expected = [
@@ -267,9 +278,11 @@ async def test_approval_in_an_audit_channel_with_audit_lines(fake_discord, fake_
         rf"Video #1\]\(\S+\) ✅ approved by <@{winner.id}> in <#{channel}>.* requested by <@{ann.id}>",
         rf"Video #2\]\(\S+\) 🛂 waiting for approval by <@{ann.id}>",
         rf"Video #2\]\(\S+\) ⛔ rejected by <@{moderator.id}>",
-        rf"Video #3\]\(\S+\) 📨 submitted by <@{moderator.id}>",
-        rf"Video #4\]\(\S+\) 📨 submitted by <@{bob.id}> in <#{open_channel}>",
-        r"Video #4\]\(\S+\) ❌ failed in .*invalid prompt",
+        rf"Video #3\]\(\S+\) 🛂 waiting for approval by <@{ann.id}>",
+        rf"Video #3\]\(\S+\) 🚫 cancelled by <@{ann.id}>",
+        rf"Video #4\]\(\S+\) 📨 submitted by <@{moderator.id}>",
+        rf"Video #5\]\(\S+\) 📨 submitted by <@{bob.id}> in <#{open_channel}>",
+        r"Video #5\]\(\S+\) ❌ failed in .*invalid prompt",
         rf"Video #1\]\(\S+\) 🗑️ deleted by <@{ann.id}>",
     ]
     for pattern in expected:
@@ -278,7 +291,9 @@ async def test_approval_in_an_audit_channel_with_audit_lines(fake_discord, fake_
     # the approval request message itself (now without buttons) says who decided
     closed = [m.content for m in fake_discord.messages(audit_channel) if "Rejected by" in m.content]
     assert closed and closed[0].startswith(f"⛔ Rejected by <@{moderator.id}>")
-    assert [r["state"] for r in job_rows(tmp_path)] == ["delivered", "rejected", "delivered", "failed"]
+    states = [r["state"] for r in job_rows(tmp_path)]
+    assert states == ["delivered", "rejected", "cancelled", "delivered", "failed"]
+    assert len(fake_api.creates) == 3  # the approved, the moderator's own, the failing one
 
 
 @pytest.mark.parametrize("audit", ["no audit channel", "unwritable audit channel"])
