@@ -1,0 +1,84 @@
+"""Quota exactness as a property: whatever members ask for and whatever then happens to their
+jobs (accepted upstream, refused by the relay, rejected by a moderator), a new job is accepted
+exactly when the member and the server still have room."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot import quota
+from bot.store import JobState, Store
+
+LIMITS = quota.Limits(member_daily=3, server_daily=5, cooldown=0, timezone="UTC")
+NOW = 1_800_000_000.0
+
+ops = st.lists(
+    st.one_of(
+        st.tuples(st.just("ask"), st.integers(0, 2)),
+        st.tuples(st.sampled_from(["accept", "refuse", "reject", "approve"]), st.integers(0, 30)),
+    ),
+    max_size=40,
+)
+
+
+def ask(store: Store, user: int, moderated: bool) -> bool:
+    def check() -> None:
+        since = quota.day_start(NOW, LIMITS.timezone)
+        usage = quota.Usage(
+            member=store.quota_usage(guild_id=1, since=since, user_id=user),
+            server=store.quota_usage(guild_id=1, since=since),
+        )
+        quota.check(usage, LIMITS, now=NOW)
+
+    try:
+        store.add_job(
+            guild_id=1,
+            channel_id=1,
+            user_id=user,
+            prompt="p",
+            model="m",
+            orientation="landscape",
+            size="1280x720",
+            duration=8,
+            aspect_ratio="16:9",
+            state=JobState.AWAITING_APPROVAL if moderated else JobState.PENDING,
+            now=NOW,
+            check=check,
+        )
+    except quota.QuotaExceeded:
+        return False
+    return True
+
+
+@settings(max_examples=60, deadline=None)
+@given(ops, st.booleans())
+def test_a_job_is_accepted_exactly_when_there_is_room(operations, moderated):
+    with Store.open(":memory:") as store:
+        for op, arg in operations:
+            jobs = store.jobs_for_guild(1, limit=1000)
+            # What the quota should see: jobs billed (task id) or still on their way.
+            holding = [
+                j for j in jobs if j.task_id or j.state in (JobState.AWAITING_APPROVAL, JobState.PENDING)
+            ]
+            if op == "ask":
+                mine = sum(1 for j in holding if j.user_id == arg)
+                room = mine < LIMITS.member_daily and len(holding) < LIMITS.server_daily
+                assert ask(store, arg, moderated) == room
+                continue
+            if not jobs:
+                continue
+            job = jobs[arg % len(jobs)]
+            if op == "approve":
+                store.transition(job.id, JobState.PENDING, expect=[JobState.AWAITING_APPROVAL])
+            elif op == "reject":
+                store.transition(job.id, JobState.REJECTED, expect=[JobState.AWAITING_APPROVAL])
+            elif store.transition(job.id, JobState.SUBMITTING, expect=[JobState.PENDING]):
+                if op == "accept":
+                    store.transition(job.id, JobState.QUEUED, task_id=f"t{job.id}")
+                else:  # the relay refused the create: nothing billed
+                    store.transition(job.id, JobState.FAILED, failure_reason="no balance")
+        billed_or_held = store.quota_usage(guild_id=1, since=0)
+        assert billed_or_held <= LIMITS.server_daily
+        for user in range(3):
+            assert store.quota_usage(guild_id=1, since=0, user_id=user) <= LIMITS.member_daily
