@@ -67,7 +67,9 @@ class GuildSettings:
             return cls()
         data = json.loads(raw)
         known = {f.name for f in fields(cls)}
-        values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in known}
+        values: dict[str, Any] = {
+            k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in known
+        }
         return cls(**values)
 
     def with_value(self, name: str, raw: str, defaults: Defaults | None = None) -> GuildSettings:

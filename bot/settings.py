@@ -20,7 +20,8 @@ from bot.errors import ConfigError
 
 DISCORD_API_DEFAULT = "https://discord.com/api/v10"
 VIDEO_API_DEFAULT = "https://zx1.deepwl.net"
-DEFAULT_MODELS = ("veo3.1-fast", "veo3.1", "veo3.1-fast-components", "veo3.1-components")
+DEFAULT_MODELS: tuple[str, ...] = ("veo3.1-fast", "veo3.1", "veo3.1-fast-components", "veo3.1-components")
+DEFAULT_DURATIONS: tuple[int, ...] = (4, 6, 8)
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 T = TypeVar("T")
@@ -79,7 +80,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
     default_model = r.get("DEFAULT_MODEL", str, models[0])
     if default_model not in models:
         raise ConfigError(f"DEFAULT_MODEL={default_model!r} is not one of VIDEO_MODELS ({', '.join(models)})")
-    durations = r.get("VIDEO_DURATIONS", _int_csv, (4, 6, 8))
+    durations = r.get("VIDEO_DURATIONS", _int_csv, DEFAULT_DURATIONS)
     default_duration = r.get("DEFAULT_DURATION", int, 8 if 8 in durations else durations[-1])
     if default_duration not in durations:
         raise ConfigError(f"DEFAULT_DURATION={default_duration} is not one of VIDEO_DURATIONS")

@@ -136,7 +136,7 @@ class Job:
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Job:
-        data = {f.name: row.get(f.name) for f in fields(cls) if f.name in row}
+        data: dict[str, Any] = {f.name: row.get(f.name) for f in fields(cls) if f.name in row}
         data["state"] = JobState(row["state"])
         data["images"] = tuple(json.loads(row.get("images") or "[]"))
         data["image_names"] = tuple(json.loads(row.get("image_names") or "[]"))
@@ -156,7 +156,7 @@ migrations = Migrations("veo_bot")
 
 @migrations()
 def m001_jobs(db: sqlite_utils.Database) -> None:
-    db["jobs"].create(
+    db.table("jobs").create(
         {
             "id": int,
             "state": str,
@@ -210,22 +210,22 @@ def m001_jobs(db: sqlite_utils.Database) -> None:
         not_null={"state", "created_at", "updated_at", "channel_id", "user_id", "prompt", "model"},
         defaults={"poll_failures": 0, "kind": "new", "enable_upsample": 0},
     )
-    db["jobs"].create_index(["state"])
-    db["jobs"].create_index(["user_id", "created_at"])
-    db["jobs"].create_index(["guild_id", "created_at"])
-    db["jobs"].create_index(["task_id"], unique=True)
-    db["job_events"].create(
+    db.table("jobs").create_index(["state"])
+    db.table("jobs").create_index(["user_id", "created_at"])
+    db.table("jobs").create_index(["guild_id", "created_at"])
+    db.table("jobs").create_index(["task_id"], unique=True)
+    db.table("job_events").create(
         {"id": int, "job_id": int, "at": float, "state_from": str, "state_to": str, "detail": str},
         pk="id",
         foreign_keys=[("job_id", "jobs", "id")],
     )
-    db["job_events"].create_index(["job_id"])
-    db["meta"].create({"key": str, "value": str}, pk="key")
+    db.table("job_events").create_index(["job_id"])
+    db.table("meta").create({"key": str, "value": str}, pk="key")
 
 
 @migrations()
 def m002_guild_settings(db: sqlite_utils.Database) -> None:
-    db["guild_settings"].create(
+    db.table("guild_settings").create(
         {"guild_id": int, "data": str, "updated_at": float, "updated_by": int}, pk="guild_id"
     )
 
@@ -238,7 +238,7 @@ def m003_approval(db: sqlite_utils.Database) -> None:
         ("decided_by", int),
         ("decided_at", float),
     ):
-        db["jobs"].add_column(column, kind)
+        db.table("jobs").add_column(column, kind)
 
 
 JOB_COLUMNS = {f.name for f in fields(Job)}
@@ -343,7 +343,9 @@ class Store:
         with self._writing() as db:
             if check is not None:
                 check()
-            job_id = db["jobs"].insert(row).last_pk
+            pk = db.table("jobs").insert(row).last_pk
+            assert pk is not None
+            job_id = int(pk)
             self._event(db, job_id, None, state, now, "created")
         job = self.get(job_id)
         assert job is not None
@@ -363,7 +365,7 @@ class Store:
         row = self._encode(changes)
         row["updated_at"] = time.time()
         with self._writing() as db:
-            db["jobs"].update(job_id, row)
+            db.table("jobs").update(job_id, row)
         job = self.get(job_id)
         assert job is not None
         return job
@@ -392,7 +394,7 @@ class Store:
             row.update(state=to.value, updated_at=now)
             if to in STATE_TIMESTAMP and current is not to:
                 row[STATE_TIMESTAMP[to]] = now
-            db["jobs"].update(job_id, row)
+            db.table("jobs").update(job_id, row)
             if current is not to:
                 self._event(db, job_id, current, to, now, detail)
         return self.get(job_id)
@@ -521,7 +523,7 @@ class Store:
 
     def set_guild_settings(self, guild_id: int, data: str, *, by: int) -> None:
         with self._writing() as db:
-            db["guild_settings"].upsert(
+            db.table("guild_settings").upsert(
                 {"guild_id": guild_id, "data": data, "updated_at": time.time(), "updated_by": by},
                 pk="guild_id",
             )
@@ -534,7 +536,7 @@ class Store:
 
     def set_meta(self, key: str, value: str) -> None:
         with self._writing() as db:
-            db["meta"].upsert({"key": key, "value": value}, pk="key")
+            db.table("meta").upsert({"key": key, "value": value}, pk="key")
 
     # --- helpers ----------------------------------------------------------------------------------
 
@@ -547,7 +549,7 @@ class Store:
         at: float,
         detail: str | None,
     ) -> None:
-        db["job_events"].insert(
+        db.table("job_events").insert(
             {
                 "job_id": job_id,
                 "at": at,

@@ -353,7 +353,7 @@ class JobTracker:
     async def _apply(self, job: Job, status: TaskStatus) -> Job:
         """Record what the relay said, then show it; reschedule or finish."""
         state = status.state
-        common = {"raw_status": status.raw_status}
+        common: dict[str, Any] = {"raw_status": status.raw_status}
         if status.progress is not None:
             common["progress"] = status.progress
         if state is TaskState.SUCCEEDED and status.video_url:

@@ -98,7 +98,7 @@ class VideoAdmin(commands.GroupCog, group_name="video-admin"):
         await interaction.response.send_message(
             f"{setting} is now: {shown}", ephemeral=True, allowed_mentions=NO_MENTIONS
         )
-        posted = await self._audit(interaction, setting, shown, reset=False, before=before)
+        posted = await self._audit(interaction, setting, shown, reset=False, moved_from=before.audit_channel)
         if setting == "audit_channel" and updated.audit_channel and not posted:
             await interaction.followup.send(
                 f"⚠️ I could not post in <#{updated.audit_channel}>: give me View Channel, Send Messages "
@@ -120,7 +120,7 @@ class VideoAdmin(commands.GroupCog, group_name="video-admin"):
         await interaction.response.send_message(
             f"{setting} is back to its default: {shown}", ephemeral=True, allowed_mentions=NO_MENTIONS
         )
-        await self._audit(interaction, setting, shown, reset=True, before=current)
+        await self._audit(interaction, setting, shown, reset=True, moved_from=current.audit_channel)
 
     async def _audit(
         self,
@@ -129,12 +129,12 @@ class VideoAdmin(commands.GroupCog, group_name="video-admin"):
         shown: str,
         *,
         reset: bool,
-        before: GuildSettings,
+        moved_from: int | None,
     ) -> bool:
         """Post the change in the audit channel; False when it could not be posted there."""
         line = audit.settings_line(setting, shown, by=interaction.user.id, at=time.time(), reset=reset)
         posted = await post_audit(self.bot, interaction.guild_id, line)
-        moved_from = before.audit_channel
+        assert interaction.guild_id is not None
         if (
             setting == "audit_channel"
             and moved_from

@@ -70,7 +70,7 @@ class Approvals:
 
     async def _decide(self, interaction: discord.Interaction, verdict: str, job_id: int) -> None:
         job = self.bot.store.get(job_id)
-        if job is None or job.guild_id != interaction.guild_id:
+        if job is None or job.guild_id is None or job.guild_id != interaction.guild_id:
             raise InputError("This job is not known to the bot.")
         rules = GuildSettings.from_json(self.bot.store.guild_settings(job.guild_id))
         if not rules.can_approve(

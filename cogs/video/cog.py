@@ -274,6 +274,7 @@ class VideoCog(commands.Cog, name="Video"):
         kind: str,
         moderated: bool,
     ) -> Job:
+        assert interaction.channel_id is not None
         return self.bot.store.add_job(
             check=self._quota_check(interaction, rules),
             guild_id=interaction.guild_id,

@@ -37,7 +37,7 @@ class RemixModal(discord.ui.Modal, title="Remix this video"):
     async def on_submit(self, interaction: discord.Interaction) -> None:
         await self.cog.remix(interaction, self.parent, self.prompt.value)
 
-    async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:
+    async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:  # type: ignore[override]
         await _modal_error(interaction, error)
 
 
@@ -59,7 +59,7 @@ class PromptModal(discord.ui.Modal, title="Make a video from these images"):
     async def on_submit(self, interaction: discord.Interaction) -> None:
         await self.cog.make_video(interaction, self.images, self.model, self.prompt.value)
 
-    async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:
+    async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:  # type: ignore[override]
         await _modal_error(interaction, error)
 
 

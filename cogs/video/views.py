@@ -27,7 +27,7 @@ class CancelButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"vi
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: re.Match[str], /
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> CancelButton:
         return cls(int(match["job"]))
 
@@ -69,7 +69,7 @@ class JobButton(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: re.Match[str], /
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> JobButton:
         return cls(match["action"], int(match["job"]))
 
@@ -101,7 +101,7 @@ class DecisionButton(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: re.Match[str], /
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> DecisionButton:
         return cls(match["verdict"], int(match["job"]))
 
