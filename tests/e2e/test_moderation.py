@@ -83,6 +83,9 @@ async def test_quotas_are_exact_under_concurrent_commands(fake_discord, fake_api
     assert all("midnight Europe/Berlin" in r for r in refusals)
     # A refused command leaves nothing public behind.
     assert all(i.original is None or i.original.deleted for i in burst if private_text(i))
+    # They arrived together, so they passed the early check together and were refused by the
+    # count inside the insert's transaction, after the public "thinking…" reply.
+    assert all(i.deferred for i in burst if private_text(i))
 
     # Two more from another member: the server has one video left.
     pair = await asyncio.gather(
