@@ -473,10 +473,6 @@ class Store:
         )
         return rows[0]["at"] if rows else None
 
-    def count_active(self, *, user_id: int | None = None, guild_id: int | None = None) -> int:
-        active = [s for s in JobState if s.active]
-        return self.count_jobs(since=0, user_id=user_id, guild_id=guild_id, states=active)
-
     def waiting(self) -> list[Job]:
         """Jobs waiting for a slot at the relay, first come first served."""
         return [
@@ -511,6 +507,11 @@ class Store:
             chain.append(current)
             current = self.get(current.parent_id) if current.parent_id else None
         return chain
+
+    def children(self, job_id: int, *, limit: int = 25) -> list[Job]:
+        """Jobs built directly on this one (rerolls, remixes, upscales), oldest first."""
+        sql = "select * from jobs where parent_id = ? order by id limit ?"
+        return [Job.from_row(r) for r in self.db.query(sql, [job_id, limit])]
 
     def events(self, job_id: int) -> list[dict[str, Any]]:
         return list(self.db.query("select * from job_events where job_id = ? order by id", [job_id]))

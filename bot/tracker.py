@@ -151,10 +151,6 @@ class JobTracker:
         heapq.heappush(self._heap, (due, job_id))
         self._wake.set()
 
-    @property
-    def tracked(self) -> int:
-        return len(self._due)
-
     # --- member actions ------------------------------------------------------------------
 
     async def enqueue(self, job_id: int) -> None:

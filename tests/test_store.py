@@ -115,7 +115,6 @@ def test_counts_by_user_guild_and_day(store):
     assert store.count_jobs(since=day, guild_id=100) == 3
     assert store.count_jobs(since=day, user_id=1, guild_id=100) == 2
     assert store.count_jobs(since=0, user_id=1, guild_id=100) == 3
-    assert store.count_active(user_id=1) == 4
     assert [j.user_id for j in store.jobs_for_guild(100, limit=2)] == [1, 2]  # newest first
     assert len(store.jobs_for_user(1, guild_id=100)) == 3
     assert store.jobs_for_user(1)[0].id > store.jobs_for_user(1)[-1].id  # newest first
@@ -295,3 +294,13 @@ def test_a_check_inside_add_job_refuses_atomically(store):
     with pytest.raises(ValueError):
         store.add_job(**fields(guild_id=1, state=JobState.PENDING), check=full)
     assert store.count_jobs(since=0) == 1
+
+
+def test_lineage_and_children(store):
+    root = store.add_job(**fields(guild_id=1))
+    child = store.add_job(**fields(guild_id=1, parent_id=root.id, kind="remix"))
+    other = store.add_job(**fields(guild_id=1, parent_id=root.id, kind="reroll"))
+    grandchild = store.add_job(**fields(guild_id=1, parent_id=child.id, kind="upscale"))
+    assert [j.id for j in store.lineage(grandchild.id)] == [grandchild.id, child.id, root.id]
+    assert [j.id for j in store.children(root.id)] == [child.id, other.id]
+    assert store.children(grandchild.id) == []

@@ -12,7 +12,7 @@ from discord.ext import commands
 from bot import quota
 from bot.errors import InputError, PermissionDenied
 from bot.guild_settings import Defaults, GuildSettings
-from bot.store import JobState
+from bot.store import Job, JobState
 from cogs.video.listing import job_lines
 from cogs.video.render import render
 
@@ -60,10 +60,7 @@ class JobInfoCog(commands.Cog, name="Video info"):
     async def status(self, interaction: discord.Interaction, job: str) -> None:
         """Show one job's current state."""
         store = self.bot.store
-        key = job.strip()
-        found = store.get(int(key.lstrip("#"))) if key.lstrip("#").isdigit() else store.get_by_task(key)
-        if found is None or found.guild_id != interaction.guild_id:
-            raise InputError(f"No job {key!r} in this server.")
+        found = self._find(interaction, job)
         position = store.queue_position(found.id) if found.state is JobState.PENDING else None
         shown = render(found, position=position)
         embeds = [discord.Embed.from_dict(e) for e in shown.embeds]
@@ -73,9 +70,17 @@ class JobInfoCog(commands.Cog, name="Video info"):
 
     @app_commands.command(name="video-history")
     @app_commands.guild_only()
-    @app_commands.describe(member="Whose jobs (moderators with Manage Messages may look at anyone's)")
-    async def history(self, interaction: discord.Interaction, member: discord.Member | None = None) -> None:
-        """Your recent video jobs in this server, with links to their messages."""
+    @app_commands.describe(
+        member="Whose jobs (moderators with Manage Messages may look at anyone's)",
+        job="Instead: one job's lineage, what it was built on and what was built on it (#12 or task id)",
+    )
+    async def history(
+        self, interaction: discord.Interaction, member: discord.Member | None = None, job: str | None = None
+    ) -> None:
+        """Your recent video jobs in this server, with links to their messages, or one job's lineage."""
+        if job is not None:
+            await self._lineage(interaction, self._find(interaction, job))
+            return
         target = _target(interaction, member, "history")
         jobs = self.bot.store.jobs_for_user(target.id, guild_id=interaction.guild_id, limit=15)
         embed = discord.Embed(
@@ -84,6 +89,28 @@ class JobInfoCog(commands.Cog, name="Video info"):
             colour=0x2ECC71,
         )
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    async def _lineage(self, interaction: discord.Interaction, job: Job) -> None:
+        store = self.bot.store
+        chain = list(reversed(store.lineage(job.id)))  # oldest first: who started it, who built on it
+        built = store.children(job.id)
+        embed = discord.Embed(title=f"Lineage of video #{job.id}", colour=0x9B59B6)
+        embed.add_field(name="Built on (oldest first)", value=job_lines(chain, limit=1000), inline=False)
+        embed.add_field(
+            name=f"Built on this ({len(built)})",
+            value=job_lines(built, limit=1000) if built else "nothing yet",
+            inline=False,
+        )
+        await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    def _find(self, interaction: discord.Interaction, key: str) -> Job:
+        """A job of this server by number (#12) or by the task id in its footer."""
+        store = self.bot.store
+        key = key.strip()
+        found = store.get(int(key.lstrip("#"))) if key.lstrip("#").isdigit() else store.get_by_task(key)
+        if found is None or found.guild_id != interaction.guild_id:
+            raise InputError(f"No job {key!r} in this server.")
+        return found
 
     @app_commands.command(name="video-usage")
     @app_commands.guild_only()

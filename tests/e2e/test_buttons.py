@@ -81,6 +81,32 @@ async def test_buttons_work_after_a_restart_and_record_lineage(fake_discord, fak
     )
     assert "reroll of `#1`" in shown["description"] and "remix of `#1`" in shown["description"]
 
+    # A remix of the remix, then the lineage from either end: who built on what.
+    again = await fake_discord.click(remixed, buttons(remixed)["remix"], user=author)
+    modal = (await again.wait_response())["data"]
+    submitted = await fake_discord.submit_modal(
+        modal["custom_id"], {"prompt": "a lighthouse in a storm at night"}, user=author, channel_id=channel
+    )
+    await wait_final(fake_discord, submitted)
+
+    async def lineage(key):
+        asked = await fake_discord.slash("video-history", {"job": key}, user=other, channel_id=channel)
+        embed = await fake_discord.wait_for(
+            lambda: asked.responses and asked.responses[0]["data"]["embeds"][0]
+        )
+        return embed["title"], {f["name"].split(" (")[0]: f["value"] for f in embed["fields"]}
+
+    title, parts = await lineage("#5")
+    assert title == "Lineage of video #5"
+    chain = parts["Built on"].splitlines()
+    assert [line.split("`")[1] for line in chain] == ["#1", "#3", "#5"]  # oldest first
+    assert f"<@{author.id}>" in chain[0] and f"<@{other.id}>" in chain[1] and f"<@{author.id}>" in chain[2]
+    assert "remix of `#3`" in chain[2] and parts["Built on this"] == "nothing yet"
+    _title, parts = await lineage("#1")
+    assert [line.split("`")[1] for line in parts["Built on this"].splitlines()] == ["#2", "#3", "#4"]
+    missing = await fake_discord.slash("video-history", {"job": "#99"}, user=other, channel_id=channel)
+    assert "No job '#99' in this server" in await fake_discord.wait_for(lambda: private_text(missing))
+
 
 async def test_only_the_requester_or_a_moderator_can_delete(fake_discord, fake_api, run_bot, tmp_path):
     _guild, channel, (author, other) = await setup_guild(fake_discord, members=2)
