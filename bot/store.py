@@ -22,6 +22,7 @@ import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
 from bot.errors import StoreError
+from bot.guild_settings import GuildSettings
 
 log = logging.getLogger(__name__)
 
@@ -516,16 +517,19 @@ class Store:
     def events(self, job_id: int) -> list[dict[str, Any]]:
         return list(self.db.query("select * from job_events where job_id = ? order by id", [job_id]))
 
-    # --- per-server settings (JSON owned by bot.guild_settings) ---------------------------------
+    # --- per-server settings (stored as the JSON of bot.guild_settings) --------------------------
 
-    def guild_settings(self, guild_id: int) -> str | None:
+    def guild_rules(self, guild_id: int | None) -> GuildSettings:
+        """A server's settings; the defaults for a server that changed nothing (or no server)."""
+        if guild_id is None:
+            return GuildSettings()
         rows = list(self.db.query("select data from guild_settings where guild_id = ?", [guild_id]))
-        return rows[0]["data"] if rows else None
+        return GuildSettings.from_json(rows[0]["data"] if rows else None)
 
-    def set_guild_settings(self, guild_id: int, data: str, *, by: int) -> None:
+    def set_guild_rules(self, guild_id: int, rules: GuildSettings, *, by: int) -> None:
         with self._writing() as db:
             db.table("guild_settings").upsert(
-                {"guild_id": guild_id, "data": data, "updated_at": time.time(), "updated_by": by},
+                {"guild_id": guild_id, "data": rules.to_json(), "updated_at": time.time(), "updated_by": by},
                 pk="guild_id",
             )
 

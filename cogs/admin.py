@@ -51,9 +51,6 @@ class VideoAdmin(commands.GroupCog, group_name="video-admin"):
         self.defaults = Defaults.from_settings(bot.settings)
         super().__init__()
 
-    def settings_for(self, guild_id: int) -> GuildSettings:
-        return GuildSettings.from_json(self.bot.store.guild_settings(guild_id))
-
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         # Discord hides the group from others by default, but a server can change that:
         # the bot checks again.
@@ -65,7 +62,7 @@ class VideoAdmin(commands.GroupCog, group_name="video-admin"):
     async def show(self, interaction: discord.Interaction) -> None:
         """Show this server's video settings."""
         assert interaction.guild_id is not None
-        current = self.settings_for(interaction.guild_id)
+        current = self.bot.store.guild_rules(interaction.guild_id)
         embed = discord.Embed(title="Video settings", colour=0x95A5A6)
         for name, value in current.describe(self.defaults):
             embed.add_field(name=name, value=value, inline=True)
@@ -87,9 +84,9 @@ class VideoAdmin(commands.GroupCog, group_name="video-admin"):
     async def set_(self, interaction: discord.Interaction, setting: str, value: str) -> None:
         """Change one setting."""
         assert interaction.guild_id is not None
-        before = self.settings_for(interaction.guild_id)
+        before = self.bot.store.guild_rules(interaction.guild_id)
         updated = before.with_value(setting, value, self.defaults)
-        self.bot.store.set_guild_settings(interaction.guild_id, updated.to_json(), by=interaction.user.id)
+        self.bot.store.set_guild_rules(interaction.guild_id, updated, by=interaction.user.id)
         log.info("guild %s: %s changed %s", interaction.guild_id, interaction.user.id, setting)
         described = dict(updated.describe(self.defaults))
         shown = described[setting]
@@ -113,9 +110,9 @@ class VideoAdmin(commands.GroupCog, group_name="video-admin"):
     async def reset(self, interaction: discord.Interaction, setting: str) -> None:
         """Put one setting back to its default."""
         assert interaction.guild_id is not None
-        current = self.settings_for(interaction.guild_id)
+        current = self.bot.store.guild_rules(interaction.guild_id)
         updated = replace(current, **{setting: getattr(GuildSettings(), setting)})
-        self.bot.store.set_guild_settings(interaction.guild_id, updated.to_json(), by=interaction.user.id)
+        self.bot.store.set_guild_rules(interaction.guild_id, updated, by=interaction.user.id)
         shown = dict(updated.describe(self.defaults))[setting]
         await interaction.response.send_message(
             f"{setting} is back to its default: {shown}", ephemeral=True, allowed_mentions=NO_MENTIONS
@@ -138,7 +135,7 @@ class VideoAdmin(commands.GroupCog, group_name="video-admin"):
         if (
             setting == "audit_channel"
             and moved_from
-            and moved_from != self.settings_for(interaction.guild_id).audit_channel
+            and moved_from != self.bot.store.guild_rules(interaction.guild_id).audit_channel
         ):
             # The old channel learns where the audit log went (or that it was turned off).
             await post_audit(self.bot, interaction.guild_id, line, channel_id=moved_from)

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 import discord
 
 from bot import audit
-from bot.guild_settings import GuildSettings
 from bot.store import Job
 
 if TYPE_CHECKING:
@@ -31,7 +30,7 @@ async def post_audit(
     if guild_id is None:
         return True
     if channel_id is None:
-        channel_id = GuildSettings.from_json(bot.store.guild_settings(guild_id)).audit_channel
+        channel_id = bot.store.guild_rules(guild_id).audit_channel
     if channel_id is None:
         return True
     channel = bot.get_partial_messageable(channel_id, guild_id=guild_id)

@@ -304,3 +304,13 @@ def test_lineage_and_children(store):
     assert [j.id for j in store.lineage(grandchild.id)] == [grandchild.id, child.id, root.id]
     assert [j.id for j in store.children(root.id)] == [child.id, other.id]
     assert store.children(grandchild.id) == []
+
+
+def test_guild_rules_round_trip_and_default(store):
+    from bot.guild_settings import GuildSettings
+
+    assert store.guild_rules(1) == GuildSettings() and store.guild_rules(None) == GuildSettings()
+    rules = GuildSettings(audit_channel=5, approval_channels=(6, 7), member_daily_quota=2)
+    store.set_guild_rules(1, rules, by=9)
+    assert store.guild_rules(1) == rules
+    assert store.guild_rules(2) == GuildSettings()

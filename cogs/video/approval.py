@@ -72,7 +72,7 @@ class Approvals:
         job = self.bot.store.get(job_id)
         if job is None or job.guild_id is None or job.guild_id != interaction.guild_id:
             raise InputError("This job is not known to the bot.")
-        rules = GuildSettings.from_json(self.bot.store.guild_settings(job.guild_id))
+        rules = self.bot.store.guild_rules(job.guild_id)
         if not rules.can_approve(
             role_ids=role_ids(interaction), manage_messages=interaction.permissions.manage_messages
         ):

@@ -137,7 +137,7 @@ class VideoCog(commands.Cog, name="Video"):
         s = self.settings
         # Everything that needs no I/O is checked before deferring, so refusals stay private.
         text = clean_prompt(prompt, max_length=s.max_prompt_length)
-        rules = self._server_rules(interaction.guild_id)
+        rules = self.bot.store.guild_rules(interaction.guild_id)
         model = model or rules.model_default(self.defaults)
         if model not in s.models:
             raise InputError(f"Unknown model {model!r}. Choose one of: {', '.join(s.models)}.")
@@ -176,9 +176,6 @@ class VideoCog(commands.Cog, name="Video"):
             ),
         )
 
-    def _server_rules(self, guild_id: int | None) -> GuildSettings:
-        return GuildSettings.from_json(self.bot.store.guild_settings(guild_id) if guild_id else None)
-
     def _enforce_server_rules(
         self,
         interaction: discord.Interaction,
@@ -190,7 +187,7 @@ class VideoCog(commands.Cog, name="Video"):
     ) -> None:
         """The server's own rules (channels, roles, models, limits, blocked words, quotas), checked
         before anything is spent. The quota is checked again, exactly, when the job is written."""
-        rules = self._server_rules(interaction.guild_id)
+        rules = self.bot.store.guild_rules(interaction.guild_id)
         assert interaction.channel_id is not None
         rules.check_member(
             channel_id=interaction.channel_id,
@@ -252,7 +249,7 @@ class VideoCog(commands.Cog, name="Video"):
 
         The interaction must already be deferred with a public "thinking" reply.
         """
-        rules = self._server_rules(interaction.guild_id)
+        rules = self.bot.store.guild_rules(interaction.guild_id)
         assert interaction.channel_id is not None
         moderated = rules.needs_approval(interaction.channel_id) and not rules.can_approve(
             role_ids=role_ids(interaction), manage_messages=interaction.permissions.manage_messages
@@ -348,7 +345,7 @@ class VideoCog(commands.Cog, name="Video"):
     async def _model_choices(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        offered = self._server_rules(interaction.guild_id).offered_models(self.defaults)
+        offered = self.bot.store.guild_rules(interaction.guild_id).offered_models(self.defaults)
         return [app_commands.Choice(name=m, value=m) for m in offered if current.lower() in m][:25]
 
     @video.autocomplete("duration")
@@ -405,7 +402,7 @@ class VideoCog(commands.Cog, name="Video"):
 
     def _model_for_images(self, guild_id: int | None, count: int) -> str:
         """The server's default model when it takes this many images, else the first offered one that does."""
-        rules = self._server_rules(guild_id)
+        rules = self.bot.store.guild_rules(guild_id)
         default = rules.model_default(self.defaults)
         for model in (default, *rules.offered_models(self.defaults)):
             if min_images(model) <= count <= max_images(model):
@@ -417,7 +414,7 @@ class VideoCog(commands.Cog, name="Video"):
         self, interaction: discord.Interaction, images: list[discord.Attachment], model: str, prompt: str
     ) -> None:
         text = clean_prompt(prompt, max_length=self.settings.max_prompt_length)
-        duration = self._server_rules(interaction.guild_id).pick_duration(
+        duration = self.bot.store.guild_rules(interaction.guild_id).pick_duration(
             self.settings.durations, self.settings.default_duration
         )
         self._enforce_server_rules(interaction, prompt=text, duration=duration, upsample=False, model=model)
@@ -450,7 +447,7 @@ class VideoCog(commands.Cog, name="Video"):
             await self._delete(interaction, job)
             return
         if action == "remix":
-            rules = self._server_rules(interaction.guild_id)
+            rules = self.bot.store.guild_rules(interaction.guild_id)
             if not rules.allow_remix_others and interaction.user.id != job.user_id:
                 raise PermissionDenied("This server does not allow remixing other members' videos.")
             self._enforce_server_rules(interaction)

@@ -11,7 +11,7 @@ from discord.ext import commands
 
 from bot import quota
 from bot.errors import InputError, PermissionDenied
-from bot.guild_settings import Defaults, GuildSettings
+from bot.guild_settings import Defaults
 from bot.store import Job, JobState
 from cogs.video.listing import job_lines
 from cogs.video.render import render
@@ -120,7 +120,7 @@ class JobInfoCog(commands.Cog, name="Video info"):
         target = _target(interaction, member, "use")
         assert interaction.guild_id is not None
         store = self.bot.store
-        rules = GuildSettings.from_json(store.guild_settings(interaction.guild_id))
+        rules = store.guild_rules(interaction.guild_id)
         limits = rules.limits(Defaults.from_settings(self.bot.settings))
         now = time.time()
         since = quota.day_start(now, limits.timezone)
