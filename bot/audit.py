@@ -6,7 +6,7 @@ disabled, so naming a member never pings them.
 
 from __future__ import annotations
 
-from bot.formatting import truncate
+from bot.formatting import message_link, truncate
 from bot.store import Job
 
 EVENTS = {
@@ -21,9 +21,10 @@ EVENTS = {
 LINE_LIMIT = 2000  # Discord's message content limit
 
 
-def job_line(event: str, job: Job, *, by: int | None, at: float, link: str | None = None) -> str:
+def job_line(event: str, job: Job, *, by: int | None, at: float) -> str:
     """`<time> · Video #12 submitted by @member in #channel: "prompt…" (model, 8 s)`."""
     who = f" by <@{by}>" if by else ""
+    link = message_link(job)
     name = f"[Video #{job.id}]({link})" if link else f"Video #{job.id}"
     prompt = truncate(" ".join(job.prompt.split()), 200).replace("`", "'")
     detail = f'"{prompt}" ({job.model}, {job.duration} s'

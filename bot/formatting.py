@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.store import Job
+
 
 def progress_bar(percent: int | None, width: int = 20) -> str:
     if percent is None:
@@ -27,3 +32,10 @@ def truncate(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     return text[: max(0, limit - 1)] + "…"
+
+
+def message_link(job: Job) -> str | None:
+    """The jump link to a job's message, once it has one."""
+    if job.message_id is None or job.guild_id is None:
+        return None
+    return f"https://discord.com/channels/{job.guild_id}/{job.channel_id}/{job.message_id}"

@@ -43,7 +43,4 @@ async def post_audit(
 
 
 async def audit_job(bot: VideoBot, event: str, job: Job, *, by: int | None) -> None:
-    link = None
-    if job.message_id is not None and job.guild_id is not None:
-        link = f"https://discord.com/channels/{job.guild_id}/{job.channel_id}/{job.message_id}"
-    await post_audit(bot, job.guild_id, audit.job_line(event, job, by=by, at=time.time(), link=link))
+    await post_audit(bot, job.guild_id, audit.job_line(event, job, by=by, at=time.time()))

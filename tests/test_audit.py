@@ -27,8 +27,11 @@ def job(**kw) -> Job:
 
 
 def test_job_line_says_who_when_where_and_what():
-    line = job_line("rejected", job(parent_id=3, kind="remix"), by=9, at=1_700_000_000, link="https://x/1")
-    assert line.startswith("<t:1700000000:f> · [Video #12](https://x/1) ⛔ rejected by <@9> in <#5>")
+    line = job_line(
+        "rejected", job(parent_id=3, kind="remix", guild_id=4, message_id=6), by=9, at=1_700_000_000
+    )
+    link = "https://discord.com/channels/4/5/6"
+    assert line.startswith(f"<t:1700000000:f> · [Video #12]({link}) ⛔ rejected by <@9> in <#5>")
     assert "\"a cow flies '@everyone'\" (veo3.1, 8 s, remix of #3)" in line
     assert "requested by <@7>" in line
 

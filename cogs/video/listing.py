@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from bot.formatting import elapsed, truncate
+from bot.formatting import elapsed, message_link, truncate
 from bot.store import Job, JobState
 
 STATE_WORDS = {
@@ -19,12 +19,6 @@ STATE_WORDS = {
     JobState.CANCELLED: "🚫 cancelled",
     JobState.REJECTED: "⛔ rejected",
 }
-
-
-def message_link(job: Job) -> str | None:
-    if job.message_id is None or job.guild_id is None:
-        return None
-    return f"https://discord.com/channels/{job.guild_id}/{job.channel_id}/{job.message_id}"
 
 
 def job_line(job: Job, *, now: float | None = None, position: int | None = None) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from bot.formatting import elapsed, progress_bar, truncate
+from bot.formatting import elapsed, message_link, progress_bar, truncate
 from bot.store import Job, JobState
 
 # Discord's limits (see shared/discord-notes.md)
@@ -116,7 +116,7 @@ def render(
         links = " ".join(f"[{i}]({url})" for i, url in enumerate(job.images, 1))
         fields.append({"name": "Reference images", "value": truncate(links, FIELD_LIMIT), "inline": True})
     if parent is not None:
-        where = parent_link(parent)
+        where = message_link(parent)
         name = f"#{parent.id}"
         fields.append(
             {
@@ -163,12 +163,6 @@ def render(
         embeds.append({"description": f"Reference image {i}", "thumbnail": {"url": url}, "color": COLOURS[p]})
     content = link or ""
     return Render(content=content, embeds=tuple(embeds), cancellable=not job.state.final and p != "done")
-
-
-def parent_link(job: Job) -> str | None:
-    if job.message_id is None or job.guild_id is None:
-        return None
-    return f"https://discord.com/channels/{job.guild_id}/{job.channel_id}/{job.message_id}"
 
 
 def _ended_at(job: Job) -> float | None:
