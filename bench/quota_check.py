@@ -70,10 +70,8 @@ def main(history: int, admissions: int) -> None:
 
             def check(guild: int = guild, user: int = user) -> None:
                 since = quota.day_start(time.time(), limits.timezone)
-                usage = quota.Usage(
-                    member=store.quota_usage(guild_id=guild, since=since, user_id=user),
-                    server=store.quota_usage(guild_id=guild, since=since),
-                )
+                member, server = store.quota_usage(guild_id=guild, user_id=user, since=since)
+                usage = quota.Usage(member=member, server=server)
                 quota.check(usage, limits, now=time.time())
 
             t0 = time.perf_counter()

@@ -452,17 +452,16 @@ class Store:
         sql, params = _with_states(sql, params, states)
         return next(self.db.query(sql, params))["n"]
 
-    def quota_usage(self, *, guild_id: int, since: float, user_id: int | None = None) -> int:
-        """Jobs created since `since` that use quota: accepted upstream, or still on their way."""
+    def quota_usage(self, *, guild_id: int, user_id: int, since: float) -> tuple[int, int]:
+        """(the member's, the server's) jobs created since `since` that use quota: accepted
+        upstream, or still on their way. One query over the (guild_id, created_at) index."""
         sql = (
-            "select count(*) as n from jobs where guild_id = ? and created_at >= ? "
+            "select count(*) as server, coalesce(sum(user_id = ?), 0) as member from jobs "
+            "where guild_id = ? and created_at >= ? "
             f"and (task_id is not null or state in ({','.join('?' * len(RESERVING))}))"
         )
-        params: list[Any] = [guild_id, since, *(s.value for s in RESERVING)]
-        if user_id is not None:
-            sql += " and user_id = ?"
-            params.append(user_id)
-        return next(self.db.query(sql, params))["n"]
+        row = next(self.db.query(sql, [user_id, guild_id, since, *(s.value for s in RESERVING)]))
+        return row["member"], row["server"]
 
     def last_job_at(self, *, guild_id: int, user_id: int) -> float | None:
         """When the member last started a job here (rejected ones aside), for the cooldown."""

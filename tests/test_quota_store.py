@@ -25,10 +25,8 @@ ops = st.lists(
 def ask(store: Store, user: int, moderated: bool) -> bool:
     def check() -> None:
         since = quota.day_start(NOW, LIMITS.timezone)
-        usage = quota.Usage(
-            member=store.quota_usage(guild_id=1, since=since, user_id=user),
-            server=store.quota_usage(guild_id=1, since=since),
-        )
+        member, server = store.quota_usage(guild_id=1, user_id=user, since=since)
+        usage = quota.Usage(member=member, server=server)
         quota.check(usage, LIMITS, now=NOW)
 
     try:
@@ -78,7 +76,7 @@ def test_a_job_is_accepted_exactly_when_there_is_room(operations, moderated):
                     store.transition(job.id, JobState.QUEUED, task_id=f"t{job.id}")
                 else:  # the relay refused the create: nothing billed
                     store.transition(job.id, JobState.FAILED, failure_reason="no balance")
-        billed_or_held = store.quota_usage(guild_id=1, since=0)
+        _member, billed_or_held = store.quota_usage(guild_id=1, user_id=0, since=0)
         assert billed_or_held <= LIMITS.server_daily
         for user in range(3):
-            assert store.quota_usage(guild_id=1, since=0, user_id=user) <= LIMITS.member_daily
+            assert store.quota_usage(guild_id=1, user_id=user, since=0)[0] <= LIMITS.member_daily

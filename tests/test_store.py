@@ -279,15 +279,15 @@ def test_quota_usage_counts_accepted_and_reserved_jobs_only(store):
     store.add_job(**fields(**g, user_id=21, state=JobState.PENDING, now=day + 5))  # someone else
     store.add_job(**fields(**g, state=JobState.PENDING, now=day - 10))  # yesterday
     store.add_job(**fields(guild_id=2, state=JobState.PENDING, now=day + 6))  # another server
-    assert store.quota_usage(guild_id=1, since=day, user_id=20) == 2
-    assert store.quota_usage(guild_id=1, since=day) == 3
+    assert store.quota_usage(guild_id=1, user_id=20, since=day) == (2, 3)
+    assert store.quota_usage(guild_id=1, user_id=99, since=day) == (0, 3)
     assert store.last_job_at(guild_id=1, user_id=20) == day + 3  # the rejected one does not count
     assert store.get(rejected.id).decided_at is not None
 
 
 def test_a_check_inside_add_job_refuses_atomically(store):
     def full():
-        if store.quota_usage(guild_id=1, since=0) >= 1:
+        if store.quota_usage(guild_id=1, user_id=20, since=0)[1] >= 1:
             raise ValueError("quota")
 
     store.add_job(**fields(guild_id=1, state=JobState.PENDING), check=full)

@@ -213,11 +213,10 @@ class VideoCog(commands.Cog, name="Video"):
             now = time.time()
             since = quota.day_start(now, limits.timezone)
             store = self.bot.store
+            member, server = store.quota_usage(guild_id=guild_id, user_id=user_id, since=since)
             usage = quota.Usage(
-                member=store.quota_usage(guild_id=guild_id, since=since, user_id=user_id)
-                if limits.member_daily
-                else 0,
-                server=store.quota_usage(guild_id=guild_id, since=since) if limits.server_daily else 0,
+                member=member,
+                server=server,
                 last_job_at=(
                     store.last_job_at(guild_id=guild_id, user_id=user_id) if limits.cooldown else None
                 ),

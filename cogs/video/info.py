@@ -124,8 +124,7 @@ class JobInfoCog(commands.Cog, name="Video info"):
         limits = rules.limits(Defaults.from_settings(self.bot.settings))
         now = time.time()
         since = quota.day_start(now, limits.timezone)
-        mine = store.quota_usage(guild_id=interaction.guild_id, since=since, user_id=target.id)
-        server = store.quota_usage(guild_id=interaction.guild_id, since=since)
+        mine, server = store.quota_usage(guild_id=interaction.guild_id, user_id=target.id, since=since)
         who = "You" if target.id == interaction.user.id else target.display_name
         lines = [
             f"**{who}:** {quota.describe(mine, limits.member_daily)}",
