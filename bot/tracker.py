@@ -264,6 +264,8 @@ class JobTracker:
         )
         if job is not None:
             await self.admit()
+            # Sent at once, or still waiting for a slot: either way no longer "awaiting approval".
+            await self.presenter.show(self._get(job_id))
         return job
 
     async def reject(self, job_id: int, *, by_user: int) -> Job | None:

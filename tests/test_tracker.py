@@ -209,6 +209,7 @@ async def test_approval_sends_only_approved_jobs_and_decides_once(env):
     await until(lambda: store.get(approved.id).state is JobState.DELIVERED)
     assert len(fake.creates) == 1
     assert store.get(approved.id).decided_by == 9
+    assert any(j.id == approved.id and j.state is not JobState.AWAITING_APPROVAL for j in presenter.shown)
     assert [j.id for j in presenter.finished] == [rejected.id, approved.id]
     assert store.get(rejected.id).notified_at is not None
 

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 import discord
 
 from bot.errors import InputError, PermissionDenied
-from bot.guild_settings import GuildSettings
 from bot.store import Job
 from bot.tracker import JobTracker
 from cogs.audit import audit_job
@@ -33,16 +32,14 @@ class Approvals:
         self.tracker = tracker
         self.messages = messages
 
-    async def ask(
-        self, job: Job, files: tuple[tuple[str, bytes], ...], rules: GuildSettings, *, decide_here: bool
-    ) -> Job:
+    async def ask(self, job: Job, files: tuple[tuple[str, bytes], ...], audit_channel: int | None) -> Job:
         """Post the approval request in the audit channel, with the full prompt and the images.
 
         When there is no audit channel, or the bot cannot post there, the Approve and Reject
         buttons sit on the job message itself, so a decision is always possible.
         """
-        if not decide_here and rules.audit_channel is not None:
-            channel = self.bot.get_partial_messageable(rules.audit_channel, guild_id=job.guild_id)
+        if audit_channel is not None:
+            channel = self.bot.get_partial_messageable(audit_channel, guild_id=job.guild_id)
             try:
                 message = await channel.send(
                     content=f"🛂 <@{job.user_id}> asks for a video in <#{job.channel_id}>. "
@@ -61,8 +58,8 @@ class Approvals:
         job = self.bot.store.update(
             job.id, approval_channel_id=job.channel_id, approval_message_id=job.message_id
         )
-        if not decide_here:
-            await self.messages.show(job)  # adds the buttons to the job message
+        if audit_channel is not None:
+            await self.messages.show(job)  # the job message was posted without the buttons
         return job
 
     async def decide(self, interaction: discord.Interaction, verdict: str, job_id: int) -> None:
@@ -95,8 +92,6 @@ class Approvals:
         word = "Approved" if approve else "Rejected"
         log.info("job %d: %s by %s", job_id, word.lower(), me)
         await interaction.followup.send(f"{word} video #{job_id}.", ephemeral=True)
-        if approve:
-            await self.messages.show(decided)
         await self.close(decided, f"{'✅' if approve else '⛔'} {word} by <@{me}>.")
         await audit_job(self.bot, "approved" if approve else "rejected", decided, by=me)
 

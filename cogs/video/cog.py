@@ -333,7 +333,7 @@ class VideoCog(commands.Cog, name="Video"):
             " for approval" if moderated else "",
         )
         if moderated:
-            job = await self.approvals.ask(job, request.files, rules, decide_here=decide_here)
+            job = await self.approvals.ask(job, request.files, rules.audit_channel)
             await audit_job(self.bot, "awaiting_approval", job, by=job.user_id)
             return job
         await audit_job(self.bot, "submitted", job, by=job.user_id)
