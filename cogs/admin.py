@@ -95,7 +95,7 @@ class VideoAdmin(commands.GroupCog, group_name="video-admin"):
         await interaction.response.send_message(
             f"{setting} is now: {shown}", ephemeral=True, allowed_mentions=NO_MENTIONS
         )
-        posted = await self._audit(interaction, setting, shown, reset=False, moved_from=before.audit_channel)
+        posted = await self._audit(interaction, setting, shown, reset=False, before=before, after=updated)
         if setting == "audit_channel" and updated.audit_channel and not posted:
             await interaction.followup.send(
                 f"⚠️ I could not post in <#{updated.audit_channel}>: give me View Channel, Send Messages "
@@ -117,7 +117,7 @@ class VideoAdmin(commands.GroupCog, group_name="video-admin"):
         await interaction.response.send_message(
             f"{setting} is back to its default: {shown}", ephemeral=True, allowed_mentions=NO_MENTIONS
         )
-        await self._audit(interaction, setting, shown, reset=True, moved_from=current.audit_channel)
+        await self._audit(interaction, setting, shown, reset=True, before=current, after=updated)
 
     async def _audit(
         self,
@@ -126,19 +126,15 @@ class VideoAdmin(commands.GroupCog, group_name="video-admin"):
         shown: str,
         *,
         reset: bool,
-        moved_from: int | None,
+        before: GuildSettings,
+        after: GuildSettings,
     ) -> bool:
         """Post the change in the audit channel; False when it could not be posted there."""
         line = audit.settings_line(setting, shown, by=interaction.user.id, at=time.time(), reset=reset)
         posted = await post_audit(self.bot, interaction.guild_id, line)
-        assert interaction.guild_id is not None
-        if (
-            setting == "audit_channel"
-            and moved_from
-            and moved_from != self.bot.store.guild_rules(interaction.guild_id).audit_channel
-        ):
+        if before.audit_channel and before.audit_channel != after.audit_channel:
             # The old channel learns where the audit log went (or that it was turned off).
-            await post_audit(self.bot, interaction.guild_id, line, channel_id=moved_from)
+            await post_audit(self.bot, interaction.guild_id, line, channel_id=before.audit_channel)
         return posted
 
 
