@@ -113,7 +113,7 @@ async def test_quotas_are_exact_under_concurrent_commands(fake_discord, fake_api
     assert "Manage Messages" in await answer(fake_discord, peek)
     peek = await fake_discord.slash("video-usage", {"member": bob}, user=moderator, channel_id=channel)
     embed = await fake_discord.wait_for(lambda: peek.responses and peek.responses[0]["data"]["embeds"])
-    assert "**bob" not in embed[0]["description"]  # display name, not markup from the member
+    assert f"**{bob.name}:**" in embed[0]["description"]  # the member asked about, by name
     assert "1 of 2 today (1 left)" in embed[0]["description"]  # the refused create is not counted
 
     # Midnight passes in Berlin (the rows are moved a day back, as the clock cannot be): new quota.
