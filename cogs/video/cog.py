@@ -154,7 +154,7 @@ class VideoCog(commands.Cog, name="Video"):
             )
 
         self._enforce_server_rules(
-            interaction, prompt=text, duration=duration, upsample=upsample, model=model
+            interaction, rules, prompt=text, duration=duration, upsample=upsample, model=model
         )
         self._check_queue_cap(interaction.user.id)
         await interaction.response.defer(thinking=True)
@@ -179,6 +179,7 @@ class VideoCog(commands.Cog, name="Video"):
     def _enforce_server_rules(
         self,
         interaction: discord.Interaction,
+        rules: GuildSettings,
         *,
         prompt: str | None = None,
         duration: int | None = None,
@@ -187,7 +188,6 @@ class VideoCog(commands.Cog, name="Video"):
     ) -> None:
         """The server's own rules (channels, roles, models, limits, blocked words, quotas), checked
         before anything is spent. The quota is checked again, exactly, when the job is written."""
-        rules = self.bot.store.guild_rules(interaction.guild_id)
         assert interaction.channel_id is not None
         rules.check_member(
             channel_id=interaction.channel_id,
@@ -389,19 +389,19 @@ class VideoCog(commands.Cog, name="Video"):
         images = [a for a in message.attachments if (a.content_type or "image/").startswith("image/")]
         if not images:
             raise InputError("That message has no images to make a video from.")
-        model = self._model_for_images(interaction.guild_id, len(images))
+        rules = self.bot.store.guild_rules(interaction.guild_id)
+        model = self._model_for_images(rules, len(images))
         for a in images:
             check_attachment_metadata(
                 AttachmentInfo(a.filename, a.size, a.content_type, a.url),
                 max_bytes=self.settings.max_image_bytes,
             )
-        self._enforce_server_rules(interaction)
+        self._enforce_server_rules(interaction, rules)
         self._check_queue_cap(interaction.user.id)
         await interaction.response.send_modal(PromptModal(self, images, model))
 
-    def _model_for_images(self, guild_id: int | None, count: int) -> str:
+    def _model_for_images(self, rules: GuildSettings, count: int) -> str:
         """The server's default model when it takes this many images, else the first offered one that does."""
-        rules = self.bot.store.guild_rules(guild_id)
         default = rules.model_default(self.defaults)
         for model in (default, *rules.offered_models(self.defaults)):
             if min_images(model) <= count <= max_images(model):
@@ -413,10 +413,11 @@ class VideoCog(commands.Cog, name="Video"):
         self, interaction: discord.Interaction, images: list[discord.Attachment], model: str, prompt: str
     ) -> None:
         text = clean_prompt(prompt, max_length=self.settings.max_prompt_length)
-        duration = self.bot.store.guild_rules(interaction.guild_id).pick_duration(
-            self.settings.durations, self.settings.default_duration
+        rules = self.bot.store.guild_rules(interaction.guild_id)
+        duration = rules.pick_duration(self.settings.durations, self.settings.default_duration)
+        self._enforce_server_rules(
+            interaction, rules, prompt=text, duration=duration, upsample=False, model=model
         )
-        self._enforce_server_rules(interaction, prompt=text, duration=duration, upsample=False, model=model)
         await interaction.response.defer(thinking=True)
         files = await self._read_images_or_refuse(interaction, images)
         if files is None:
@@ -445,18 +446,18 @@ class VideoCog(commands.Cog, name="Video"):
         if action == "delete":
             await self._delete(interaction, job)
             return
+        rules = self.bot.store.guild_rules(interaction.guild_id)
         if action == "remix":
-            rules = self.bot.store.guild_rules(interaction.guild_id)
             if not rules.allow_remix_others and interaction.user.id != job.user_id:
                 raise PermissionDenied("This server does not allow remixing other members' videos.")
-            self._enforce_server_rules(interaction)
+            self._enforce_server_rules(interaction, rules)
             await interaction.response.send_modal(RemixModal(self, job))
             return
         upsample = job.enable_upsample or action == "upscale"
         if action == "upscale":
             check_upsample(True, job.orientation)
         self._enforce_server_rules(
-            interaction, prompt=job.prompt, duration=job.duration, upsample=upsample, model=job.model
+            interaction, rules, prompt=job.prompt, duration=job.duration, upsample=upsample, model=job.model
         )
         request = JobRequest.like(job, files=await self._reference_files(job), enable_upsample=upsample)
         self._check_queue_cap(interaction.user.id)
@@ -467,6 +468,7 @@ class VideoCog(commands.Cog, name="Video"):
         text = clean_prompt(prompt, max_length=self.settings.max_prompt_length)
         self._enforce_server_rules(
             interaction,
+            self.bot.store.guild_rules(interaction.guild_id),
             prompt=text,
             duration=parent.duration,
             upsample=parent.enable_upsample,
