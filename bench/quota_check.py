@@ -20,7 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot import quota
 from bot.errors import InputError
-from bot.store import JobState, Store
+from bot.jobs import JobState
+from bot.store import Store
 
 GUILDS, MEMBERS = 50, 2000
 
@@ -67,12 +68,7 @@ def main(history: int, admissions: int) -> None:
         timings, refused = [], 0
         for _ in range(admissions):
             guild, user = rng.randrange(GUILDS), rng.randrange(MEMBERS)
-
-            def check(guild: int = guild, user: int = user) -> None:
-                since = quota.day_start(time.time(), limits.timezone)
-                member, server = store.quota_usage(guild_id=guild, user_id=user, since=since)
-                usage = quota.Usage(member=member, server=server)
-                quota.check(usage, limits, now=time.time())
+            check = quota.checker(store, limits, guild_id=guild, user_id=user)
 
             t0 = time.perf_counter()
             try:

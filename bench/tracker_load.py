@@ -19,7 +19,8 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.store import Job, JobState, Store
+from bot.jobs import Job, JobState
+from bot.store import Store
 from bot.tracker import JobTracker, Timing
 from bot.video_api import VideoAPI
 from tests.fakes.video_api import FakeVideoAPI, Step
@@ -49,7 +50,11 @@ async def main(count: int) -> None:
             store = Store.open(Path(tmp) / "bench.db")
             presenter = NullPresenter()
             api = VideoAPI(session, fake.base_url, fake.api_key, timeout=10)
-            tracker = JobTracker(store, api, presenter, Timing(poll_interval=0.5, poll_max_interval=2.0))
+            # No queue limits: this measures the tracker's own cost with every job at the relay.
+            timing = Timing(
+                poll_interval=0.5, poll_max_interval=2.0, max_running=count, max_running_per_member=count
+            )
+            tracker = JobTracker(store, api, presenter, timing)
             tracker.start()
             started = time.perf_counter()
             jobs = [
@@ -65,10 +70,14 @@ async def main(count: int) -> None:
                     duration=8,
                     aspect_ratio="16:9",
                     enable_upsample=False,
+                    state=JobState.PENDING,
+                    message_id=1,  # as if each command had posted its job message
                 )
                 for i in range(count)
             ]
-            await asyncio.gather(*(tracker.submit(j.id) for j in jobs))
+            await tracker.admit()
+            while len(fake.creates) < count:
+                await asyncio.sleep(0.01)
             submitted = time.perf_counter() - started
             while presenter.finished < count:
                 await asyncio.sleep(0.05)

@@ -21,6 +21,9 @@ from bot.video_api import VideoAPI
 
 log = logging.getLogger("bot")
 
+# The features, loaded in this order; each registers its own commands and persistent buttons.
+EXTENSIONS = ("cogs.video", "cogs.admin")
+
 
 async def point_discord_at(settings: Settings, session: aiohttp.ClientSession) -> None:
     """Send REST calls and the gateway connection to `DISCORD_API_BASE_URL` (a test server).
@@ -48,7 +51,9 @@ async def run(settings: Settings) -> None:
             api = VideoAPI(
                 session, settings.video_api_base_url, settings.video_api_key, timeout=settings.api_timeout
             )
-            async with VideoBot(settings=settings, session=session, store=store, api=api) as bot:
+            async with VideoBot(
+                settings=settings, session=session, store=store, api=api, extensions=EXTENSIONS
+            ) as bot:
                 loop = asyncio.get_running_loop()
                 for sig in (signal.SIGTERM, signal.SIGINT):
                     loop.add_signal_handler(sig, lambda: asyncio.create_task(bot.close()))

@@ -7,7 +7,7 @@ disabled, so naming a member never pings them.
 from __future__ import annotations
 
 from bot.formatting import message_link, truncate
-from bot.store import Job
+from bot.jobs import Job
 
 EVENTS = {
     "submitted": "📨 submitted",
@@ -29,7 +29,7 @@ def job_line(event: str, job: Job, *, by: int | None, at: float) -> str:
     prompt = truncate(" ".join(job.prompt.split()), 200).replace("`", "'")
     detail = f'"{prompt}" ({job.model}, {job.duration} s'
     if job.parent_id:
-        detail += f", {job.kind} of #{job.parent_id}"
+        detail += f", {job.origin} of #{job.parent_id}"
     detail += ")"
     if event == "failed" and job.failure_reason:
         detail += f" · {truncate(job.failure_reason, 300)}"

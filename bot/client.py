@@ -1,4 +1,5 @@
-"""The bot: resources come in through the constructor; `setup_hook` loads cogs, views and commands."""
+"""The bot: resources and the extensions to load come in through the constructor; `setup_hook`
+loads the extensions (which register their own commands and persistent components) and syncs."""
 
 from __future__ import annotations
 
@@ -15,13 +16,13 @@ import discord
 from discord.ext import commands
 
 from bot import health
+from bot.answers import VideoTree
 from bot.settings import Settings
 from bot.store import Store
 from bot.video_api import VideoAPI
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = ("cogs.errors", "cogs.video", "cogs.admin")
 HEARTBEAT_EVERY = 15.0
 
 # What the bot needs in a channel: see its messages' channel, post and edit the job message,
@@ -38,7 +39,13 @@ INVITE_PERMISSIONS = discord.Permissions(
 
 class VideoBot(commands.Bot):
     def __init__(
-        self, *, settings: Settings, session: aiohttp.ClientSession, store: Store, api: VideoAPI
+        self,
+        *,
+        settings: Settings,
+        session: aiohttp.ClientSession,
+        store: Store,
+        api: VideoAPI,
+        extensions: tuple[str, ...] = (),
     ) -> None:
         # Slash commands only: no privileged intents, no message content.
         intents = discord.Intents.none()
@@ -48,7 +55,11 @@ class VideoBot(commands.Bot):
             intents=intents,
             help_command=None,
             allowed_mentions=discord.AllowedMentions.none(),
+            tree_cls=VideoTree,
+            # How long READY waits for the guilds it announced as unavailable to arrive.
+            guild_ready_timeout=settings.guild_ready_timeout,
         )
+        self.extensions_to_load = extensions
         self.settings = settings
         self.session = session
         self.store = store
@@ -57,14 +68,11 @@ class VideoBot(commands.Bot):
         self._heartbeat: asyncio.Task[None] | None = None
 
     async def setup_hook(self) -> None:
-        for extension in EXTENSIONS:
+        for extension in self.extensions_to_load:
             try:
                 await self.load_extension(extension)
             except commands.ExtensionError:
                 log.exception("extension %s failed to load; the bot runs without it", extension)
-        from cogs.video import PERSISTENT_ITEMS
-
-        self.add_dynamic_items(*PERSISTENT_ITEMS)
         await self._sync_commands()
         assert self.application_id is not None
         url = discord.utils.oauth_url(

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from urllib.parse import urlsplit
 
 import aiohttp
 from yarl import URL
 
 from bot.errors import DownloadError
-
-log = logging.getLogger(__name__)
 
 MAX_REDIRECTS = 5
 CHUNK = 64 * 1024

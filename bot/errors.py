@@ -31,6 +31,12 @@ class PermissionDenied(BotError):
     """The member may not do this (cancel someone else's job, use a moderator command)."""
 
 
+class JobNotFound(InputError):
+    """A button or command names a job this bot (or this server) does not have."""
+
+    user_message = "This job is not known to the bot."
+
+
 class StoreError(BotError):
     """The database could not be used (locked past the retry bound, corrupt, unreadable)."""
 
@@ -49,6 +55,8 @@ class VideoAPIError(BotError):
 
     user_message = "The video service failed."
     retryable: bool = False
+    # What a failed create is recorded as (`jobs.failure_kind`), so no caller needs a type switch.
+    failure_kind: str = "upstream"
 
     def __init__(self, message: str | None = None, *, status: int | None = None) -> None:
         # The message is the technical detail (logged); members see the class's user_message.
@@ -60,18 +68,21 @@ class BadRequest(VideoAPIError):
     """400: the relay refused the parameters (unknown model, bad size, prompt rejected)."""
 
     user_message = "The video service refused the request's parameters."
+    failure_kind = "bad_parameters"
 
 
 class AuthError(VideoAPIError):
     """401: the API key is wrong. An operator problem, never retried."""
 
     user_message = "The bot's video API key was refused; ask the server owner to check it."
+    failure_kind = "auth"
 
 
 class NoBalance(VideoAPIError):
     """402/403: no balance left, or the key has no access to this model."""
 
     user_message = "The video service account has no balance or no access to this model."
+    failure_kind = "no_balance"
 
 
 class RateLimited(VideoAPIError):
@@ -110,9 +121,10 @@ class CreateOutcomeUnknown(VideoAPIError):
 
     user_message = (
         "The video service did not confirm the job, and it may have been accepted anyway. "
-        "It was not resubmitted to avoid paying twice; check /video history before trying again."
+        "It was not resubmitted to avoid paying twice; check /video-history before trying again."
     )
     retryable = False
+    failure_kind = "unconfirmed"
 
 
 # --- Discord delivery ----------------------------------------------------------------------

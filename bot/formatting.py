@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from bot.store import Job
+    from bot.jobs import Job
 
 
 def progress_bar(percent: int | None, width: int = 20) -> str:

@@ -7,13 +7,10 @@ container's read-only root when it sits on the data volume.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-
-log = logging.getLogger(__name__)
 
 STALE_AFTER = 90.0  # seconds without a heartbeat before the bot counts as hung
 

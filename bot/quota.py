@@ -2,13 +2,17 @@
 
 A quota day runs from midnight to midnight in the server's stated time zone (the zone's own
 midnight, so a day across a daylight-saving change is 23 or 25 hours long). The store counts;
-`check` decides, inside the store's write transaction (see `Store.add_job`).
+`check` decides; `checker` ties the two together for `Store.add_job`, which runs it inside its
+write transaction.
 """
 
 from __future__ import annotations
 
+import time as clock
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.errors import InputError
@@ -76,6 +80,41 @@ def check(usage: Usage, limits: Limits, *, now: float, cooldown_exempt: bool = F
                 f"Slow down: this server allows one video every {limits.cooldown} seconds per member. "
                 f"Try again in {max(1, round(wait))} seconds."
             )
+
+
+class UsageCounts(Protocol):
+    """What the quota needs counted (the store provides it)."""
+
+    def quota_usage(self, *, guild_id: int, user_id: int, since: float) -> tuple[int, int]: ...
+
+    def last_job_at(self, *, guild_id: int, user_id: int) -> float | None: ...
+
+
+def checker(
+    counts: UsageCounts,
+    limits: Limits,
+    *,
+    guild_id: int | None,
+    user_id: int,
+    cooldown_exempt: bool = False,
+    now: Callable[[], float] = clock.time,
+) -> Callable[[], None]:
+    """A check of the member's and the server's daily quota and cooldown. `Store.add_job` runs
+    it inside its write transaction, so commands arriving together cannot overspend; intake runs
+    it once early too, so a refusal comes before anything is posted."""
+
+    def run() -> None:
+        if guild_id is None:
+            return
+        at = now()
+        member, server = counts.quota_usage(
+            guild_id=guild_id, user_id=user_id, since=day_start(at, limits.timezone)
+        )
+        last = counts.last_job_at(guild_id=guild_id, user_id=user_id) if limits.cooldown else None
+        usage = Usage(member=member, server=server, last_job_at=last)
+        check(usage, limits, now=at, cooldown_exempt=cooldown_exempt)
+
+    return run
 
 
 def describe(used: int, limit: int) -> str:

@@ -1,4 +1,4 @@
-"""The job store: the only module that touches SQLite.
+"""The job store: the only module that touches SQLite (with `bot.schema`, its migrations).
 
 One row per job, written before the create call so a crash in between is visible after a
 restart. State changes are compare-and-set (`transition`), which is how two concurrent paths
@@ -8,247 +8,25 @@ restart. State changes are compare-and-set (`transition`), which is how two conc
 from __future__ import annotations
 
 import json
-import logging
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, fields
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
-from sqlite_utils.migrations import Migrations
+from sqlite_utils.db import NotFoundError
 
 from bot.errors import StoreError
 from bot.guild_settings import GuildSettings
-
-log = logging.getLogger(__name__)
-
-
-class JobState(StrEnum):
-    AWAITING_APPROVAL = "awaiting_approval"  # in a moderated channel, until a moderator decides
-    PENDING = "pending"  # accepted here, not yet sent (waiting for a queue slot)
-    SUBMITTING = "submitting"  # row written; the create call is about to be or being made
-    QUEUED = "queued"  # task id stored; the relay has not started it
-    RUNNING = "running"
-    SUCCEEDED = "succeeded"  # the video is ready; delivery to Discord not done yet
-    DELIVERED = "delivered"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-    REJECTED = "rejected"  # a moderator said no; nothing was sent
-
-    @property
-    def final(self) -> bool:
-        return self in (JobState.DELIVERED, JobState.FAILED, JobState.CANCELLED, JobState.REJECTED)
-
-    @property
-    def active(self) -> bool:
-        return not self.final
-
-
-ALLOWED: dict[JobState, frozenset[JobState]] = {
-    JobState.AWAITING_APPROVAL: frozenset(
-        {JobState.PENDING, JobState.REJECTED, JobState.CANCELLED, JobState.FAILED}
-    ),
-    JobState.PENDING: frozenset({JobState.SUBMITTING, JobState.CANCELLED, JobState.FAILED}),
-    JobState.SUBMITTING: frozenset(
-        {JobState.QUEUED, JobState.RUNNING, JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED}
-    ),
-    JobState.QUEUED: frozenset({JobState.RUNNING, JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED}),
-    JobState.RUNNING: frozenset({JobState.RUNNING, JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED}),
-    JobState.SUCCEEDED: frozenset({JobState.DELIVERED, JobState.FAILED}),
-    JobState.DELIVERED: frozenset(),
-    JobState.FAILED: frozenset(),
-    JobState.CANCELLED: frozenset(),
-    JobState.REJECTED: frozenset(),
-}
-
-# Jobs that hold a place in a quota: sent and accepted upstream (they have a task id, and are
-# billed whatever happened next), or on their way there. A failed create or a rejection frees it.
-RESERVING = (JobState.AWAITING_APPROVAL, JobState.PENDING, JobState.SUBMITTING)
-
-STATE_TIMESTAMP = {
-    JobState.SUBMITTING: "submitted_at",
-    JobState.QUEUED: "queued_at",
-    JobState.RUNNING: "running_at",
-    JobState.SUCCEEDED: "succeeded_at",
-    JobState.DELIVERED: "delivered_at",
-    JobState.FAILED: "failed_at",
-    JobState.CANCELLED: "cancelled_at",
-    JobState.REJECTED: "decided_at",
-}
-
-
-@dataclass(frozen=True)
-class Job:
-    id: int
-    state: JobState
-    created_at: float
-    updated_at: float
-    channel_id: int
-    user_id: int
-    prompt: str
-    model: str
-    orientation: str
-    size: str
-    duration: int
-    aspect_ratio: str
-    enable_upsample: bool = False
-    images: tuple[str, ...] = ()
-    image_names: tuple[str, ...] = ()
-    guild_id: int | None = None
-    message_id: int | None = None
-    interaction_id: int | None = None
-    interaction_token: str | None = None
-    token_issued_at: float | None = None
-    application_id: int | None = None
-    user_name: str = ""
-    parent_id: int | None = None
-    kind: str = "new"
-    task_id: str | None = None
-    raw_status: str | None = None
-    progress: int | None = None
-    video_url: str | None = None
-    thumbnail_url: str | None = None
-    enhanced_prompt: str | None = None
-    failure_reason: str | None = None
-    failure_kind: str | None = None
-    submitted_at: float | None = None
-    queued_at: float | None = None
-    running_at: float | None = None
-    succeeded_at: float | None = None
-    delivered_at: float | None = None
-    failed_at: float | None = None
-    cancelled_at: float | None = None
-    cancelled_by: int | None = None
-    poll_failures: int = 0
-    last_poll_at: float | None = None
-    last_poll_ok_at: float | None = None
-    next_poll_at: float | None = None
-    delivery_mode: str | None = None
-    result_message_id: int | None = None
-    notified_at: float | None = None
-    approval_channel_id: int | None = None
-    approval_message_id: int | None = None
-    decided_by: int | None = None
-    decided_at: float | None = None
-
-    @classmethod
-    def from_row(cls, row: dict[str, Any]) -> Job:
-        data: dict[str, Any] = {f.name: row.get(f.name) for f in fields(cls) if f.name in row}
-        data["state"] = JobState(row["state"])
-        data["images"] = tuple(json.loads(row.get("images") or "[]"))
-        data["image_names"] = tuple(json.loads(row.get("image_names") or "[]"))
-        data["enable_upsample"] = bool(row.get("enable_upsample"))
-        data["user_name"] = row.get("user_name") or ""
-        data["kind"] = row.get("kind") or "new"
-        data["poll_failures"] = row.get("poll_failures") or 0
-        return cls(**data)
-
-
-# --- schema ---------------------------------------------------------------------------------
-# Add a new `@migrations()` function below the last one to change the schema; never edit one
-# that has shipped, because databases in the field have already applied it.
-
-migrations = Migrations("veo_bot")
-
-
-@migrations()
-def m001_jobs(db: sqlite_utils.Database) -> None:
-    db.table("jobs").create(
-        {
-            "id": int,
-            "state": str,
-            "created_at": float,
-            "updated_at": float,
-            "guild_id": int,
-            "channel_id": int,
-            "message_id": int,
-            "interaction_id": int,
-            "interaction_token": str,
-            "token_issued_at": float,
-            "application_id": int,
-            "user_id": int,
-            "user_name": str,
-            "prompt": str,
-            "model": str,
-            "images": str,
-            "image_names": str,
-            "orientation": str,
-            "size": str,
-            "duration": int,
-            "aspect_ratio": str,
-            "enable_upsample": int,
-            "parent_id": int,
-            "kind": str,
-            "task_id": str,
-            "raw_status": str,
-            "progress": int,
-            "video_url": str,
-            "thumbnail_url": str,
-            "enhanced_prompt": str,
-            "failure_reason": str,
-            "failure_kind": str,
-            "submitted_at": float,
-            "queued_at": float,
-            "running_at": float,
-            "succeeded_at": float,
-            "delivered_at": float,
-            "failed_at": float,
-            "cancelled_at": float,
-            "cancelled_by": int,
-            "poll_failures": int,
-            "last_poll_at": float,
-            "last_poll_ok_at": float,
-            "next_poll_at": float,
-            "delivery_mode": str,
-            "result_message_id": int,
-            "notified_at": float,
-        },
-        pk="id",
-        not_null={"state", "created_at", "updated_at", "channel_id", "user_id", "prompt", "model"},
-        defaults={"poll_failures": 0, "kind": "new", "enable_upsample": 0},
-    )
-    db.table("jobs").create_index(["state"])
-    db.table("jobs").create_index(["user_id", "created_at"])
-    db.table("jobs").create_index(["guild_id", "created_at"])
-    db.table("jobs").create_index(["task_id"], unique=True)
-    db.table("job_events").create(
-        {"id": int, "job_id": int, "at": float, "state_from": str, "state_to": str, "detail": str},
-        pk="id",
-        foreign_keys=[("job_id", "jobs", "id")],
-    )
-    db.table("job_events").create_index(["job_id"])
-    db.table("meta").create({"key": str, "value": str}, pk="key")
-
-
-@migrations()
-def m002_guild_settings(db: sqlite_utils.Database) -> None:
-    db.table("guild_settings").create(
-        {"guild_id": int, "data": str, "updated_at": float, "updated_by": int}, pk="guild_id"
-    )
-
-
-@migrations()
-def m003_approval(db: sqlite_utils.Database) -> None:
-    for column, kind in (
-        ("approval_channel_id", int),
-        ("approval_message_id", int),
-        ("decided_by", int),
-        ("decided_at", float),
-    ):
-        db.table("jobs").add_column(column, kind)
-
-
-JOB_COLUMNS = {f.name for f in fields(Job)}
+from bot.jobs import ALLOWED, FINAL, JOB_COLUMNS, RESERVING, STATE_TIMESTAMP, Job, JobState
+from bot.schema import migrations
 
 
 class Store:
-    def __init__(self, db: sqlite_utils.Database, path: str) -> None:
+    def __init__(self, db: sqlite_utils.Database) -> None:
         self.db = db
-        self.path = path
 
     @classmethod
     def open(cls, path: Path | str, *, busy_timeout_ms: int = 5000) -> Store:
@@ -275,7 +53,7 @@ class Store:
                 f"DATABASE_PATH {where} is not a readable SQLite database ({exc}); "
                 "move it away or restore a backup, then start again"
             ) from None
-        return cls(db, where)
+        return cls(db)
 
     def close(self) -> None:
         self.db.close()
@@ -293,6 +71,22 @@ class Store:
                 yield self.db
         except sqlite3.OperationalError as exc:
             raise StoreError(f"The job database is unavailable ({exc}).") from None
+
+    @contextmanager
+    def _reading(self) -> Iterator[sqlite_utils.Database]:
+        # A locked or vanished database is an expected failure for readers too: members get
+        # the StoreError message instead of a traceback.
+        try:
+            yield self.db
+        except sqlite3.OperationalError as exc:
+            raise StoreError(f"The job database is unavailable ({exc}).") from None
+
+    def _jobs(
+        self, where: str, params: list[Any], *, order_by: str = "id", limit: int | None = None
+    ) -> list[Job]:
+        with self._reading() as db:
+            rows = db.table("jobs").rows_where(where, params, order_by=order_by, limit=limit)
+            return [Job.from_row(r) for r in rows]
 
     # --- jobs ---------------------------------------------------------------------------------
 
@@ -318,27 +112,26 @@ class Store:
         """Insert a job. `check` runs inside the same write transaction, before the insert, and
         may raise to refuse it: counting and inserting together is what keeps a quota exact
         when several commands arrive at once."""
-        unknown = set(extra) - JOB_COLUMNS
-        if unknown:
-            raise TypeError(f"unknown job fields: {sorted(unknown)}")
         now = time.time() if now is None else now
-        row = {
-            **extra,
-            "channel_id": channel_id,
-            "user_id": user_id,
-            "prompt": prompt,
-            "model": model,
-            "orientation": orientation,
-            "size": size,
-            "duration": duration,
-            "aspect_ratio": aspect_ratio,
-            "enable_upsample": int(enable_upsample),
-            "images": json.dumps(list(images)),
-            "image_names": json.dumps(list(image_names)),
-            "state": state.value,
-            "created_at": now,
-            "updated_at": now,
-        }
+        row = self._encode(
+            {
+                **extra,
+                "channel_id": channel_id,
+                "user_id": user_id,
+                "prompt": prompt,
+                "model": model,
+                "orientation": orientation,
+                "size": size,
+                "duration": duration,
+                "aspect_ratio": aspect_ratio,
+                "enable_upsample": enable_upsample,
+                "images": images,
+                "image_names": image_names,
+                "state": state,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
         if state in STATE_TIMESTAMP:
             row[STATE_TIMESTAMP[state]] = now
         with self._writing() as db:
@@ -348,17 +141,24 @@ class Store:
             assert pk is not None
             job_id = int(pk)
             self._event(db, job_id, None, state, now, "created")
-        job = self.get(job_id)
-        assert job is not None
-        return job
+        return self.require(job_id)
 
     def get(self, job_id: int) -> Job | None:
-        rows = list(self.db.query("select * from jobs where id = ?", [job_id]))
-        return Job.from_row(rows[0]) if rows else None
+        with self._reading() as db:
+            try:
+                return Job.from_row(db.table("jobs").get(job_id))
+            except NotFoundError:
+                return None
+
+    def require(self, job_id: int) -> Job:
+        job = self.get(job_id)
+        if job is None:
+            raise StoreError(f"Job {job_id} is not in the database.")
+        return job
 
     def get_by_task(self, task_id: str) -> Job | None:
-        rows = list(self.db.query("select * from jobs where task_id = ?", [task_id]))
-        return Job.from_row(rows[0]) if rows else None
+        found = self._jobs("task_id = ?", [task_id], limit=1)
+        return found[0] if found else None
 
     def update(self, job_id: int, **changes: Any) -> Job:
         if "state" in changes:
@@ -367,9 +167,7 @@ class Store:
         row["updated_at"] = time.time()
         with self._writing() as db:
             db.table("jobs").update(job_id, row)
-        job = self.get(job_id)
-        assert job is not None
-        return job
+        return self.require(job_id)
 
     def transition(
         self,
@@ -384,10 +182,9 @@ class Store:
         """Move a job to `to` if its current state allows it; None (and no change) otherwise."""
         now = time.time() if now is None else now
         with self._writing() as db:
-            rows = list(db.query("select state from jobs where id = ?", [job_id]))
-            if not rows:
+            current = self._state(db, job_id)
+            if current is None:
                 return None
-            current = JobState(rows[0]["state"])
             allowed = set(expect) if expect is not None else {s for s, nxt in ALLOWED.items() if to in nxt}
             if current not in allowed or to not in ALLOWED[current]:
                 return None
@@ -412,92 +209,76 @@ class Store:
             changes["result_message_id"] = result_message_id
         return self.update(job_id, **changes)
 
+    def note(self, job_id: int, detail: str) -> None:
+        """Record something that happened to a job without changing its state (e.g. deleted)."""
+        with self._writing() as db:
+            state = self._state(db, job_id)
+            if state is not None:
+                self._event(db, job_id, state, state, time.time(), detail)
+
     # --- queries --------------------------------------------------------------------------------
 
     def unfinished(self) -> list[Job]:
-        finals = [s.value for s in JobState if s.final]
-        marks = ",".join("?" * len(finals))
-        sql = f"select * from jobs where state not in ({marks}) or notified_at is null order by id"
-        return [Job.from_row(r) for r in self.db.query(sql, finals)]
+        where, params = _in_states("state not in", FINAL)
+        return self._jobs(f"{where} or notified_at is null", params)
 
     def jobs_for_user(self, user_id: int, *, guild_id: int | None = None, limit: int = 10) -> list[Job]:
-        sql, params = "select * from jobs where user_id = ?", [user_id]
+        where, params = "user_id = ?", [user_id]
         if guild_id is not None:
-            sql += " and guild_id = ?"
-            params.append(guild_id)
-        return [Job.from_row(r) for r in self.db.query(sql + " order by id desc limit ?", [*params, limit])]
+            where, params = where + " and guild_id = ?", [*params, guild_id]
+        return self._jobs(where, params, order_by="id desc", limit=limit)
 
     def jobs_for_guild(
         self, guild_id: int, *, states: Iterable[JobState] | None = None, limit: int = 50
     ) -> list[Job]:
-        sql, params = "select * from jobs where guild_id = ?", [guild_id]
-        sql, params = _with_states(sql, params, states)
-        return [Job.from_row(r) for r in self.db.query(sql + " order by id desc limit ?", [*params, limit])]
+        where, params = _and_states("guild_id = ?", [guild_id], states)
+        return self._jobs(where, params, order_by="id desc", limit=limit)
 
     def count_jobs(
         self,
         *,
-        since: float,
+        since: float = 0,
         user_id: int | None = None,
         guild_id: int | None = None,
         states: Iterable[JobState] | None = None,
     ) -> int:
-        sql, params = "select count(*) as n from jobs where created_at >= ?", [since]
+        where, params = "created_at >= ?", [since]
         if user_id is not None:
-            sql += " and user_id = ?"
-            params.append(user_id)
+            where, params = where + " and user_id = ?", [*params, user_id]
         if guild_id is not None:
-            sql += " and guild_id = ?"
-            params.append(guild_id)
-        sql, params = _with_states(sql, params, states)
-        return next(self.db.query(sql, params))["n"]
+            where, params = where + " and guild_id = ?", [*params, guild_id]
+        where, params = _and_states(where, params, states)
+        with self._reading() as db:
+            return db.table("jobs").count_where(where, params)
 
     def quota_usage(self, *, guild_id: int, user_id: int, since: float) -> tuple[int, int]:
         """(the member's, the server's) jobs created since `since` that use quota: accepted
         upstream, or still on their way. One query over the (guild_id, created_at) index."""
+        reserving, params = _in_states("state in", RESERVING)
         sql = (
             "select count(*) as server, coalesce(sum(user_id = ?), 0) as member from jobs "
-            "where guild_id = ? and created_at >= ? "
-            f"and (task_id is not null or state in ({','.join('?' * len(RESERVING))}))"
+            f"where guild_id = ? and created_at >= ? and (task_id is not null or {reserving})"
         )
-        row = next(self.db.query(sql, [user_id, guild_id, since, *(s.value for s in RESERVING)]))
+        row = self._one(sql, [user_id, guild_id, since, *params])
         return row["member"], row["server"]
 
     def last_job_at(self, *, guild_id: int, user_id: int) -> float | None:
         """When the member last started a job here (rejected ones aside), for the cooldown."""
-        rows = list(
-            self.db.query(
-                "select max(created_at) as at from jobs where guild_id = ? and user_id = ? and state != ?",
-                [guild_id, user_id, JobState.REJECTED.value],
-            )
-        )
-        return rows[0]["at"] if rows else None
+        sql = "select max(created_at) as at from jobs where guild_id = ? and user_id = ? and state != ?"
+        return self._one(sql, [guild_id, user_id, JobState.REJECTED.value])["at"]
 
     def waiting(self) -> list[Job]:
         """Jobs waiting for a slot at the relay, first come first served."""
-        return [
-            Job.from_row(r)
-            for r in self.db.query("select * from jobs where state = ? order by id", [JobState.PENDING.value])
-        ]
+        return self._jobs("state = ?", [JobState.PENDING.value])
 
     def queue_position(self, job_id: int) -> int:
         """1 for the next job to be sent; 0 when the job is not waiting."""
-        rows = list(
-            self.db.query(
-                "select count(*) as n from jobs where state = ? and id <= ? and exists "
-                "(select 1 from jobs j where j.id = ? and j.state = ?)",
-                [JobState.PENDING.value, job_id, job_id, JobState.PENDING.value],
-            )
+        sql = (
+            "select count(*) as n from jobs where state = ? and id <= ? and exists "
+            "(select 1 from jobs j where j.id = ? and j.state = ?)"
         )
-        return rows[0]["n"]
-
-    def note(self, job_id: int, detail: str) -> None:
-        """Record something that happened to a job without changing its state (e.g. deleted)."""
-        with self._writing() as db:
-            rows = list(db.query("select state from jobs where id = ?", [job_id]))
-            if rows:
-                state = JobState(rows[0]["state"])
-                self._event(db, job_id, state, state, time.time(), detail)
+        pending = JobState.PENDING.value
+        return self._one(sql, [pending, job_id, job_id, pending])["n"]
 
     def lineage(self, job_id: int) -> list[Job]:
         """The job and its ancestors, newest first."""
@@ -510,11 +291,7 @@ class Store:
 
     def children(self, job_id: int, *, limit: int = 25) -> list[Job]:
         """Jobs built directly on this one (rerolls, remixes, upscales), oldest first."""
-        sql = "select * from jobs where parent_id = ? order by id limit ?"
-        return [Job.from_row(r) for r in self.db.query(sql, [job_id, limit])]
-
-    def events(self, job_id: int) -> list[dict[str, Any]]:
-        return list(self.db.query("select * from job_events where job_id = ? order by id", [job_id]))
+        return self._jobs("parent_id = ?", [job_id], limit=limit)
 
     # --- per-server settings (stored as the JSON of bot.guild_settings) --------------------------
 
@@ -522,8 +299,12 @@ class Store:
         """A server's settings; the defaults for a server that changed nothing (or no server)."""
         if guild_id is None:
             return GuildSettings()
-        rows = list(self.db.query("select data from guild_settings where guild_id = ?", [guild_id]))
-        return GuildSettings.from_json(rows[0]["data"] if rows else None)
+        with self._reading() as db:
+            try:
+                data = db.table("guild_settings").get(guild_id)["data"]
+            except NotFoundError:
+                data = None
+        return GuildSettings.from_json(data)
 
     def set_guild_rules(self, guild_id: int, rules: GuildSettings, *, by: int) -> None:
         with self._writing() as db:
@@ -535,14 +316,27 @@ class Store:
     # --- small key/value facts (e.g. the hash of the last synced command set) -----------------
 
     def get_meta(self, key: str) -> str | None:
-        rows = list(self.db.query("select value from meta where key = ?", [key]))
-        return rows[0]["value"] if rows else None
+        with self._reading() as db:
+            try:
+                return db.table("meta").get(key)["value"]
+            except NotFoundError:
+                return None
 
     def set_meta(self, key: str, value: str) -> None:
         with self._writing() as db:
             db.table("meta").upsert({"key": key, "value": value}, pk="key")
 
     # --- helpers ----------------------------------------------------------------------------------
+
+    def _one(self, sql: str, params: list[Any]) -> dict[str, Any]:
+        """The one row of an aggregate query."""
+        with self._reading() as db:
+            return next(db.query(sql, params))
+
+    @staticmethod
+    def _state(db: sqlite_utils.Database, job_id: int) -> JobState | None:
+        row = db.execute("select state from jobs where id = ?", [job_id]).fetchone()
+        return JobState(row[0]) if row else None
 
     @staticmethod
     def _event(
@@ -580,8 +374,13 @@ class Store:
         return row
 
 
-def _with_states(sql: str, params: list[Any], states: Iterable[JobState] | None) -> tuple[str, list[Any]]:
+def _in_states(prefix: str, states: Iterable[JobState]) -> tuple[str, list[str]]:
+    values = sorted(JobState(s).value for s in states)
+    return f"{prefix} ({','.join('?' * len(values))})", values
+
+
+def _and_states(where: str, params: list[Any], states: Iterable[JobState] | None) -> tuple[str, list[Any]]:
     if states is None:
-        return sql, params
-    values = [JobState(s).value for s in states]
-    return sql + f" and state in ({','.join('?' * len(values))})", [*params, *values]
+        return where, params
+    clause, values = _in_states("state in", states)
+    return f"{where} and {clause}", [*params, *values]

@@ -7,17 +7,13 @@ unknown shape becomes `TaskState.UNKNOWN` rather than an exception.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
 from bot.errors import MalformedResponse
 
-log = logging.getLogger(__name__)
-
 REASON_LIMIT = 500
-MS_THRESHOLD = 1e11  # a seconds timestamp passes this only in the year 5138
 
 
 class TaskState(StrEnum):
@@ -27,10 +23,6 @@ class TaskState(StrEnum):
     FAILED = "failed"
     CANCELLED = "cancelled"
     UNKNOWN = "unknown"
-
-    @property
-    def terminal(self) -> bool:
-        return self in (TaskState.SUCCEEDED, TaskState.FAILED, TaskState.CANCELLED)
 
 
 _WORDS: dict[str, TaskState] = {
@@ -56,7 +48,6 @@ class TaskStatus:
     thumbnail_url: str | None = None
     enhanced_prompt: str | None = None
     failure_reason: str | None = None
-    updated_at: float | None = None  # unix seconds
 
 
 def parse_task(payload: object, *, task_id: str | None = None) -> TaskStatus:
@@ -86,7 +77,6 @@ def parse_task(payload: object, *, task_id: str | None = None) -> TaskStatus:
         thumbnail_url=_url(data.get("thumbnail_url")),
         enhanced_prompt=_text(data.get("enhanced_prompt")) or None,
         failure_reason=reason,
-        updated_at=_timestamp(data.get("status_update_time", data.get("updated_at"))),
     )
 
 
@@ -119,18 +109,6 @@ def _progress(value: object) -> int | None:
             value *= 100  # a fraction
         return max(0, min(100, int(value)))
     return None
-
-
-def _timestamp(value: object) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        return None
-    try:
-        number = float(value)
-    except ValueError:
-        return None
-    if number != number or number <= 0 or number == float("inf"):
-        return None
-    return number / 1000 if number > MS_THRESHOLD else number
 
 
 def _reason(data: dict[str, Any]) -> str | None:

@@ -8,7 +8,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +21,7 @@ class EditThrottle(Generic[T]):
 
     def __init__(
         self,
-        send: Callable[[T], Awaitable[None]],
+        send: Callable[[T], Awaitable[Any]],
         *,
         interval: float,
         clock: Callable[[], float] = time.monotonic,
@@ -69,7 +69,8 @@ class EditThrottle(Generic[T]):
                 self._last, self._has_last = render, True
                 self.sent += 1
 
-    async def final(self, render: T) -> None:
+    async def final(self, render: T) -> Any:
+        """Send `render` now and close; returns what the send returned."""
         self._closed = True
         self._has_pending = False
         if self._worker is not None and not self._worker.done():
@@ -78,9 +79,10 @@ class EditThrottle(Generic[T]):
                 await self._worker
         # An in-flight send holds the lock; the final one waits for it rather than racing it.
         async with self._lock:
-            await self._send(render)
+            result = await self._send(render)
             self._last, self._has_last = render, True
             self.sent += 1
+        return result
 
     async def aclose(self) -> None:
         self._closed = True

@@ -4,15 +4,14 @@ One `JobTracker` owns every unfinished job. It is the only code that moves a job
 states, always writing the store first and telling Discord (through a `Presenter`) second, so
 a crash at any point leaves a row the next start can finish from.
 
-Scheduling is one loop over a heap of due times rather than one task per job: a thousand
-waiting jobs cost a heap entry each, and a 429 from the relay pauses every poll at once.
+When each job is next looked at is `bot.schedule`'s; admission to the relay (global and
+per-member limits) happens here, in `admit`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import heapq
 import logging
 import random
 import time
@@ -20,30 +19,14 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from bot.errors import (
-    AuthError,
-    BadRequest,
-    CreateOutcomeUnknown,
-    NoBalance,
-    RateLimited,
-    VideoAPIError,
-)
-from bot.store import Job, JobState, Store
+from bot.errors import RateLimited, VideoAPIError
+from bot.jobs import ACTIVE_UPSTREAM, AT_RELAY, CANCELLABLE, NOT_SENT, Job, JobState
+from bot.schedule import Schedule
+from bot.store import Store
 from bot.task_status import TaskState, TaskStatus, classify_failure, explain_failure
 from bot.video_api import CreateRequest, VideoAPI
 
 log = logging.getLogger(__name__)
-
-ACTIVE_UPSTREAM = (JobState.QUEUED, JobState.RUNNING)
-AT_RELAY = (JobState.SUBMITTING, JobState.QUEUED, JobState.RUNNING)
-CANCELLABLE = (
-    JobState.AWAITING_APPROVAL,
-    JobState.PENDING,
-    JobState.SUBMITTING,
-    JobState.QUEUED,
-    JobState.RUNNING,
-)
-NOT_SENT = (JobState.AWAITING_APPROVAL, JobState.PENDING)
 
 UNCONFIRMED_REASON = (
     "The bot stopped while sending this job to the video service, so it cannot tell whether the "
@@ -95,12 +78,9 @@ class JobTracker:
         self.timing = timing
         self.clock = clock
         self.rng = rng
-        self._heap: list[tuple[float, int]] = []
-        self._due: dict[int, float] = {}
-        self._wake = asyncio.Event()
+        self._schedule = Schedule(clock, rng)
         self._locks: dict[int, asyncio.Lock] = {}
         self._finish_attempts: dict[int, int] = {}
-        self._paused_until = 0.0
         self._slots = asyncio.Semaphore(timing.concurrency)
         self._steps: set[asyncio.Task[Any]] = set()
         self._admission = asyncio.Lock()
@@ -126,8 +106,11 @@ class JobTracker:
                 )
             if job.state not in NOT_SENT:
                 self.schedule(job.id, 0)
-        log.info("tracker started with %d unfinished jobs", len(self._due))
-        self._loop_task = asyncio.create_task(self._run(), name="job-tracker")
+        log.info("tracker started with %d unfinished jobs", len(self._schedule))
+        self._loop_task = asyncio.create_task(
+            self._schedule.run(lambda job_id: self._spawn(self._step(job_id), f"job-{job_id}")),
+            name="job-tracker",
+        )
         self._spawn(self.admit(), "admit")
 
     async def stop(self, grace: float = 3.0) -> None:
@@ -144,24 +127,20 @@ class JobTracker:
             await asyncio.gather(*pending, return_exceptions=True)
 
     def schedule(self, job_id: int, delay: float) -> None:
-        due = self.clock() + max(0.0, delay)
-        if self._due.get(job_id, float("inf")) <= due:
-            return
-        self._due[job_id] = due
-        heapq.heappush(self._heap, (due, job_id))
-        self._wake.set()
+        self._schedule.at(job_id, delay)
 
     # --- member actions ------------------------------------------------------------------
 
-    async def enqueue(self, job_id: int) -> None:
-        """A new PENDING job: send it now if there is a free slot, else it waits its turn."""
-        await self.admit()
-
     async def admit(self) -> None:
         """Move waiting jobs to the relay, first come first served, within the global and
-        per-member limits; then show every still-waiting job its position."""
+        per-member limits; then show every still-waiting job its position.
+
+        Called when a job joins the queue (a new PENDING job, an approval) and when one leaves
+        the relay. The create call itself runs in the background, after the job is marked as
+        being sent (PENDING -> SUBMITTING) in the store: a crash from then on is treated as
+        "may have been billed" and never resubmitted."""
         async with self._admission:
-            at_relay = self.store.count_jobs(since=0, states=AT_RELAY)
+            at_relay = self.store.count_jobs(states=AT_RELAY)
             per_member: dict[int, int] = {}
             for job in self.store.waiting():
                 if at_relay >= self.timing.max_running:
@@ -169,7 +148,7 @@ class JobTracker:
                 if job.message_id is None and job.created_at >= self._started_at:
                     continue  # its command is still posting the job message
                 mine = per_member.setdefault(
-                    job.user_id, self.store.count_jobs(since=0, user_id=job.user_id, states=AT_RELAY)
+                    job.user_id, self.store.count_jobs(user_id=job.user_id, states=AT_RELAY)
                 )
                 if mine >= self.timing.max_running_per_member:
                     continue
@@ -185,30 +164,8 @@ class JobTracker:
                 if job.message_id is not None:
                     await self.presenter.show(job)
 
-    async def submit(self, job_id: int) -> Job:
-        """Send a written job to the relay now, exactly once (outside the queue).
-
-        The job moves PENDING -> SUBMITTING in the store before the request leaves, so a crash
-        from here on is treated as "may have been billed" and never resubmitted; a crash
-        before it left the job PENDING, which is safe to send after a restart.
-        """
-        job = self.store.transition(job_id, JobState.SUBMITTING, expect=[JobState.PENDING]) or self._get(
-            job_id
-        )
-        if job.state is not JobState.SUBMITTING:
-            return job  # cancelled meanwhile, or already sent
-        return await self._create(job)
-
     async def _create(self, job: Job) -> Job:
-        request = CreateRequest(
-            prompt=job.prompt,
-            model=job.model,
-            images=job.images,
-            orientation=job.orientation,
-            duration=job.duration,
-            aspect_ratio=job.aspect_ratio,
-            enable_upsample=job.enable_upsample,
-        )
+        request = CreateRequest.for_job(job)
         for attempt in range(3):
             try:
                 status = await self.api.create(request)
@@ -248,7 +205,7 @@ class JobTracker:
             detail=f"cancelled by {by_user}",
         )
         if job is not None:
-            self._due.pop(job_id, None)
+            self._schedule.drop(job_id)
             await self._finish(job)
         return job
 
@@ -265,7 +222,7 @@ class JobTracker:
         if job is not None:
             await self.admit()
             # Sent at once, or still waiting for a slot: either way no longer "awaiting approval".
-            await self.presenter.show(self._get(job_id))
+            await self.presenter.show(self.store.require(job_id))
         return job
 
     async def reject(self, job_id: int, *, by_user: int) -> Job | None:
@@ -281,25 +238,7 @@ class JobTracker:
             await self._finish(job)
         return job
 
-    # --- the schedule ----------------------------------------------------------------------
-
-    async def _run(self) -> None:
-        while True:
-            now = self.clock()
-            while self._heap and self._heap[0][0] <= now:
-                due, job_id = heapq.heappop(self._heap)
-                if self._due.get(job_id) != due:
-                    continue  # superseded by a sooner or later schedule
-                if now < self._paused_until:
-                    self._due.pop(job_id)
-                    self.schedule(job_id, self._paused_until - now + self.rng())
-                    continue
-                del self._due[job_id]
-                self._spawn(self._step(job_id), f"job-{job_id}")
-            timeout = max(0.0, self._heap[0][0] - now) if self._heap else None
-            self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout)
+    # --- the schedule -------------------------------------------------------------------------
 
     async def _step(self, job_id: int) -> None:
         try:
@@ -333,7 +272,7 @@ class JobTracker:
         last_ok = job.last_poll_ok_at or job.submitted_at or job.created_at
         if isinstance(exc, RateLimited):
             pause = exc.retry_after if exc.retry_after is not None else self.timing.poll_interval * 2
-            self._paused_until = max(self._paused_until, now + pause)
+            self._schedule.pause_until(now + pause)
             log.warning("video API rate limited; pausing polls for %.1fs", pause)
         if now - last_ok > self.timing.failure_deadline:
             minutes = round(self.timing.failure_deadline / 60)
@@ -346,7 +285,7 @@ class JobTracker:
             return
         log.warning("job %d: poll failed (%d in a row): %s", job.id, failures, exc)
         backoff = self.timing.poll_interval * 2 ** min(failures, 6)
-        self.schedule(job.id, self._jitter(min(backoff, self.timing.poll_max_interval)))
+        self.schedule(job.id, self._schedule.jitter(min(backoff, self.timing.poll_max_interval)))
 
     async def _apply(self, job: Job, status: TaskStatus) -> Job:
         """Record what the relay said, then show it; reschedule or finish."""
@@ -369,8 +308,8 @@ class JobTracker:
                 await self._finish(moved)
             return moved or job
         if state is TaskState.FAILED:
-            kind = classify_failure(status.failure_reason)
-            return await self._fail(job, explain_failure(kind, status.failure_reason), kind)
+            failure = classify_failure(status.failure_reason)
+            return await self._fail(job, explain_failure(failure, status.failure_reason), failure)
         if state is TaskState.CANCELLED:
             return await self._fail(job, "The video service cancelled this job.", "upstream")
         if state is TaskState.RUNNING or (state is TaskState.SUCCEEDED and job.state is JobState.QUEUED):
@@ -391,41 +330,31 @@ class JobTracker:
             )
         if (updated.state, updated.progress, updated.raw_status) != (job.state, job.progress, job.raw_status):
             await self.presenter.show(updated)
-        self.schedule(job.id, self._jitter(self._interval(age)))
+        self.schedule(job.id, self._schedule.jitter(self._interval(age)))
         return updated
 
-    async def _fail(self, job: Job, reason: str, kind: str) -> Job:
+    async def _fail(self, job: Job, reason: str, failure: str) -> Job:
         moved = self.store.transition(
             job.id,
             JobState.FAILED,
             expect=(*CANCELLABLE, JobState.SUCCEEDED),
             failure_reason=reason,
-            failure_kind=kind,
+            failure_kind=failure,
         )
         if moved is None:
             return job
-        log.info("job %d failed (%s)", job.id, kind)
+        log.info("job %d failed (%s)", job.id, failure)
         await self._finish(moved)
         return moved
 
     async def _fail_submit(self, job: Job, exc: VideoAPIError) -> Job:
-        if isinstance(exc, CreateOutcomeUnknown):
-            kind = "unconfirmed"
-        elif isinstance(exc, NoBalance):
-            kind = "no_balance"
-        elif isinstance(exc, BadRequest):
-            kind = "bad_parameters"
-        elif isinstance(exc, AuthError):
-            kind = "auth"
-        else:
-            kind = "upstream"
         reason = exc.user_message
-        if kind == "bad_parameters" and str(exc) and str(exc) != exc.user_message:
+        if exc.failure_kind == "bad_parameters" and str(exc) and str(exc) != exc.user_message:
             reason = f"{exc.user_message} It said: {str(exc)[:300]}"
-        if kind not in ("unconfirmed",):
+        if exc.failure_kind != "unconfirmed":
             reason += " Nothing was created, so nothing was billed."
-        log.warning("job %d: create failed (%s): %s", job.id, kind, exc)
-        return await self._fail(job, reason, kind)
+        log.warning("job %d: create failed (%s): %s", job.id, exc.failure_kind, exc)
+        return await self._fail(job, reason, exc.failure_kind)
 
     async def _finish(self, job: Job) -> None:
         """Write the final message once; retry with backoff when Discord fails."""
@@ -456,10 +385,6 @@ class JobTracker:
         t = self.timing
         return min(t.poll_max_interval, t.poll_interval * (1 + age / 120))
 
-    def _jitter(self, delay: float) -> float:
-        # ±20 % so jobs created together do not poll together forever.
-        return delay * (0.8 + 0.4 * self.rng())
-
     def _spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> None:
         task = asyncio.create_task(coro, name=name)
         self._steps.add(task)
@@ -472,9 +397,3 @@ class JobTracker:
 
     def _lock(self, job_id: int) -> asyncio.Lock:
         return self._locks.setdefault(job_id, asyncio.Lock())
-
-    def _get(self, job_id: int) -> Job:
-        job = self.store.get(job_id)
-        if job is None:
-            raise LookupError(f"job {job_id} is not in the store")
-        return job

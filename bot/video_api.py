@@ -34,6 +34,8 @@ from bot.errors import (
     UpstreamUnavailable,
     VideoAPIError,
 )
+from bot.jobs import Job
+from bot.models import aspect_for, size_for
 from bot.task_status import TaskStatus, parse_task
 
 log = logging.getLogger(__name__)
@@ -51,22 +53,29 @@ class CreateRequest:
     images: tuple[str, ...] = ()
     orientation: str = "landscape"
     duration: int = 8
-    aspect_ratio: str | None = None
     enable_upsample: bool = False
 
-    @property
-    def size(self) -> str:
-        return "720x1280" if self.orientation == "portrait" else "1280x720"
+    @classmethod
+    def for_job(cls, job: Job) -> CreateRequest:
+        return cls(
+            prompt=job.prompt,
+            model=job.model,
+            images=job.images,
+            orientation=job.orientation,
+            duration=job.duration,
+            enable_upsample=job.enable_upsample,
+        )
 
     def to_json(self) -> dict[str, Any]:
+        # Size and aspect ratio follow from the orientation, so the three always agree.
         return {
             "prompt": self.prompt,
             "model": self.model,
             "images": list(self.images),
             "orientation": self.orientation,
-            "size": self.size,
+            "size": size_for(self.orientation),
             "duration": self.duration,
-            "aspect_ratio": self.aspect_ratio or ("9:16" if self.orientation == "portrait" else "16:9"),
+            "aspect_ratio": aspect_for(self.orientation),
             "enable_upsample": self.enable_upsample,
         }
 

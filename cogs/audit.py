@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import discord
 
 from bot import audit
-from bot.store import Job
+from bot.jobs import Job
 
 if TYPE_CHECKING:
     from bot.client import VideoBot

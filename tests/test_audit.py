@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.audit import job_line, settings_line
-from bot.store import Job, JobState
+from bot.jobs import Job, JobState
 
 
 def job(**kw) -> Job:
@@ -28,7 +28,7 @@ def job(**kw) -> Job:
 
 def test_job_line_says_who_when_where_and_what():
     line = job_line(
-        "rejected", job(parent_id=3, kind="remix", guild_id=4, message_id=6), by=9, at=1_700_000_000
+        "rejected", job(parent_id=3, origin="remix", guild_id=4, message_id=6), by=9, at=1_700_000_000
     )
     link = "https://discord.com/channels/4/5/6"
     assert line.startswith(f"<t:1700000000:f> · [Video #12]({link}) ⛔ rejected by <@9> in <#5>")

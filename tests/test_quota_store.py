@@ -8,7 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot import quota
-from bot.store import JobState, Store
+from bot.jobs import JobState
+from bot.store import Store
 
 LIMITS = quota.Limits(member_daily=3, server_daily=5, cooldown=0, timezone="UTC")
 NOW = 1_800_000_000.0
@@ -23,12 +24,7 @@ ops = st.lists(
 
 
 def ask(store: Store, user: int, moderated: bool) -> bool:
-    def check() -> None:
-        since = quota.day_start(NOW, LIMITS.timezone)
-        member, server = store.quota_usage(guild_id=1, user_id=user, since=since)
-        usage = quota.Usage(member=member, server=server)
-        quota.check(usage, LIMITS, now=NOW)
-
+    check = quota.checker(store, LIMITS, guild_id=1, user_id=user, now=lambda: NOW)
     try:
         store.add_job(
             guild_id=1,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.store import JobState, Store
+from bot.jobs import JobState
+from bot.store import Store
 from cogs.video.render import phase, render
 
 

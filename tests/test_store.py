@@ -11,7 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.errors import StoreError
-from bot.store import ALLOWED, JobState, Store, migrations
+from bot.jobs import ALLOWED, JobState
+from bot.schema import migrations
+from bot.store import Store
 
 
 def fields(**kw):
@@ -31,6 +33,11 @@ def fields(**kw):
     return base
 
 
+def events(store, job_id):
+    """The job's event log, read as an operator would (the bot itself never reads it)."""
+    return list(store.db.query("select * from job_events where job_id = ? order by id", [job_id]))
+
+
 @pytest.fixture
 def store(tmp_path):
     with Store.open(tmp_path / "data" / "bot.db") as s:
@@ -47,7 +54,7 @@ def test_round_trip_of_every_request_field(store):
             user_name="Ann",
             enable_upsample=True,
             parent_id=None,
-            kind="new",
+            origin="new",
         )
     )
     again = store.get(job.id)
@@ -55,7 +62,7 @@ def test_round_trip_of_every_request_field(store):
     assert again.images == ("https://a/1.png", "https://a/2.png", "https://a/3.png")
     assert again.prompt == "牛飞上天了 🐄" and again.enable_upsample is True
     assert again.state is JobState.SUBMITTING and again.submitted_at is not None
-    assert [e["state_to"] for e in store.events(job.id)] == ["submitting"]
+    assert [e["state_to"] for e in events(store, job.id)] == ["submitting"]
 
 
 def test_task_ids_are_stored_exactly(store):
@@ -131,9 +138,9 @@ def test_reopening_applies_no_migration_twice(tmp_path):
     assert "m001_jobs" in applied
 
 
-def test_wal_mode_lets_another_process_read_while_the_bot_writes(store):
+def test_wal_mode_lets_another_process_read_while_the_bot_writes(store, tmp_path):
     store.add_job(**fields())
-    reader = sqlite3.connect(store.path)
+    reader = sqlite3.connect(tmp_path / "data" / "bot.db")
     try:
         assert reader.execute("pragma journal_mode").fetchone()[0] == "wal"
         reader.execute("begin")
@@ -196,7 +203,7 @@ def test_random_transitions_only_follow_the_allowed_table(steps):
                 changes += target is not state
                 state = moved.state
         assert store.get(job.id).state is state
-        assert len(store.events(job.id)) == 1 + changes
+        assert len(events(store, job.id)) == 1 + changes
 
 
 def test_another_process_reads_while_the_store_writes(tmp_path):
@@ -243,8 +250,10 @@ def test_every_earlier_schema_version_migrates_forward(tmp_path):
         later = names[i + 1 :]
         migrations.apply(db, stop_before=later[0] if later else None)
         if "jobs" in db.table_names():
+            lineage = "origin" if "origin" in db["jobs"].columns_dict else "kind"
             db["jobs"].insert(
                 {
+                    lineage: "remix",
                     "state": "queued",
                     "created_at": 1.0,
                     "updated_at": 1.0,
@@ -260,6 +269,7 @@ def test_every_earlier_schema_version_migrates_forward(tmp_path):
             assert {m.name for m in migrations.applied(store.db)} == set(names)
             job = store.get_by_task(f"t{i}")
             assert job is not None and job.prompt == f"from {name}" and job.state is JobState.QUEUED
+            assert job.origin == "remix"
             assert [j.id for j in store.unfinished()] == [job.id]
 
 
@@ -298,9 +308,9 @@ def test_a_check_inside_add_job_refuses_atomically(store):
 
 def test_lineage_and_children(store):
     root = store.add_job(**fields(guild_id=1))
-    child = store.add_job(**fields(guild_id=1, parent_id=root.id, kind="remix"))
-    other = store.add_job(**fields(guild_id=1, parent_id=root.id, kind="reroll"))
-    grandchild = store.add_job(**fields(guild_id=1, parent_id=child.id, kind="upscale"))
+    child = store.add_job(**fields(guild_id=1, parent_id=root.id, origin="remix"))
+    other = store.add_job(**fields(guild_id=1, parent_id=root.id, origin="reroll"))
+    grandchild = store.add_job(**fields(guild_id=1, parent_id=child.id, origin="upscale"))
     assert [j.id for j in store.lineage(grandchild.id)] == [grandchild.id, child.id, root.id]
     assert [j.id for j in store.children(root.id)] == [child.id, other.id]
     assert store.children(grandchild.id) == []

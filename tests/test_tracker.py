@@ -7,7 +7,8 @@ import asyncio
 import aiohttp
 import pytest
 
-from bot.store import Job, JobState, Store
+from bot.jobs import Job, JobState
+from bot.store import Store
 from bot.tracker import JobTracker, Timing
 from bot.video_api import VideoAPI
 from tests.fakes.video_api import FakeVideoAPI, Step
@@ -71,6 +72,15 @@ def add(store: Store, **kw) -> Job:
     return store.add_job(**fields)
 
 
+async def send(store: Store, tracker: JobTracker, **kw) -> Job:
+    """Queue a job the way a command does (a PENDING row with its message posted), let the
+    tracker admit it, and wait until the create call has come back (a task id, or failed)."""
+    job = add(store, state=JobState.PENDING, message_id=1, **kw)
+    await tracker.admit()
+    await until(lambda: store.get(job.id).state not in (JobState.PENDING, JobState.SUBMITTING))
+    return store.get(job.id)
+
+
 async def until(predicate, timeout=5.0):
     async with asyncio.timeout(timeout):
         while not predicate():
@@ -84,8 +94,7 @@ async def test_a_job_is_created_once_polled_and_finished_once(env):
     )
     tracker = make()
     tracker.start()
-    job = add(store)
-    await tracker.submit(job.id)
+    job = await send(store, tracker)
     await until(lambda: store.get(job.id).state is JobState.DELIVERED)
     assert len(fake.creates) == 1
     assert [j.id for j in presenter.finished] == [job.id]
@@ -102,8 +111,7 @@ async def test_cancel_stops_tracking_and_finishes_once(env):
     fake.script([Step("processing", 10), Step("completed", 100, after=0.6, video="small")])
     tracker = make()
     tracker.start()
-    job = add(store)
-    await tracker.submit(job.id)
+    job = await send(store, tracker)
     cancelled = await tracker.cancel(job.id, by_user=2)
     assert cancelled is not None and cancelled.state is JobState.CANCELLED
     await asyncio.sleep(0.8)
@@ -127,8 +135,7 @@ async def test_polls_give_up_after_the_failure_deadline(env):
     fake.script([Step("processing", 10)])
     tracker = make()
     tracker.start()
-    job = add(store)
-    await tracker.submit(job.id)
+    job = await send(store, tracker)
     fake.fail_query(status=503, count=1000)
     await until(lambda: store.get(job.id).state is JobState.FAILED, timeout=5)
     failed = store.get(job.id)
@@ -142,8 +149,7 @@ async def test_a_failed_final_message_is_retried_until_it_lands(env):
     presenter.failures_left = 2
     tracker = make()
     tracker.start()
-    job = add(store)
-    await tracker.submit(job.id)
+    job = await send(store, tracker)
     await until(lambda: store.get(job.id).state is JobState.DELIVERED, timeout=8)
     assert len(presenter.finished) == 1
 
@@ -155,8 +161,7 @@ async def test_create_refused_fails_the_job_without_a_task(env):
     )
     tracker = make()
     tracker.start()
-    job = add(store)
-    await tracker.submit(job.id)
+    job = await send(store, tracker)
     failed = store.get(job.id)
     assert failed.state is JobState.FAILED and failed.failure_kind == "no_balance"
     assert failed.task_id is None
@@ -168,8 +173,7 @@ async def test_create_timeout_is_not_retried(env):
     fake.fail_create(hang=5, accepted_anyway=True)
     tracker = make()
     tracker.start()
-    job = add(store)
-    await tracker.submit(job.id)
+    job = await send(store, tracker)
     assert store.get(job.id).failure_kind == "unconfirmed"
     assert len(fake.creates) == 1
 
@@ -179,18 +183,13 @@ async def test_restart_resumes_a_running_job(env):
     fake.script([Step("processing", 10), Step("completed", 100, after=0.3, video="small")])
     first = make()
     first.start()
-    job = add(store)
-    await tracker_submit_and_stop(first, job.id)
+    job = await send(store, first)
+    await first.stop()
     second = make()
     second.start()
     await until(lambda: store.get(job.id).state is JobState.DELIVERED)
     assert len(fake.creates) == 1
     assert len(presenter.finished) == 1
-
-
-async def tracker_submit_and_stop(tracker: JobTracker, job_id: int) -> None:
-    await tracker.submit(job_id)
-    await tracker.stop()
 
 
 async def test_approval_sends_only_approved_jobs_and_decides_once(env):

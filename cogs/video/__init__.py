@@ -1,4 +1,4 @@
-"""The /video feature: the command, the job message, and the persistent Cancel button."""
+"""The /video feature: the commands, the job message and its persistent buttons."""
 
 from __future__ import annotations
 
@@ -6,12 +6,11 @@ from typing import TYPE_CHECKING
 
 from cogs.video.cog import VideoCog
 from cogs.video.info import JobInfoCog
-from cogs.video.views import PERSISTENT_ITEMS
 
 if TYPE_CHECKING:
     from bot.client import VideoBot
 
-__all__ = ["PERSISTENT_ITEMS", "VideoCog", "setup"]
+__all__ = ["VideoCog", "setup"]
 
 
 async def setup(bot: VideoBot) -> None:

@@ -12,11 +12,12 @@ from typing import TYPE_CHECKING
 
 import discord
 
-from bot.errors import InputError, PermissionDenied
-from bot.store import Job
+from bot.answers import answering_errors
+from bot.errors import JobNotFound, PermissionDenied
+from bot.jobs import Job
 from bot.tracker import JobTracker
 from cogs.audit import audit_job
-from cogs.errors import answering_errors, role_ids
+from cogs.video.inputs import member_of
 from cogs.video.messages import NO_MENTIONS, JobMessages, embeds
 from cogs.video.views import decision_view
 
@@ -68,11 +69,10 @@ class Approvals:
     async def _decide(self, interaction: discord.Interaction, verdict: str, job_id: int) -> None:
         job = self.bot.store.get(job_id)
         if job is None or job.guild_id is None or job.guild_id != interaction.guild_id:
-            raise InputError("This job is not known to the bot.")
+            raise JobNotFound()
         rules = self.bot.store.guild_rules(job.guild_id)
-        if not rules.can_approve(
-            role_ids=role_ids(interaction), manage_messages=interaction.permissions.manage_messages
-        ):
+        member = member_of(interaction)
+        if not rules.can_approve(role_ids=set(member.role_ids), manage_messages=member.manage_messages):
             raise PermissionDenied(
                 "Only members with Manage Messages or one of this server's approver roles can approve "
                 "or reject videos."

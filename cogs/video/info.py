@@ -12,7 +12,7 @@ from discord.ext import commands
 from bot import quota
 from bot.errors import InputError, PermissionDenied
 from bot.guild_settings import Defaults
-from bot.store import Job, JobState
+from bot.jobs import Job, JobState
 from cogs.video.listing import job_lines
 from cogs.video.render import render
 

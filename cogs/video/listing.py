@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from bot.formatting import elapsed, message_link, truncate
-from bot.store import Job, JobState
+from bot.jobs import Job, JobState
 
 STATE_WORDS = {
     JobState.AWAITING_APPROVAL: "🛂 awaiting approval",
@@ -31,7 +31,7 @@ def job_line(job: Job, *, now: float | None = None, position: int | None = None)
     prompt = truncate(" ".join(job.prompt.split()), 60).replace("]", ")").replace("[", "(")
     link = message_link(job)
     shown = f"[{prompt}]({link})" if link else prompt
-    built = f" · {job.kind} of `#{job.parent_id}`" if job.parent_id else ""
+    built = f" · {job.origin} of `#{job.parent_id}`" if job.parent_id else ""
     return f"`#{job.id}` {state} · <@{job.user_id}> · {shown}{built} · {elapsed(now - job.created_at)} ago"
 
 

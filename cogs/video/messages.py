@@ -17,9 +17,10 @@ import discord
 
 from bot.delivery import download
 from bot.errors import DownloadError
-from bot.store import Job, JobState
+from bot.jobs import Job, JobState
 from bot.throttle import EditThrottle
 from cogs.audit import audit_job
+from cogs.video.inputs import reference_attachments
 from cogs.video.render import Render, render
 from cogs.video.views import finished_view, job_view
 
@@ -33,7 +34,6 @@ DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024  # Discord's limit for servers without b
 UPLOAD_TOO_LARGE = 40005
 INVALID_WEBHOOK_TOKEN = 50027
 UNKNOWN_MESSAGE = 10008
-REF_PREFIX = "ref"
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,6 @@ class JobMessages:
         self._throttles: dict[int, EditThrottle[Edit]] = {}
         self._dead_tokens: set[int] = set()
         self._upload_limits: dict[int, int] = {}
-        self._modes: dict[int, str] = {}
 
     def remember_upload_limit(self, job_id: int, limit: int) -> None:
         """The interaction's own upload limit, known only while its command runs."""
@@ -80,7 +79,7 @@ class JobMessages:
         else:
             edit = Edit(self.render(job), progress=False)
         try:
-            await throttle.final(edit)
+            mode: str | None = await throttle.final(edit)
         finally:
             # A failed final send is retried by the tracker with a fresh throttle.
             self._throttles.pop(job.id, None)
@@ -90,7 +89,7 @@ class JobMessages:
             await audit_job(self.bot, "failed", job, by=None)
         elif job.state is JobState.CANCELLED:
             await audit_job(self.bot, "cancelled", job, by=job.cancelled_by)
-        return self._modes.pop(job.id, None) if job.state is JobState.SUCCEEDED else None
+        return mode if job.state is JobState.SUCCEEDED else None
 
     async def _video_edit(self, job: Job) -> Edit:
         assert job.video_url is not None
@@ -124,14 +123,16 @@ class JobMessages:
             self._throttles[job_id] = throttle
         return throttle
 
-    async def _send(self, job_id: int, edit: Edit) -> None:
+    async def _send(self, job_id: int, edit: Edit) -> str | None:
+        """Edit the job message; for a final edit, say how the result was shown: "upload",
+        "link", or "undeliverable" (the message could not be shown at all)."""
         job = self.bot.store.get(job_id)
         if job is None:
-            return
+            return None
         if edit.progress and (job.state.final or job.notified_at is not None):
-            return  # a progress render that lost the race with the final one
+            return None  # a progress render that lost the race with the final one
         if edit.progress and job.message_id is None:
-            return  # the command is still posting the message; only a final edit posts anew
+            return None  # the command is still posting the message; only a final edit posts anew
         cancellable = edit.render.cancellable and not job.state.final
         decidable = job.state is JobState.AWAITING_APPROVAL and job.approval_message_id == job.message_id
         view = job_view(job.id, cancellable=cancellable, decidable=decidable)
@@ -143,26 +144,24 @@ class JobMessages:
             "view": view,
             "allowed_mentions": NO_MENTIONS,
         }
-        refs: list[Any] = await self.reference_attachments(job) if not edit.progress else []
+        refs: list[Any] = await reference_attachments(self.bot, job) if not edit.progress else []
         if edit.video is None:
             if not edit.progress:
                 kwargs["attachments"] = refs
             shown = await self._edit_message(job, **kwargs)
-            if not edit.progress:
-                self._modes[job.id] = "link" if shown else "undeliverable"
-            return
+            return "link" if shown else "undeliverable"
         kwargs["attachments"] = [*refs, discord.File(io.BytesIO(edit.video), filename=f"video-{job.id}.mp4")]
         try:
             shown = await self._edit_message(job, **kwargs)
-            self._modes[job.id] = "upload" if shown else "undeliverable"
+            return "upload" if shown else "undeliverable"
         except discord.HTTPException as exc:
             if exc.status != 413 and exc.code != UPLOAD_TOO_LARGE:
                 raise
-            log.info("job %d: upload refused as too large; posting the link", job.id)
-            assert edit.link_render is not None
-            kwargs.update(content=edit.link_render.content, attachments=refs)
-            shown = await self._edit_message(job, **kwargs)
-            self._modes[job.id] = "link" if shown else "undeliverable"
+        log.info("job %d: upload refused as too large; posting the link", job.id)
+        assert edit.link_render is not None
+        kwargs.update(content=edit.link_render.content, attachments=refs)
+        shown = await self._edit_message(job, **kwargs)
+        return "link" if shown else "undeliverable"
 
     async def _edit_message(self, job: Job, **kwargs: Any) -> bool:
         """Edit the job message: through the interaction token while it lasts, then as the bot.
@@ -222,17 +221,6 @@ class JobMessages:
         if job.id in self._dead_tokens or not job.interaction_token or not job.token_issued_at:
             return False
         return time.time() - job.token_issued_at < self.settings.interaction_token_ttl
-
-    async def reference_attachments(self, job: Job) -> list[discord.Attachment]:
-        """The reference images attached to the job message, with freshly signed URLs."""
-        if not job.images or job.message_id is None:
-            return []
-        channel = self.bot.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
-        try:
-            message = await channel.fetch_message(job.message_id)
-        except discord.HTTPException:
-            return []
-        return [a for a in message.attachments if a.filename.startswith(REF_PREFIX)]
 
 
 def embeds(r: Render) -> list[discord.Embed]:

@@ -1,7 +1,7 @@
 """What a job's message looks like, as plain data (embed dicts), so it is testable without Discord.
 
-The cog turns a `Render` into discord.py objects; two renders that compare equal produce the
-same message, which is how unchanged progress edits are skipped.
+The cog turns a `Render` into discord.py objects; two renders that compare equal (dataclass
+equality) produce the same message, which is how unchanged progress edits are skipped.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass
 
 from bot.formatting import elapsed, message_link, progress_bar, truncate
-from bot.store import Job, JobState
+from bot.jobs import Job, JobState
 
 # Discord's limits (see shared/discord-notes.md)
 DESCRIPTION_LIMIT = 4096
@@ -33,15 +33,6 @@ class Render:
     content: str
     embeds: tuple[dict, ...]
     cancellable: bool
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Render) and (self.content, self.embeds, self.cancellable) == (
-            other.content,
-            other.embeds,
-            other.cancellable,
-        )
-
-    __hash__ = None  # type: ignore[assignment]
 
 
 def phase(job: Job) -> str:
@@ -121,9 +112,9 @@ def render(
         fields.append(
             {
                 "name": "Built on",
-                "value": f"{job.kind.capitalize()} of [{name}]({where})"
+                "value": f"{job.origin.capitalize()} of [{name}]({where})"
                 if where
-                else f"{job.kind.capitalize()} of {name}",
+                else f"{job.origin.capitalize()} of {name}",
                 "inline": True,
             }
         )

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.store import Job, JobState
+from bot.answers import reply_privately
+from bot.jobs import Job, JobState
 
 if TYPE_CHECKING:
     from cogs.video.cog import VideoCog
@@ -41,7 +42,7 @@ class CancelButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"vi
 async def _video_cog(interaction: discord.Interaction) -> VideoCog | None:
     cog: VideoCog | None = interaction.client.get_cog("Video")  # type: ignore[attr-defined]
     if cog is None:
-        await interaction.response.send_message("The video feature is not loaded.", ephemeral=True)
+        await reply_privately(interaction, "The video feature is not loaded.")
     return cog
 
 

@@ -68,7 +68,7 @@ async def test_buttons_work_after_a_restart_and_record_lineage(fake_discord, fak
     assert all(b["duration"] == 4 for b in bodies)
     assert [b["enable_upsample"] for b in bodies] == [False, False, False, True]
     rows = await settled_rows(fake_discord, tmp_path)
-    assert [(r["kind"], r["parent_id"], r["user_id"]) for r in rows] == [
+    assert [(r["origin"], r["parent_id"], r["user_id"]) for r in rows] == [
         ("new", None, author.id),
         ("reroll", 1, other.id),
         ("remix", 1, other.id),

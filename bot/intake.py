@@ -1,0 +1,193 @@
+"""Intake: every check a new job passes before anything is spent, in one order, for every path.
+
+`/video`, "Make a video", Reroll, Upscale and Remix all come through here, so no path can skip
+a check another path makes. Pure apart from the counts it reads from the store; the cogs turn
+Discord objects into a `Member` and options into a `JobRequest`, and show the `BotError`s
+raised here to the member who asked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from bot import quota
+from bot.errors import InputError, PermissionDenied
+from bot.guild_settings import Defaults, GuildSettings
+from bot.jobs import WAITING, Job
+from bot.models import aspect_for, check_upsample, max_images, min_images, resolve_shape, size_for
+from bot.settings import Settings
+from bot.store import Store
+from bot.validation import AttachmentInfo, check_attachment_metadata, check_image_count, clean_prompt
+
+
+@dataclass(frozen=True)
+class Member:
+    """Who asks, and where: what the checks need to know of an interaction."""
+
+    user_id: int
+    guild_id: int | None
+    channel_id: int
+    role_ids: frozenset[int] = frozenset()
+    manage_guild: bool = False
+    manage_messages: bool = False
+
+
+@dataclass(frozen=True)
+class JobRequest:
+    """What a member asked for, checked; size and aspect ratio follow from `orientation`."""
+
+    prompt: str
+    model: str
+    orientation: str
+    duration: int
+    enable_upsample: bool = False
+    images: tuple[str, ...] = ()
+    image_names: tuple[str, ...] = ()
+    # The reference images themselves, attached to the job message so they can be fetched
+    # again later (Discord's signed attachment URLs expire after about a day).
+    files: tuple[tuple[str, bytes], ...] = field(default=(), repr=False)
+
+    @classmethod
+    def from_job(cls, job: Job, **changes: Any) -> JobRequest:
+        """The request that made `job`, with `changes`: what Reroll, Upscale and Remix send."""
+        base = cls(
+            prompt=job.prompt,
+            model=job.model,
+            orientation=job.orientation,
+            duration=job.duration,
+            enable_upsample=job.enable_upsample,
+            images=job.images,
+            image_names=job.image_names,
+        )
+        return replace(base, **changes)
+
+    def job_fields(self) -> dict[str, Any]:
+        """The columns of the job row this request becomes."""
+        return {
+            "prompt": self.prompt,
+            "model": self.model,
+            "images": self.images,
+            "image_names": self.image_names,
+            "orientation": self.orientation,
+            "size": size_for(self.orientation),
+            "duration": self.duration,
+            "aspect_ratio": aspect_for(self.orientation),
+            "enable_upsample": self.enable_upsample,
+        }
+
+
+class Intake:
+    def __init__(self, settings: Settings, store: Store) -> None:
+        self.settings = settings
+        self.store = store
+        self.defaults = Defaults.from_settings(settings)
+
+    def rules(self, guild_id: int | None) -> GuildSettings:
+        return self.store.guild_rules(guild_id)
+
+    # --- building a request from a member's options ------------------------------------------
+
+    def new_request(
+        self,
+        rules: GuildSettings,
+        *,
+        prompt: str,
+        model: str | None = None,
+        orientation: str | None = None,
+        aspect_ratio: str | None = None,
+        duration: int | None = None,
+        upsample: bool = False,
+        attachments: tuple[AttachmentInfo, ...] = (),
+    ) -> JobRequest:
+        """A request from `/video`'s options (or the context menu's), defaults filled in."""
+        s = self.settings
+        text = clean_prompt(prompt, max_length=s.max_prompt_length)
+        model = model or self.model_for_images(rules, len(attachments))
+        if model not in s.models:
+            raise InputError(f"Unknown model {model!r}. Choose one of: {', '.join(s.models)}.")
+        duration = duration or rules.pick_duration(s.durations, s.default_duration)
+        if duration not in s.durations:
+            raise InputError(f"Duration must be one of {', '.join(map(str, s.durations))} seconds.")
+        chosen, _size, _aspect = resolve_shape(orientation, aspect_ratio, s.default_orientation)
+        self.check_images(model, attachments)
+        return JobRequest(
+            prompt=text,
+            model=model,
+            orientation=chosen,
+            duration=duration,
+            enable_upsample=upsample,
+            images=tuple(a.url for a in attachments),
+            image_names=tuple(a.filename for a in attachments),
+        )
+
+    def check_images(self, model: str, attachments: tuple[AttachmentInfo, ...]) -> None:
+        """What Discord says of the files (count, type, size), before any is downloaded."""
+        check_image_count(model, len(attachments))
+        for a in attachments:
+            check_attachment_metadata(a, max_bytes=self.settings.max_image_bytes)
+
+    def clean_prompt(self, prompt: str) -> str:
+        return clean_prompt(prompt, max_length=self.settings.max_prompt_length)
+
+    def model_for_images(self, rules: GuildSettings, count: int) -> str:
+        """The server's default model when it takes this many images, else the first offered
+        one that does (so attaching three images picks a components model)."""
+        default = rules.model_default(self.defaults)
+        for model in (default, *rules.offered_models(self.defaults)):
+            if min_images(model) <= count <= max_images(model):
+                return model
+        return default  # the request check then says what the default takes
+
+    # --- the checks -----------------------------------------------------------------------------
+
+    def admit_member(self, member: Member, rules: GuildSettings) -> None:
+        """May this member ask for a video here, now: channel, roles, today's quota (a first,
+        non-binding read), and how many of theirs are already waiting. Paths that ask for the
+        prompt in a modal run this before opening it."""
+        rules.check_member(
+            channel_id=member.channel_id, role_ids=set(member.role_ids), is_admin=member.manage_guild
+        )
+        self.quota_check(member, rules)()
+        self.check_waiting(member.user_id)
+
+    def check(self, member: Member, rules: GuildSettings, request: JobRequest) -> None:
+        """Every check of a finished request, before the interaction is deferred."""
+        self.admit_member(member, rules)
+        rules.check_model(request.model, self.defaults)
+        check_image_count(request.model, len(request.images))
+        check_upsample(request.enable_upsample, request.orientation)
+        rules.check_request(
+            prompt=request.prompt, duration=request.duration, upsample=request.enable_upsample
+        )
+
+    def check_remix(self, member: Member, rules: GuildSettings, parent: Job) -> None:
+        if not rules.allow_remix_others and member.user_id != parent.user_id:
+            raise PermissionDenied("This server does not allow remixing other members' videos.")
+        self.admit_member(member, rules)
+
+    def check_waiting(self, user_id: int) -> None:
+        # Jobs waiting for a moderator count too, so nobody can flood an approval channel.
+        waiting = self.store.count_jobs(user_id=user_id, states=WAITING)
+        if waiting >= self.settings.max_waiting_per_member:
+            raise InputError(
+                f"You already have {waiting} videos waiting (in the queue or for approval); "
+                "wait for one of them to start before asking for more."
+            )
+
+    def quota_check(self, member: Member, rules: GuildSettings) -> Callable[[], None]:
+        """The exact check `Store.add_job` runs inside its write transaction."""
+        return quota.checker(
+            self.store,
+            rules.limits(self.defaults),
+            guild_id=member.guild_id,
+            user_id=member.user_id,
+            cooldown_exempt=member.manage_guild,
+        )
+
+    def needs_approval(self, member: Member, rules: GuildSettings) -> bool:
+        """A moderated channel, and the member is not a moderator there."""
+        return rules.needs_approval(member.channel_id) and not rules.can_approve(
+            role_ids=set(member.role_ids), manage_messages=member.manage_messages
+        )

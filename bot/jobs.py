@@ -1,0 +1,144 @@
+"""The job model: a job's states, which moves between them are allowed, and the job record.
+
+Pure data. The store persists it, the tracker moves it, the cogs show it; every named group of
+states lives here so no module keeps its own list that could drift from the others.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, fields
+from enum import StrEnum
+from typing import Any
+
+
+class JobState(StrEnum):
+    AWAITING_APPROVAL = "awaiting_approval"  # in a moderated channel, until a moderator decides
+    PENDING = "pending"  # accepted here, not yet sent (waiting for a queue slot)
+    SUBMITTING = "submitting"  # row written; the create call is about to be or being made
+    QUEUED = "queued"  # task id stored; the relay has not started it
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"  # the video is ready; delivery to Discord not done yet
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    REJECTED = "rejected"  # a moderator said no; nothing was sent
+
+    @property
+    def final(self) -> bool:
+        return self in FINAL
+
+
+FINAL = frozenset({JobState.DELIVERED, JobState.FAILED, JobState.CANCELLED, JobState.REJECTED})
+# Not sent to the relay (yet): nothing can have been billed.
+NOT_SENT = frozenset({JobState.AWAITING_APPROVAL, JobState.PENDING})
+# At the relay, or on the way there: these count against the running limits.
+AT_RELAY = frozenset({JobState.SUBMITTING, JobState.QUEUED, JobState.RUNNING})
+# Accepted upstream and not finished: the tracker polls these.
+ACTIVE_UPSTREAM = frozenset({JobState.QUEUED, JobState.RUNNING})
+# What /video-queue lists as running: at the relay, or done there and being delivered.
+IN_PROGRESS = AT_RELAY | {JobState.SUCCEEDED}
+CANCELLABLE = NOT_SENT | AT_RELAY
+# Jobs that hold a place in a quota: sent and accepted upstream (they have a task id, and are
+# billed whatever happened next), or on their way there. A failed create or a rejection frees it.
+RESERVING = NOT_SENT | {JobState.SUBMITTING}
+# Jobs a member has waiting: in the queue, or for a moderator (both count toward the cap).
+WAITING = NOT_SENT
+
+ALLOWED: dict[JobState, frozenset[JobState]] = {
+    JobState.AWAITING_APPROVAL: frozenset(
+        {JobState.PENDING, JobState.REJECTED, JobState.CANCELLED, JobState.FAILED}
+    ),
+    JobState.PENDING: frozenset({JobState.SUBMITTING, JobState.CANCELLED, JobState.FAILED}),
+    JobState.SUBMITTING: frozenset(
+        {JobState.QUEUED, JobState.RUNNING, JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED}
+    ),
+    JobState.QUEUED: frozenset({JobState.RUNNING, JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED}),
+    JobState.RUNNING: frozenset({JobState.RUNNING, JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED}),
+    JobState.SUCCEEDED: frozenset({JobState.DELIVERED, JobState.FAILED}),
+    JobState.DELIVERED: frozenset(),
+    JobState.FAILED: frozenset(),
+    JobState.CANCELLED: frozenset(),
+    JobState.REJECTED: frozenset(),
+}
+
+STATE_TIMESTAMP = {
+    JobState.SUBMITTING: "submitted_at",
+    JobState.QUEUED: "queued_at",
+    JobState.RUNNING: "running_at",
+    JobState.SUCCEEDED: "succeeded_at",
+    JobState.DELIVERED: "delivered_at",
+    JobState.FAILED: "failed_at",
+    JobState.CANCELLED: "cancelled_at",
+    JobState.REJECTED: "decided_at",
+}
+
+
+@dataclass(frozen=True)
+class Job:
+    id: int
+    state: JobState
+    created_at: float
+    updated_at: float
+    channel_id: int
+    user_id: int
+    prompt: str
+    model: str
+    orientation: str
+    size: str
+    duration: int
+    aspect_ratio: str
+    enable_upsample: bool = False
+    images: tuple[str, ...] = ()
+    image_names: tuple[str, ...] = ()
+    guild_id: int | None = None
+    message_id: int | None = None
+    interaction_id: int | None = None
+    interaction_token: str | None = None
+    token_issued_at: float | None = None
+    application_id: int | None = None
+    user_name: str = ""
+    parent_id: int | None = None
+    origin: str = "new"  # how it came about: new, reroll, remix, upscale
+    task_id: str | None = None
+    raw_status: str | None = None
+    progress: int | None = None
+    video_url: str | None = None
+    thumbnail_url: str | None = None
+    enhanced_prompt: str | None = None
+    failure_reason: str | None = None
+    failure_kind: str | None = None
+    submitted_at: float | None = None
+    queued_at: float | None = None
+    running_at: float | None = None
+    succeeded_at: float | None = None
+    delivered_at: float | None = None
+    failed_at: float | None = None
+    cancelled_at: float | None = None
+    cancelled_by: int | None = None
+    poll_failures: int = 0
+    last_poll_at: float | None = None
+    last_poll_ok_at: float | None = None
+    next_poll_at: float | None = None
+    delivery_mode: str | None = None
+    result_message_id: int | None = None
+    notified_at: float | None = None
+    approval_channel_id: int | None = None
+    approval_message_id: int | None = None
+    decided_by: int | None = None
+    decided_at: float | None = None
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Job:
+        data: dict[str, Any] = {name: row[name] for name in JOB_COLUMNS if name in row}
+        data["state"] = JobState(row["state"])
+        data["images"] = tuple(json.loads(row.get("images") or "[]"))
+        data["image_names"] = tuple(json.loads(row.get("image_names") or "[]"))
+        data["enable_upsample"] = bool(row.get("enable_upsample"))
+        data["user_name"] = row.get("user_name") or ""
+        data["origin"] = row.get("origin") or "new"
+        data["poll_failures"] = row.get("poll_failures") or 0
+        return cls(**data)
+
+
+JOB_COLUMNS = frozenset(f.name for f in fields(Job))

@@ -1,0 +1,62 @@
+"""When each job is next looked at: one heap of due times, one loop, one pause for everyone.
+
+One loop over a heap rather than one task per job: a thousand waiting jobs cost a heap entry
+each, and a 429 from the relay pauses every poll at once (`pause_until`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import heapq
+from collections.abc import Callable
+
+
+class Schedule:
+    def __init__(self, clock: Callable[[], float], rng: Callable[[], float]) -> None:
+        self.clock = clock
+        self.rng = rng
+        self._heap: list[tuple[float, int]] = []
+        self._due: dict[int, float] = {}
+        self._wake = asyncio.Event()
+        self._paused_until = 0.0
+
+    def __len__(self) -> int:
+        return len(self._due)
+
+    def at(self, job_id: int, delay: float) -> None:
+        """Look at `job_id` after `delay` seconds, unless it is already due sooner."""
+        due = self.clock() + max(0.0, delay)
+        if self._due.get(job_id, float("inf")) <= due:
+            return
+        self._due[job_id] = due
+        heapq.heappush(self._heap, (due, job_id))
+        self._wake.set()
+
+    def jitter(self, delay: float) -> float:
+        # ±20 % so jobs created together do not poll together forever.
+        return delay * (0.8 + 0.4 * self.rng())
+
+    def drop(self, job_id: int) -> None:
+        self._due.pop(job_id, None)
+
+    def pause_until(self, when: float) -> None:
+        self._paused_until = max(self._paused_until, when)
+
+    async def run(self, on_due: Callable[[int], None]) -> None:
+        """Call `on_due(job_id)` for each job as it falls due; runs until cancelled."""
+        while True:
+            now = self.clock()
+            while self._heap and self._heap[0][0] <= now:
+                due, job_id = heapq.heappop(self._heap)
+                if self._due.get(job_id) != due:
+                    continue  # superseded by a sooner or later schedule
+                del self._due[job_id]
+                if now < self._paused_until:
+                    self.at(job_id, self._paused_until - now + self.rng())
+                    continue
+                on_due(job_id)
+            timeout = max(0.0, self._heap[0][0] - now) if self._heap else None
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout)

@@ -1,0 +1,101 @@
+"""The buttons on a job message: Reroll, Upscale, Remix (through its modal), Delete and Cancel.
+
+Each checks through `bot.intake` like `/video` does, defers before any network call (Discord
+wants an answer within 3 seconds), and answers errors through the one error path.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+import discord
+
+from bot.answers import answering_errors, defer_publicly
+from bot.errors import JobNotFound, PermissionDenied
+from bot.intake import JobRequest
+from bot.jobs import Job, JobState
+from cogs.audit import audit_job
+from cogs.video.inputs import member_of, reference_files
+from cogs.video.modals import RemixModal
+
+if TYPE_CHECKING:
+    from cogs.video.cog import VideoCog
+
+NOT_YOURS = "Only the member who asked for this video, or a member with Manage Messages, can {}."
+
+
+class JobActions:
+    def __init__(self, cog: VideoCog) -> None:
+        self.cog = cog
+        self.bot = cog.bot
+        self.intake = cog.intake
+
+    def _job(self, interaction: discord.Interaction, job_id: int) -> Job:
+        job = self.bot.store.get(job_id)
+        if job is None or job.guild_id != interaction.guild_id:
+            raise JobNotFound()
+        return job
+
+    async def job_button(self, interaction: discord.Interaction, action: str, job_id: int) -> None:
+        await answering_errors(interaction, self._job_button(interaction, action, job_id))
+
+    async def _job_button(self, interaction: discord.Interaction, action: str, job_id: int) -> None:
+        job = self._job(interaction, job_id)
+        if action == "delete":
+            await self._delete(interaction, job)
+            return
+        member = member_of(interaction)
+        rules = self.intake.rules(member.guild_id)
+        if action == "remix":
+            self.intake.check_remix(member, rules, job)
+            await interaction.response.send_modal(RemixModal(self, job, self.cog.settings.max_prompt_length))
+            return
+        request = JobRequest.from_job(job, enable_upsample=job.enable_upsample or action == "upscale")
+        self.intake.check(member, rules, request)
+        await defer_publicly(interaction)
+        request = replace(request, files=await reference_files(self.bot, job))
+        await self.cog.start_job(interaction, member, rules, request, parent=job, origin=action)
+
+    async def remix(self, interaction: discord.Interaction, parent: Job, prompt: str) -> None:
+        """The Remix modal was sent: a new job with the parent's settings and the new prompt."""
+        member = member_of(interaction)
+        rules = self.intake.rules(member.guild_id)
+        request = JobRequest.from_job(parent, prompt=self.intake.clean_prompt(prompt))
+        self.intake.check(member, rules, request)
+        await defer_publicly(interaction)
+        request = replace(request, files=await reference_files(self.bot, parent))
+        await self.cog.start_job(interaction, member, rules, request, parent=parent, origin="remix")
+
+    async def _delete(self, interaction: discord.Interaction, job: Job) -> None:
+        if interaction.user.id != job.user_id and not interaction.permissions.manage_messages:
+            raise PermissionDenied(NOT_YOURS.format("delete it"))
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        if job.message_id is not None:
+            channel = self.bot.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
+            with contextlib.suppress(discord.NotFound):
+                await channel.get_partial_message(job.message_id).delete()
+        self.bot.store.note(job.id, f"message deleted by {interaction.user.id}")
+        await interaction.followup.send(f"Deleted video #{job.id}.", ephemeral=True)
+        await audit_job(self.bot, "deleted", job, by=interaction.user.id)
+
+    async def cancel(self, interaction: discord.Interaction, job_id: int) -> None:
+        await answering_errors(interaction, self._cancel(interaction, job_id))
+
+    async def _cancel(self, interaction: discord.Interaction, job_id: int) -> None:
+        job = self._job(interaction, job_id)
+        if interaction.user.id != job.user_id and not interaction.permissions.manage_messages:
+            raise PermissionDenied(NOT_YOURS.format("cancel it"))
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        cancelled = await self.cog.tracker.cancel(job_id, by_user=interaction.user.id)
+        if cancelled is None:
+            text = "This job has already finished."
+        elif cancelled.submitted_at is None:
+            text = "Cancelled before it was sent; nothing was billed."
+        else:
+            text = "Cancelled. The video service has no cancel route, so the task may still finish upstream."
+        await interaction.followup.send(text, ephemeral=True)
+        if cancelled is not None and job.state is JobState.AWAITING_APPROVAL:
+            outcome = f"🚫 Cancelled by <@{interaction.user.id}> before a decision."
+            await self.cog.approvals.close(cancelled, outcome)

@@ -1,0 +1,80 @@
+"""The Discord side of intake: who is asking (a `Member`), and the images they attached or that
+a job message keeps, read and checked. The checks themselves are `bot.intake`'s."""
+
+from __future__ import annotations
+
+import asyncio
+
+import discord
+
+from bot.errors import InputError
+from bot.intake import Member
+from bot.jobs import Job
+from bot.validation import AttachmentInfo, check_image_bytes
+
+IMAGE_READ_TIMEOUT = 30.0
+REF_PREFIX = "ref"  # the job message's copies of the reference images: ref1.png, ref2.jpeg…
+
+Files = tuple[tuple[str, bytes], ...]
+
+
+def member_of(interaction: discord.Interaction) -> Member:
+    assert interaction.channel_id is not None
+    perms = interaction.permissions
+    return Member(
+        user_id=interaction.user.id,
+        guild_id=interaction.guild_id,
+        channel_id=interaction.channel_id,
+        role_ids=frozenset(r.id for r in getattr(interaction.user, "roles", [])),
+        manage_guild=perms.manage_guild,
+        manage_messages=perms.manage_messages,
+    )
+
+
+def attachment_info(a: discord.Attachment) -> AttachmentInfo:
+    return AttachmentInfo(a.filename, a.size, a.content_type, a.url)
+
+
+async def read_images(attachments: list[discord.Attachment], *, max_bytes: int) -> Files:
+    """Read and check each image; returns them named `ref1.png`… to attach to the job message."""
+    files = []
+    for i, a in enumerate(attachments, 1):
+        try:
+            async with asyncio.timeout(IMAGE_READ_TIMEOUT):
+                data = await a.read()
+        except (discord.HTTPException, TimeoutError):
+            raise InputError(f"{a.filename} could not be downloaded from Discord; try again.") from None
+        mime = check_image_bytes(a.filename, data, a.content_type, max_bytes=max_bytes)
+        files.append((f"{REF_PREFIX}{i}.{mime.split('/')[1]}", data))
+    return tuple(files)
+
+
+def references(message: discord.Message) -> list[discord.Attachment]:
+    return [a for a in message.attachments if a.filename.startswith(REF_PREFIX)]
+
+
+async def reference_attachments(client: discord.Client, job: Job) -> list[discord.Attachment]:
+    """The reference images attached to the job message, with freshly signed URLs."""
+    if not job.images or job.message_id is None:
+        return []
+    channel = client.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
+    try:
+        message = await channel.fetch_message(job.message_id)
+    except discord.HTTPException:
+        return []
+    return references(message)
+
+
+async def reference_files(client: discord.Client, job: Job) -> Files:
+    """The bytes of a job's reference images, to attach to a job built on it."""
+    if not job.images:
+        return ()
+    refs = await reference_attachments(client, job)
+    if len(refs) != len(job.images):
+        raise InputError(f"The reference images of video #{job.id} are no longer available.")
+    try:
+        return tuple([(a.filename, await a.read()) for a in refs])
+    except discord.HTTPException:
+        raise InputError(
+            f"The reference images of video #{job.id} could not be fetched; try again."
+        ) from None
