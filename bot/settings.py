@@ -52,6 +52,7 @@ class Settings:
     job_timeout: float = 60 * 60.0
     progress_edit_interval: float = 4.0
     interaction_token_ttl: float = 14 * 60.0
+    guild_ready_timeout: float = 2.0
     health_file: Path = Path("data/health.json")
     max_running_jobs: int = 10
     max_running_per_member: int = 2
@@ -108,6 +109,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
         job_timeout=r.get("JOB_TIMEOUT", _positive(float), 3600.0),
         progress_edit_interval=r.get("PROGRESS_EDIT_INTERVAL", _positive(float), 4.0),
         interaction_token_ttl=r.get("INTERACTION_TOKEN_TTL", _positive(float, high=900), 840.0),
+        guild_ready_timeout=r.get("GUILD_READY_TIMEOUT", _positive(float, high=60), 2.0),
         health_file=r.get("HEALTH_FILE", Path, Path("data/health.json")),
         max_running_jobs=r.get("MAX_RUNNING_JOBS", _positive(int), 10),
         max_running_per_member=r.get("MAX_RUNNING_PER_MEMBER", _positive(int), 2),

@@ -23,6 +23,8 @@ FAST = {
     "VIDEO_API_TIMEOUT": "3",
     "VIDEO_DOWNLOAD_TIMEOUT": "10",
     "LOG_LEVEL": "DEBUG",
+    # The fake server sends every GUILD_CREATE right after READY: no need to wait out 2 s.
+    "GUILD_READY_TIMEOUT": "0.1",
 }
 
 
