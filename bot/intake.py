@@ -52,16 +52,7 @@ class JobRequest:
     @classmethod
     def from_job(cls, job: Job, **changes: Any) -> JobRequest:
         """The request that made `job`, with `changes`: what Reroll, Upscale and Remix send."""
-        base = cls(
-            prompt=job.prompt,
-            model=job.model,
-            orientation=job.orientation,
-            duration=job.duration,
-            enable_upsample=job.enable_upsample,
-            images=job.images,
-            image_names=job.image_names,
-        )
-        return replace(base, **changes)
+        return replace(cls(image_names=job.image_names, **job.request_fields()), **changes)
 
     def job_fields(self) -> dict[str, Any]:
         """The columns of the job row this request becomes."""

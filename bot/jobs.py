@@ -128,6 +128,18 @@ class Job:
     decided_by: int | None = None
     decided_at: float | None = None
 
+    def request_fields(self) -> dict[str, Any]:
+        """What was asked of the relay: the fields a create request, or a new job built on
+        this one (Reroll, Upscale, Remix), is made from."""
+        return {
+            "prompt": self.prompt,
+            "model": self.model,
+            "images": self.images,
+            "orientation": self.orientation,
+            "duration": self.duration,
+            "enable_upsample": self.enable_upsample,
+        }
+
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Job:
         data: dict[str, Any] = {name: row[name] for name in JOB_COLUMNS if name in row}

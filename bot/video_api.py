@@ -57,14 +57,7 @@ class CreateRequest:
 
     @classmethod
     def for_job(cls, job: Job) -> CreateRequest:
-        return cls(
-            prompt=job.prompt,
-            model=job.model,
-            images=job.images,
-            orientation=job.orientation,
-            duration=job.duration,
-            enable_upsample=job.enable_upsample,
-        )
+        return cls(**job.request_fields())
 
     def to_json(self) -> dict[str, Any]:
         # Size and aspect ratio follow from the orientation, so the three always agree.

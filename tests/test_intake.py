@@ -1,0 +1,138 @@
+"""Intake: the checks every way of asking for a video goes through, on a real store."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.errors import InputError, PermissionDenied
+from bot.guild_settings import GuildSettings
+from bot.intake import Intake, JobRequest, Member
+from bot.jobs import JobState
+from bot.quota import QuotaExceeded
+from bot.settings import load_settings
+from bot.store import Store
+from bot.validation import AttachmentInfo
+
+ENV = {"DISCORD_TOKEN": "t", "VIDEO_API_KEY": "k", "MAX_WAITING_PER_MEMBER": "2"}
+ALICE = Member(user_id=1, guild_id=10, channel_id=100)
+PNG = AttachmentInfo("a.png", 100, "image/png", "https://cdn.test/a.png")
+
+
+@pytest.fixture
+def intake():
+    with Store.open(":memory:") as store:
+        yield Intake(load_settings(ENV, dotenv=False), store)
+
+
+def add(intake: Intake, member: Member, state: JobState, **kw) -> None:
+    request = JobRequest(prompt="p", model="veo3.1-fast", orientation="landscape", duration=8)
+    intake.store.add_job(
+        guild_id=member.guild_id,
+        channel_id=member.channel_id,
+        user_id=member.user_id,
+        state=state,
+        **{**request.job_fields(), **kw},
+    )
+
+
+def test_defaults_fill_a_bare_request(intake):
+    request = intake.new_request(GuildSettings(), prompt="  a cow  ")
+    assert request == JobRequest(prompt="a cow", model="veo3.1-fast", orientation="landscape", duration=8)
+    assert request.job_fields()["size"] == "1280x720" and request.job_fields()["aspect_ratio"] == "16:9"
+
+
+def test_no_model_chosen_picks_one_that_takes_the_images(intake):
+    request = intake.new_request(GuildSettings(), prompt="x", attachments=(PNG, PNG, PNG))
+    assert request.model == "veo3.1-fast-components"
+    assert intake.new_request(GuildSettings(), prompt="x", attachments=(PNG,)).model == "veo3.1-fast"
+
+
+def test_a_chosen_model_that_takes_fewer_images_is_refused(intake):
+    with pytest.raises(InputError, match="at most 1 image"):
+        intake.new_request(GuildSettings(), prompt="x", model="veo3.1", attachments=(PNG, PNG))
+
+
+def test_the_waiting_cap_counts_queued_and_approval_jobs_for_every_path(intake):
+    add(intake, ALICE, JobState.PENDING)
+    add(intake, ALICE, JobState.AWAITING_APPROVAL)
+    rules = GuildSettings()
+    request = intake.new_request(rules, prompt="x")
+    with pytest.raises(InputError, match="2 videos waiting"):
+        intake.check(ALICE, rules, request)  # /video, Reroll, Upscale, after a modal
+    with pytest.raises(InputError, match="2 videos waiting"):
+        intake.admit_member(ALICE, rules)  # before the "Make a video" and Remix modals
+    other = Member(user_id=2, guild_id=10, channel_id=100)
+    intake.check(other, rules, request)
+
+
+def test_a_used_up_quota_is_refused_before_anything_is_posted(intake):
+    add(intake, ALICE, JobState.QUEUED, task_id="t1")
+    rules = GuildSettings(member_daily_quota=1)
+    with pytest.raises(QuotaExceeded):
+        intake.admit_member(ALICE, rules)
+    # The same check, handed to the store, refuses the insert itself.
+    with pytest.raises(QuotaExceeded):
+        intake.store.add_job(
+            check=intake.quota_check(ALICE, rules),
+            channel_id=100,
+            user_id=1,
+            guild_id=10,
+            **JobRequest(prompt="p", model="veo3.1-fast", orientation="landscape", duration=8).job_fields(),
+        )
+    assert intake.store.count_jobs(user_id=1) == 1
+
+
+def test_remixing_others_follows_the_server_rule(intake):
+    add(intake, ALICE, JobState.DELIVERED)
+    parent = intake.store.require(1)
+    bob = Member(user_id=2, guild_id=10, channel_id=100)
+    with pytest.raises(PermissionDenied):
+        intake.check_remix(bob, GuildSettings(allow_remix_others=False), parent)
+    intake.check_remix(ALICE, GuildSettings(allow_remix_others=False), parent)
+    intake.check_remix(bob, GuildSettings(), parent)
+
+
+def test_server_rules_apply_to_derived_jobs_too(intake):
+    add(intake, ALICE, JobState.DELIVERED)
+    parent = intake.store.require(1)
+    rules = GuildSettings(allow_upsample=False, max_duration=6)
+    upscale = JobRequest.from_job(parent, enable_upsample=True)
+    with pytest.raises(InputError):
+        intake.check(ALICE, rules, upscale)
+    assert JobRequest.from_job(parent, prompt="new").prompt == "new"
+
+
+def test_moderated_channels_need_approval_except_for_moderators(intake):
+    rules = GuildSettings(approval_channels=(100,), approver_roles=(7,))
+    assert intake.needs_approval(ALICE, rules)
+    assert not intake.needs_approval(Member(1, 10, 100, manage_messages=True), rules)
+    assert not intake.needs_approval(Member(1, 10, 100, role_ids=frozenset({7})), rules)
+    assert not intake.needs_approval(Member(1, 10, 101), rules)
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    channel=st.sampled_from([100, 101]),
+    roles=st.frozensets(st.sampled_from([5, 6]), max_size=2),
+    admin=st.booleans(),
+)
+def test_member_rules_decide_alike_for_every_path(channel, roles, admin):
+    """`check` and `admit_member` (the paths with and without a prompt yet) never disagree."""
+    with Store.open(":memory:") as store:
+        intake = Intake(load_settings(ENV, dotenv=False), store)
+        rules = GuildSettings(allowed_channels=(100,), generator_roles=(5,))
+        member = Member(user_id=1, guild_id=10, channel_id=channel, role_ids=roles, manage_guild=admin)
+        outcomes = []
+        for run in (
+            lambda: intake.admit_member(member, rules),
+            lambda: intake.check(member, rules, intake.new_request(rules, prompt="x")),
+        ):
+            try:
+                run()
+                outcomes.append(True)
+            except PermissionDenied:
+                outcomes.append(False)
+        allowed = admin or (channel == 100 and 5 in roles)
+        assert outcomes == [allowed, allowed]
