@@ -6,7 +6,7 @@ disabled, so naming a member never pings them.
 
 from __future__ import annotations
 
-from bot.formatting import message_link, truncate
+from bot.formatting import inert, message_link, truncate
 from bot.jobs import Job
 
 EVENTS = {
@@ -26,7 +26,7 @@ def job_line(event: str, job: Job, *, by: int | None, at: float) -> str:
     who = f" by <@{by}>" if by else ""
     link = message_link(job)
     name = f"[Video #{job.id}]({link})" if link else f"Video #{job.id}"
-    prompt = truncate(" ".join(job.prompt.split()), 200).replace("`", "'")
+    prompt = inert(truncate(" ".join(job.prompt.split()), 200))
     detail = f'"{prompt}" ({job.model}, {job.duration} s'
     if job.parent_id:
         detail += f", {job.origin} of #{job.parent_id}"

@@ -134,3 +134,22 @@ class DownloadError(BotError):
     """The finished video could not be fetched (bad scheme, too large, too slow, HTTP error)."""
 
     user_message = "The finished video could not be downloaded."
+
+    def __init__(self, message: str | None = None) -> None:
+        # The detail is for the log; `user_message` stays the class's unless a subclass says.
+        Exception.__init__(self, message or self.user_message)
+
+
+class DeadLink(DownloadError):
+    """The link the relay gave is no video: not a web address, gone (4xx), or unreachable.
+
+    The job fails and says so; a dead link is never shown as a finished video."""
+
+    user_message = (
+        "The video service said the video was ready, but its link does not lead to a video "
+        "(the file is missing or the link is not a web address). Nothing can be shown."
+    )
+
+
+class LinkOnly(DownloadError):
+    """The video is there but cannot be uploaded (too large, or too slow to fetch): link it."""

@@ -2,10 +2,26 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from bot.jobs import Job
+
+
+# Characters that change how Discord renders text: emphasis, code, spoilers, quotes, headings,
+# lists, masked links [text](url), and <@mentions>, <#channels>, <t:timestamps>.
+_MARKUP = re.compile(r"([\\`*_~|>#\[\]()<-])")
+_MENTION_WORDS = re.compile(r"@(everyone|here)", re.IGNORECASE)
+_NUMBERED_ITEM = re.compile(r"^(\s*\d+)\.", re.MULTILINE)
+
+
+def inert(text: str) -> str:
+    """Member (or relay) text, shown exactly as written: every markup character is escaped, so
+    it can carry no masked link, formatting, mention or timestamp into the bot's message."""
+    text = _NUMBERED_ITEM.sub(r"\1\\.", _MARKUP.sub(r"\\\1", text))
+    # A backslash does not stop @everyone in message content; a zero-width space does.
+    return _MENTION_WORDS.sub("@\u200b\\1", text)
 
 
 def progress_bar(percent: int | None, width: int = 20) -> str:

@@ -32,6 +32,8 @@ class Member:
     role_ids: frozenset[int] = frozenset()
     manage_guild: bool = False
     manage_messages: bool = False
+    # What the bot lacks where the result must be posted (from the interaction's app_permissions).
+    bot_missing: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -137,6 +139,15 @@ class Intake:
         """May this member ask for a video here, now: channel, roles, today's quota (a first,
         non-binding read), and how many of theirs are already waiting. Paths that ask for the
         prompt in a modal run this before opening it."""
+        if member.guild_id is None:
+            # Discord routes /video from servers only; the bot does not rely on that.
+            raise PermissionDenied("Videos can only be made in a server that has added the bot.")
+        if member.bot_missing:
+            raise PermissionDenied(
+                "I cannot post the video in this channel: I am missing the "
+                f"{', '.join(member.bot_missing)} permission{'s' if len(member.bot_missing) > 1 else ''} "
+                "here. Nothing was sent; ask a moderator to give me that, or use another channel."
+            )
         rules.check_member(
             channel_id=member.channel_id, role_ids=set(member.role_ids), is_admin=member.manage_guild
         )

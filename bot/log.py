@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import logging
-import re
 import sys
 from collections.abc import Iterable
 
-# Interaction tokens and webhook URLs carry a token in the path; they are secrets too.
-_WEBHOOK_TOKEN = re.compile(r"(/(?:webhooks|interactions)/\d+/)[A-Za-z0-9_\-.]{20,}")
+from bot.redact import Redactor
 
 
 class RedactSecrets(logging.Filter):
@@ -16,12 +14,7 @@ class RedactSecrets(logging.Filter):
 
     def __init__(self, secrets: Iterable[str]) -> None:
         super().__init__()
-        self.secrets = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
-
-    def redact(self, text: str) -> str:
-        for secret in self.secrets:
-            text = text.replace(secret, "[redacted]")
-        return _WEBHOOK_TOKEN.sub(r"\1[redacted]", text)
+        self.redact = Redactor(secrets).secrets
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()

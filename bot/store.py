@@ -7,6 +7,7 @@ restart. State changes are compare-and-set (`transition`), which is how two conc
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import time
@@ -36,6 +37,9 @@ class Store:
         try:
             conn = sqlite3.connect(where, timeout=busy_timeout_ms / 1000, isolation_level=None)
             conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+            # Deleted and overwritten content (blanked interaction tokens) is zeroed on disk,
+            # not left readable in free pages.
+            conn.execute("PRAGMA secure_delete = ON")
             check = conn.execute("PRAGMA quick_check").fetchone()
             if not check or check[0] != "ok":
                 raise sqlite3.DatabaseError(f"integrity check said {check[0] if check else 'nothing'}")
@@ -207,7 +211,12 @@ class Store:
         }
         if result_message_id is not None:
             changes["result_message_id"] = result_message_id
-        return self.update(job_id, **changes)
+        job = self.update(job_id, **changes)
+        # The old token also sits in the write-ahead log until a checkpoint copies the pages
+        # back and truncates it; do that now (cheap: one job's pages) rather than someday.
+        with self._reading() as db, contextlib.suppress(sqlite3.OperationalError):
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return job
 
     def note(self, job_id: int, detail: str) -> None:
         """Record something that happened to a job without changing its state (e.g. deleted)."""

@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Any
 
 from bot.errors import MalformedResponse
+from bot.formatting import inert
 
 REASON_LIMIT = 500
 
@@ -175,4 +176,4 @@ def classify_failure(reason: str | None) -> str:
 
 def explain_failure(kind: str, reason: str | None) -> str:
     sentence = _EXPLANATIONS.get(kind, _EXPLANATIONS["upstream"])
-    return f"{sentence} It said: “{reason}”" if reason else sentence
+    return f"{sentence} It said: “{inert(reason)}”" if reason else sentence

@@ -15,13 +15,14 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from bot.errors import RateLimited, VideoAPIError
+from bot.errors import DeadLink, RateLimited, VideoAPIError
+from bot.formatting import inert
 from bot.jobs import ACTIVE_UPSTREAM, AT_RELAY, CANCELLABLE, NOT_SENT, Job, JobState
-from bot.schedule import Schedule
+from bot.schedule import Background, Schedule
 from bot.store import Store
 from bot.task_status import TaskState, TaskStatus, classify_failure, explain_failure
 from bot.video_api import CreateRequest, VideoAPI
@@ -44,7 +45,8 @@ class Presenter(Protocol):
         """Write the job's final message (the video, the failure, the cancellation).
 
         Returns how a video was delivered ("upload" or "link"), None for other final states.
-        Raises to ask for a retry later; must not raise for a message or channel that is gone.
+        Raises `DeadLink` when the video's link leads to no video (the job then fails), anything
+        else to ask for a retry later; must not raise for a message or channel that is gone.
         """
 
 
@@ -82,7 +84,7 @@ class JobTracker:
         self._locks: dict[int, asyncio.Lock] = {}
         self._finish_attempts: dict[int, int] = {}
         self._slots = asyncio.Semaphore(timing.concurrency)
-        self._steps: set[asyncio.Task[Any]] = set()
+        self._background = Background()
         self._admission = asyncio.Lock()
         self._started_at = 0.0
         self._loop_task: asyncio.Task[None] | None = None
@@ -108,23 +110,19 @@ class JobTracker:
                 self.schedule(job.id, 0)
         log.info("tracker started with %d unfinished jobs", len(self._schedule))
         self._loop_task = asyncio.create_task(
-            self._schedule.run(lambda job_id: self._spawn(self._step(job_id), f"job-{job_id}")),
+            self._schedule.run(lambda job_id: self._background.spawn(self._step(job_id), f"job-{job_id}")),
             name="job-tracker",
         )
-        self._spawn(self.admit(), "admit")
+        self._background.spawn(self.admit(), "admit")
 
     async def stop(self, grace: float = 3.0) -> None:
         if self._loop_task:
             self._loop_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._loop_task
-        if self._steps:
-            # Store writes are synchronous and atomic, so cancelling a step mid-await loses no
-            # state: the next start picks the job up where its row says it is.
-            _done, pending = await asyncio.wait(self._steps, timeout=grace)
-            for task in pending:
-                task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
+        # Store writes are synchronous and atomic, so cancelling a step mid-await loses no
+        # state: the next start picks the job up where its row says it is.
+        await self._background.drain(grace)
 
     def schedule(self, job_id: int, delay: float) -> None:
         self._schedule.at(job_id, delay)
@@ -159,7 +157,7 @@ class JobTracker:
                     continue
                 at_relay += 1
                 per_member[job.user_id] = mine + 1
-                self._spawn(self._create(moved), f"create-{job.id}")
+                self._background.spawn(self._create(moved), f"create-{job.id}")
             for job in self.store.waiting():
                 if job.message_id is not None:
                     await self.presenter.show(job)
@@ -350,7 +348,7 @@ class JobTracker:
     async def _fail_submit(self, job: Job, exc: VideoAPIError) -> Job:
         reason = exc.user_message
         if exc.failure_kind == "bad_parameters" and str(exc) and str(exc) != exc.user_message:
-            reason = f"{exc.user_message} It said: {str(exc)[:300]}"
+            reason = f"{exc.user_message} It said: {inert(str(exc)[:300])}"
         if exc.failure_kind != "unconfirmed":
             reason += " Nothing was created, so nothing was billed."
         log.warning("job %d: create failed (%s): %s", job.id, exc.failure_kind, exc)
@@ -360,6 +358,10 @@ class JobTracker:
         """Write the final message once; retry with backoff when Discord fails."""
         try:
             mode = await self.presenter.finish(job)
+        except DeadLink as exc:
+            log.warning("job %d: the video link is dead: %s", job.id, exc)
+            await self._fail(job, exc.user_message, "dead_link")
+            return
         except Exception:
             attempts = self._finish_attempts.get(job.id, 0) + 1
             self._finish_attempts[job.id] = attempts
@@ -375,7 +377,7 @@ class JobTracker:
         self.store.mark_notified(job.id, now=self.clock())
         self._locks.pop(job.id, None)
         # A slot at the relay may have freed up.
-        self._spawn(self.admit(), "admit")
+        self._background.spawn(self.admit(), "admit")
 
     # --- helpers -----------------------------------------------------------------------------
 
@@ -384,16 +386,6 @@ class JobTracker:
         # that has run ten minutes will not finish in the next five seconds.
         t = self.timing
         return min(t.poll_max_interval, t.poll_interval * (1 + age / 120))
-
-    def _spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> None:
-        task = asyncio.create_task(coro, name=name)
-        self._steps.add(task)
-        task.add_done_callback(self._reap)
-
-    def _reap(self, task: asyncio.Task[Any]) -> None:
-        self._steps.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("background task %s failed", task.get_name(), exc_info=task.exception())
 
     def _lock(self, job_id: int) -> asyncio.Lock:
         return self._locks.setdefault(job_id, asyncio.Lock())

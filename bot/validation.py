@@ -6,6 +6,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from bot.errors import InputError
+from bot.formatting import inert
 from bot.models import max_images, min_images
 
 ZERO_WIDTH = dict.fromkeys(
@@ -59,22 +60,28 @@ def check_attachment_metadata(att: AttachmentInfo, *, max_bytes: int) -> None:
     """What Discord told us about a file, checked before downloading it."""
     declared = (att.content_type or "").split(";")[0].strip().lower()
     if declared and declared not in ACCEPTED_TYPES:
-        raise InputError(f"{att.filename} is not an image the video service takes (PNG, JPEG, WebP or GIF).")
+        raise InputError(
+            f"{inert(att.filename)} is not an image the video service takes (PNG, JPEG, WebP or GIF)."
+        )
     if att.size <= 0:
-        raise InputError(f"{att.filename} is empty.")
+        raise InputError(f"{inert(att.filename)} is empty.")
     if att.size > max_bytes:
-        raise InputError(f"{att.filename} is {format_size(att.size)}; the limit is {format_size(max_bytes)}.")
+        raise InputError(
+            f"{inert(att.filename)} is {format_size(att.size)}; the limit is {format_size(max_bytes)}."
+        )
 
 
 def check_image_bytes(filename: str, data: bytes, declared: str | None, *, max_bytes: int) -> str:
     """The bytes decide: a lying content type with real image bytes passes, non-images do not."""
     if not data:
-        raise InputError(f"{filename} is empty.")
+        raise InputError(f"{inert(filename)} is empty.")
     if len(data) > max_bytes:
-        raise InputError(f"{filename} is {format_size(len(data))}; the limit is {format_size(max_bytes)}.")
+        raise InputError(
+            f"{inert(filename)} is {format_size(len(data))}; the limit is {format_size(max_bytes)}."
+        )
     sniffed = sniff_image(data)
     if sniffed is None:
-        raise InputError(f"{filename} is not an image (PNG, JPEG, WebP or GIF).")
+        raise InputError(f"{inert(filename)} is not an image (PNG, JPEG, WebP or GIF).")
     return sniffed
 
 

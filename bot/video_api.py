@@ -18,7 +18,7 @@ import json
 import logging
 import random
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -36,6 +36,7 @@ from bot.errors import (
 )
 from bot.jobs import Job
 from bot.models import aspect_for, size_for
+from bot.redact import Redactor
 from bot.task_status import TaskStatus, parse_task
 
 log = logging.getLogger(__name__)
@@ -91,6 +92,9 @@ class VideoAPI:
         self.session = session
         self.base_url = base_url.rstrip("/")
         self._headers = {"Authorization": f"Bearer {api_key}", "Accept": "application/json"}
+        # A relay may echo the request (key included) in its errors; nothing it says is kept,
+        # logged or shown before this has been over it.
+        self._redactor = Redactor([api_key])
         self.timeout = timeout
         self.query_retries = query_retries
         self.retry_base_delay = retry_base_delay
@@ -108,7 +112,7 @@ class VideoAPI:
                         f"The video service could not be reached ({exc}). Nothing was sent."
                     ) from None
                 await asyncio.sleep(self._backoff(attempt))
-        status = parse_task(payload)
+        status = self._cleaned(parse_task(payload))
         if not status.task_id:
             raise CreateOutcomeUnknown("The video service accepted the request but returned no task id.")
         return status
@@ -117,7 +121,7 @@ class VideoAPI:
         for attempt in range(self.query_retries + 1):
             try:
                 payload = await self._request("GET", QUERY_PATH, params={"id": task_id})
-                return parse_task(payload, task_id=task_id)
+                return self._cleaned(parse_task(payload, task_id=task_id))
             except _NotSent as exc:
                 error: VideoAPIError = UpstreamUnavailable(f"The video service could not be reached ({exc}).")
             except VideoAPIError as exc:
@@ -132,6 +136,17 @@ class VideoAPI:
             log.debug("query %s failed (%s); retrying in %.2fs", task_id, error, delay)
             await asyncio.sleep(delay)
         raise AssertionError("unreachable")
+
+    def _cleaned(self, status: TaskStatus) -> TaskStatus:
+        r = self._redactor
+        return replace(
+            status,
+            raw_status=r.relay_text(status.raw_status),
+            failure_reason=r.relay_text(status.failure_reason),
+            enhanced_prompt=r.relay_text(status.enhanced_prompt),
+            video_url=r.secrets(status.video_url) if status.video_url else None,
+            thumbnail_url=r.secrets(status.thumbnail_url) if status.thumbnail_url else None,
+        )
 
     def _backoff(self, attempt: int) -> float:
         return self.retry_base_delay * 2**attempt * (0.5 + random.random())
@@ -164,14 +179,15 @@ class VideoAPI:
                 ) from None
             raise UpstreamUnavailable(f"The video service {what} ({exc.__class__.__name__}).") from None
 
+        message = self._redactor.relay_text(_error_message(body))
         if status >= 500:
-            message = _error_message(body) or f"HTTP {status}"
+            message = message or f"HTTP {status}"
             if creating:
                 # The relay may have created (and billed) the task before failing.
                 raise CreateOutcomeUnknown(f"The video service failed with {message}.", status=status)
             raise UpstreamUnavailable(f"The video service failed ({message}).", status=status)
         if status >= 400:
-            raise _client_error(status, body, headers)
+            raise _client_error(status, message, body, headers)
         try:
             payload = json.loads(body)
         except ValueError:
@@ -185,7 +201,7 @@ class VideoAPI:
         error = payload.get("error")
         if error and not payload.get("id") and not payload.get("status"):
             # An error body with HTTP 200: nothing was created.
-            raise _client_error(400, body, headers)
+            raise _client_error(400, message, body, headers)
         self.last_success = time.time()
         return payload
 
@@ -218,8 +234,7 @@ def _error_code(body: bytes) -> str:
     return ""
 
 
-def _client_error(status: int, body: bytes, headers: Any) -> VideoAPIError:
-    message = _error_message(body)
+def _client_error(status: int, message: str | None, body: bytes, headers: Any) -> VideoAPIError:
     code = _error_code(body)
     if status == 429:
         return RateLimited(message, retry_after=_retry_after(headers, body))

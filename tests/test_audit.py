@@ -32,7 +32,8 @@ def test_job_line_says_who_when_where_and_what():
     )
     link = "https://discord.com/channels/4/5/6"
     assert line.startswith(f"<t:1700000000:f> · [Video #12]({link}) ⛔ rejected by <@9> in <#5>")
-    assert "\"a cow flies '@everyone'\" (veo3.1, 8 s, remix of #3)" in line
+    # The prompt is shown inert: its backticks escaped, @everyone broken by a zero-width space.
+    assert '"a cow flies \\`@\u200beveryone\\`" (veo3.1, 8 s, remix of #3)' in line
     assert "requested by <@7>" in line
 
 

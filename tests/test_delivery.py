@@ -6,7 +6,7 @@ import aiohttp
 import pytest
 
 from bot.delivery import TooLarge, download, is_web_url
-from bot.errors import DownloadError
+from bot.errors import DeadLink, DownloadError, LinkOnly
 from tests.fakes.video_api import FakeVideoAPI
 
 
@@ -34,7 +34,7 @@ async def test_other_schemes_are_refused(relay, url):
 
 async def test_a_redirect_to_a_file_url_is_refused(relay):
     fake, session = relay
-    with pytest.raises(DownloadError, match="not an http"):
+    with pytest.raises(DeadLink, match="not an http"):
         await download(session, fake.file_url("redirect.mp4"), max_bytes=10**6, time_limit=5)
 
 
@@ -49,11 +49,11 @@ async def test_size_cap_by_declared_length_and_by_body(relay):
 
 async def test_a_slow_server_hits_the_time_limit(relay):
     fake, session = relay
-    with pytest.raises(DownloadError, match="longer than"):
+    with pytest.raises(LinkOnly, match="longer than"):
         await download(session, fake.file_url("slow.mp4"), max_bytes=10**6, time_limit=0.5)
 
 
 async def test_http_errors_are_download_errors(relay):
     fake, session = relay
-    with pytest.raises(DownloadError, match="404"):
+    with pytest.raises(DeadLink, match="404"):
         await download(session, fake.file_url("missing.mp4"), max_bytes=10**6, time_limit=5)

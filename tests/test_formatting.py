@@ -1,7 +1,9 @@
+import re
+
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.formatting import elapsed, progress_bar, truncate
+from bot.formatting import elapsed, inert, progress_bar, truncate
 
 
 @given(st.one_of(st.none(), st.integers(-50, 200)))
@@ -26,3 +28,23 @@ def test_truncate_respects_the_limit(text, limit):
     out = truncate(text, limit)
     assert len(out) <= limit
     assert out == text or out.endswith("…")
+
+
+def _unescape(text: str) -> str:
+    """What Discord shows for escaped text: a backslash before punctuation is hidden."""
+    return re.sub(r"\\([^0-9A-Za-z\s])", r"\1", text).replace("\u200b", "")
+
+
+@given(st.text(max_size=200))
+def test_inert_text_reads_as_written_and_carries_no_markup(text):
+    shown = inert(text)
+    assert _unescape(shown) == text
+    # No unescaped markup character survives: a masked link, emphasis, or a mention needs one.
+    assert not re.search(r"(?<!\\)(\\\\)*[\[\]()*_~|`<>#]", shown.replace("\\\\", ""))
+    assert "@everyone" not in shown.lower() and "@here" not in shown.lower()
+
+
+def test_inert_examples():
+    assert inert("[click](https://x.invalid)") == "\\[click\\]\\(https://x.invalid\\)"
+    assert inert("1. first") == "1\\. first"
+    assert inert("@everyone") == "@\u200beveryone"

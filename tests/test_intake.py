@@ -136,3 +136,16 @@ def test_member_rules_decide_alike_for_every_path(channel, roles, admin):
                 outcomes.append(False)
         allowed = admin or (channel == 100 and 5 in roles)
         assert outcomes == [allowed, allowed]
+
+
+def test_no_server_no_video(intake):
+    """Discord routes /video from servers only, but the bot does not rely on that."""
+    with pytest.raises(PermissionDenied, match="server"):
+        intake.admit_member(Member(user_id=1, guild_id=None, channel_id=5), GuildSettings())
+
+
+def test_missing_bot_permissions_are_named_before_anything_is_spent(intake):
+    member = Member(user_id=1, guild_id=10, channel_id=100, bot_missing=("Attach Files",))
+    with pytest.raises(PermissionDenied, match="missing the Attach Files permission here"):
+        intake.check(member, GuildSettings(), intake.new_request(GuildSettings(), prompt="x"))
+    assert intake.store.count_jobs() == 0

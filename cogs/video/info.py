@@ -10,6 +10,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import quota
+from bot.delivery import is_web_url
 from bot.errors import InputError, PermissionDenied
 from bot.guild_settings import Defaults
 from bot.jobs import Job, JobState
@@ -62,7 +63,10 @@ class JobInfoCog(commands.Cog, name="Video info"):
         store = self.bot.store
         found = self._find(interaction, job)
         position = store.queue_position(found.id) if found.state is JobState.PENDING else None
-        shown = render(found, position=position)
+        # A finished video is shown again (linked): also how a member finds a result that could
+        # not be posted in its channel.
+        done = found.state in (JobState.SUCCEEDED, JobState.DELIVERED) and is_web_url(found.video_url)
+        shown = render(found, position=position, link=found.video_url if done else None)
         embeds = [discord.Embed.from_dict(e) for e in shown.embeds]
         await interaction.response.send_message(
             content=shown.content or None, embeds=embeds, ephemeral=True, allowed_mentions=NO_MENTIONS

@@ -8,6 +8,7 @@ import asyncio
 import discord
 
 from bot.errors import InputError
+from bot.formatting import inert
 from bot.intake import Member
 from bot.jobs import Job
 from bot.validation import AttachmentInfo, check_image_bytes
@@ -28,7 +29,25 @@ def member_of(interaction: discord.Interaction) -> Member:
         role_ids=frozenset(r.id for r in getattr(interaction.user, "roles", [])),
         manage_guild=perms.manage_guild,
         manage_messages=perms.manage_messages,
+        bot_missing=bot_missing(interaction),
     )
+
+
+def bot_missing(interaction: discord.Interaction) -> tuple[str, ...]:
+    """The permissions the bot needs to post a job's result here and does not have."""
+    if interaction.guild_id is None:
+        return ()
+    have = interaction.app_permissions
+    in_thread = isinstance(interaction.channel, discord.Thread)
+    needed = {
+        "View Channel": have.view_channel,
+        "Send Messages in Threads" if in_thread else "Send Messages": (
+            have.send_messages_in_threads if in_thread else have.send_messages
+        ),
+        "Embed Links": have.embed_links,
+        "Attach Files": have.attach_files,
+    }
+    return tuple(name for name, ok in needed.items() if not ok)
 
 
 def attachment_info(a: discord.Attachment) -> AttachmentInfo:
@@ -43,7 +62,9 @@ async def read_images(attachments: list[discord.Attachment], *, max_bytes: int) 
             async with asyncio.timeout(IMAGE_READ_TIMEOUT):
                 data = await a.read()
         except (discord.HTTPException, TimeoutError):
-            raise InputError(f"{a.filename} could not be downloaded from Discord; try again.") from None
+            raise InputError(
+                f"{inert(a.filename)} could not be downloaded from Discord; try again."
+            ) from None
         mime = check_image_bytes(a.filename, data, a.content_type, max_bytes=max_bytes)
         files.append((f"{REF_PREFIX}{i}.{mime.split('/')[1]}", data))
     return tuple(files)

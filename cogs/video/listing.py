@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from bot.formatting import elapsed, message_link, truncate
+from bot.formatting import elapsed, inert, message_link, truncate
 from bot.jobs import Job, JobState
 
 STATE_WORDS = {
@@ -28,7 +28,7 @@ def job_line(job: Job, *, now: float | None = None, position: int | None = None)
         state += f" {job.progress}%"
     if position:
         state += f" (#{position} in line)"
-    prompt = truncate(" ".join(job.prompt.split()), 60).replace("]", ")").replace("[", "(")
+    prompt = inert(truncate(" ".join(job.prompt.split()), 60))
     link = message_link(job)
     shown = f"[{prompt}]({link})" if link else prompt
     built = f" · {job.origin} of `#{job.parent_id}`" if job.parent_id else ""

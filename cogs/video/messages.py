@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot.delivery import download
-from bot.errors import DownloadError
+from bot.errors import LinkOnly
 from bot.jobs import Job, JobState
 from bot.throttle import EditThrottle
 from cogs.audit import audit_job
@@ -83,6 +83,8 @@ class JobMessages:
         finally:
             # A failed final send is retried by the tracker with a fresh throttle.
             self._throttles.pop(job.id, None)
+        if mode == "undeliverable":
+            mode = await self._tell_member(job, edit)
         self._upload_limits.pop(job.id, None)
         self._dead_tokens.discard(job.id)
         if job.state is JobState.FAILED:
@@ -102,11 +104,38 @@ class JobMessages:
                 max_bytes=min(limit, self.settings.max_video_bytes),
                 time_limit=self.settings.video_download_timeout,
             )
-        except DownloadError as exc:
-            # Too large to upload, or the download failed: the link still plays inline.
+        except LinkOnly as exc:
+            # Too large to upload, or too slow to fetch: the link still plays inline. (A dead
+            # link raises on, and the tracker fails the job with the reason.)
             log.info("job %d: linking the video instead of uploading (%s)", job.id, exc)
             return Edit(link, progress=False)
         return Edit(self.render(job), video=data, link_render=link, progress=False)
+
+    async def _tell_member(self, job: Job, edit: Edit) -> str:
+        """The job message cannot show the result (permission removed, channel locked): tell the
+        member privately while the interaction token lives, by DM after that. Returns how."""
+        shown = edit.link_render or edit.render
+        text = f"I could not post the result of video #{job.id} in <#{job.channel_id}>, so here it is."
+        content = f"{text}\n{shown.content}" if shown.content else text
+        kwargs: dict[str, Any] = {
+            "content": content,
+            "embeds": embeds(shown),
+            "allowed_mentions": NO_MENTIONS,
+        }
+        try:
+            if self._token_usable(job):
+                # An application webhook (type 3), as discord.py builds for followups: only
+                # those may send ephemeral messages.
+                data = {"id": job.application_id, "type": 3, "token": job.interaction_token}
+                followup = discord.Webhook.from_state(data, self.bot._connection)  # type: ignore[arg-type]
+                await followup.send(ephemeral=True, **kwargs)
+                return "private"
+            dm = await self.bot.create_dm(discord.Object(job.user_id))
+            await dm.send(**kwargs)
+            return "dm"
+        except discord.HTTPException as exc:
+            log.warning("job %d: the member could not be told either (%s); /video-status has it", job.id, exc)
+            return "undeliverable"
 
     def _upload_limit(self, job: Job) -> int:
         if job.id in self._upload_limits:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from bot.formatting import elapsed, message_link, progress_bar, truncate
+from bot.formatting import elapsed, inert, message_link, progress_bar, truncate
 from bot.jobs import Job, JobState
 
 # Discord's limits (see shared/discord-notes.md)
@@ -119,7 +119,7 @@ def render(
             }
         )
     if job.enhanced_prompt:
-        fields.append({"name": "Enhanced prompt", "value": truncate(job.enhanced_prompt, FIELD_LIMIT)})
+        fields.append({"name": "Enhanced prompt", "value": truncate(inert(job.enhanced_prompt), FIELD_LIMIT)})
     if p == "failed" and job.failure_reason:
         fields.append({"name": "What happened", "value": truncate(job.failure_reason, FIELD_LIMIT)})
     if job.decided_by:
@@ -140,7 +140,7 @@ def render(
     footer = f"Task {job.task_id}" if job.task_id else f"Job #{job.id} · no task id yet"
     main: dict = {
         "title": f"Video #{job.id}",
-        "description": truncate(job.prompt, PROMPT_SHOWN),
+        "description": truncate(inert(job.prompt), PROMPT_SHOWN),
         "color": COLOURS[p],
         "author": {"name": truncate(f"Requested by {job.user_name or job.user_id}", 256)},
         "fields": fields,

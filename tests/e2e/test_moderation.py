@@ -206,7 +206,7 @@ async def test_approval_in_an_audit_channel_with_audit_lines(fake_discord, fake_
         return next((m for m in fake_discord.messages(audit_channel) if m.components), None)
 
     request = await fake_discord.wait_for(request_message)
-    assert request.embeds[0]["description"] == "a lighthouse in a storm, @everyone look"
+    assert request.embeds[0]["description"] == "a lighthouse in a storm, @\u200beveryone look"
     assert [a.filename for a in request.attachments] == ["ref1.png"]
     assert request.attachments[0].data == PNG
     await asyncio.sleep(0.5)

@@ -142,12 +142,15 @@ async def test_a_deleted_job_message_gets_a_new_one(fake_discord, fake_api, run_
 
 async def test_a_deleted_channel_ends_the_job_cleanly(fake_discord, fake_api, run_bot, tmp_path):
     fake_api.script(life(1.0))
-    bot, channel, _interaction = await start_job(fake_discord, run_bot)
+    bot, channel, interaction = await start_job(fake_discord, run_bot)
     await fake_discord.wait_for(lambda: fake_api.tasks, timeout=10)
     fake_discord.delete_channel(channel)
     rows = await settled_rows(fake_discord, tmp_path)
-    assert rows[0]["state"] == "delivered" and rows[0]["delivery_mode"] == "undeliverable"
+    # The token still lives: the member is told privately, with the link.
+    assert rows[0]["state"] == "delivered" and rows[0]["delivery_mode"] == "private"
     assert rows[0]["video_url"]  # the result is still recorded
+    told = [m for m in interaction.followups if m.flags & 64]
+    assert len(told) == 1 and told[0].content.endswith("small.mp4")
     await asyncio.sleep(1.0)
     edits_after = len(fake_discord.requests)
     await asyncio.sleep(1.0)
@@ -161,7 +164,8 @@ async def test_missing_permissions_after_the_token_expired(fake_discord, fake_ap
     bot, channel, _interaction = await start_job(fake_discord, run_bot)
     fake_discord.forbid_channel(channel)
     rows = await settled_rows(fake_discord, tmp_path)
-    assert rows[0]["state"] == "delivered" and rows[0]["delivery_mode"] == "undeliverable"
+    # The member is told by DM (see test_hardening for what the DM holds).
+    assert rows[0]["state"] == "delivered" and rows[0]["delivery_mode"] == "dm"
     assert "no permission to edit" in bot.output
 
 

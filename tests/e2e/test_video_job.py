@@ -45,7 +45,8 @@ async def test_text_only_job_is_delivered_as_an_upload(fake_discord, fake_api, r
     video = video_attachment(msg)
     assert video is not None and video.data == fake_api.small_video
     assert "Done" in field(msg, "Status")
-    assert msg.embeds[0]["description"] == prompt
+    # Shown inert: the mention markup escaped, @everyone broken by a zero-width space.
+    assert msg.embeds[0]["description"] == "a cow flies @\u200beveryone \\<@&123\\> into the sky"
     assert msg.embeds[0]["footer"]["text"].startswith("Task ")
     task_id = next(iter(fake_api.tasks))
     assert task_id in msg.embeds[0]["footer"]["text"]

@@ -279,6 +279,9 @@ class FakeDiscord:
         self.channel_guild: dict[int, int] = {}
         self.deleted_channels: set[int] = set()
         self.forbidden_channels: set[int] = set()
+        # The bot's permissions per channel, as interactions' `app_permissions` report them.
+        self.bot_permissions: dict[int, int] = {}
+        self.dm_channels: dict[int, int] = {}  # user id -> DM channel id
         self._messages: dict[int, list[FakeMessage]] = {}
         self.interactions: dict[str, FakeInteraction] = {}
         self.global_commands: list[dict[str, Any]] = []
@@ -594,7 +597,7 @@ class FakeDiscord:
                 "parent_id": None,
                 "guild_id": str(guild_id) if guild_id else None,
             },
-            "app_permissions": str(BOT_PERMISSIONS),
+            "app_permissions": str(self.bot_permissions.get(channel_id, BOT_PERMISSIONS)),
             "locale": "en-US",
             "entitlements": [],
             "attachment_size_limit": guild.filesize_limit if guild else TIER_LIMITS[0],
@@ -847,6 +850,8 @@ class FakeDiscord:
         if hit := re.fullmatch(rf"/webhooks/{app}/([^/]+)(?:/messages/(@original|\d+))?", path):
             return self._webhook(m, hit[1], hit[2], body, files)
         self._check_auth(request)
+        if path == "/users/@me/channels" and m == "POST":
+            return self._open_dm(int((body or {})["recipient_id"]))
         if path == "/users/@me":
             return _json({**self.bot.json(), "verified": True, "mfa_enabled": False, "flags": 0})
         if path == "/oauth2/applications/@me":
@@ -893,6 +898,17 @@ class FakeDiscord:
                 raise DiscordError(404, 10007, "Unknown Member")
             return _json(user.member_json(guild.id))  # type: ignore[union-attr]
         raise DiscordError(404, 0, "404: Not Found")
+
+    def _open_dm(self, user_id: int) -> web.Response:
+        """POST /users/@me/channels: the bot's DM channel with a user (the same one each time)."""
+        user = next((g.members[user_id] for g in self.guilds.values() if user_id in g.members), None)
+        if user is None:
+            raise DiscordError(400, 50007, "Cannot send messages to this user")
+        channel = self.dm_channels.setdefault(user_id, snowflake())
+        self._messages.setdefault(channel, [])
+        return _json(
+            {"id": str(channel), "type": 1, "last_message_id": None, "flags": 0, "recipients": [user.json()]}
+        )
 
     def _commands(self, method: str, guild_id: int | None, body: Any) -> web.Response:
         if method == "PUT":
