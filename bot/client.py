@@ -14,7 +14,7 @@ import aiohttp
 import discord
 from discord.ext import commands
 
-from bot import health
+from bot import health, invite
 from bot.settings import Settings
 from bot.store import Store
 from bot.video_api import VideoAPI
@@ -24,16 +24,8 @@ log = logging.getLogger(__name__)
 EXTENSIONS = ("cogs.errors", "cogs.video", "cogs.admin")
 HEARTBEAT_EVERY = 15.0
 
-# What the bot needs in a channel: see its messages' channel, post and edit the job message,
-# embed the result and upload the video.
-INVITE_PERMISSIONS = discord.Permissions(
-    view_channel=True,
-    send_messages=True,
-    send_messages_in_threads=True,
-    embed_links=True,
-    attach_files=True,
-    read_message_history=True,
-)
+# The permissions the invite link asks for (listed, with why, in bot/invite.py).
+INVITE_PERMISSIONS = discord.Permissions(invite.PERMISSIONS)
 
 
 class VideoBot(commands.Bot):
@@ -67,10 +59,7 @@ class VideoBot(commands.Bot):
         self.add_dynamic_items(*PERSISTENT_ITEMS)
         await self._sync_commands()
         assert self.application_id is not None
-        url = discord.utils.oauth_url(
-            self.application_id, permissions=INVITE_PERMISSIONS, scopes=("bot", "applications.commands")
-        )
-        log.info("invite the bot with: %s", url)
+        log.info("invite the bot with: %s", invite.bot_invite_url(self.application_id))
         self._heartbeat = asyncio.create_task(self._beat(), name="heartbeat")
 
     async def _sync_commands(self) -> None:
