@@ -473,6 +473,17 @@ class Store:
         )
         return rows[0]["at"] if rows else None
 
+    def jobs_between(self, guild_id: int, start: float, end: float, *, limit: int = 50_000) -> list[Job]:
+        """A server's jobs requested in [start, end), oldest first (for /video-admin report)."""
+        where = "guild_id = ? and created_at >= ? and created_at < ?"
+        sql = f"select * from jobs where {where} order by id limit ?"
+        return [Job.from_row(r) for r in self.db.query(sql, [guild_id, start, end, limit])]
+
+    def count_by_state(self) -> list[tuple[str, int | None, int]]:
+        """(state, guild id, jobs) for every pair that has jobs (the metrics gauge)."""
+        sql = "select state, guild_id, count(*) as n from jobs group by state, guild_id"
+        return [(r["state"], r["guild_id"], r["n"]) for r in self.db.query(sql)]
+
     def waiting(self) -> list[Job]:
         """Jobs waiting for a slot at the relay, first come first served."""
         return [
@@ -585,3 +596,37 @@ def _with_states(sql: str, params: list[Any], states: Iterable[JobState] | None)
         return sql, params
     values = [JobState(s).value for s in states]
     return sql + f" and state in ({','.join('?' * len(values))})", [*params, *values]
+
+
+@dataclass(frozen=True)
+class SchemaStatus:
+    pending: list[str]  # migrations the next start applies
+    unknown: list[str]  # applied by a newer version of the bot
+    writable: bool
+
+
+def schema_status(path: Path | str) -> SchemaStatus:
+    """What `python -m bot --check` needs to know of an existing database, without changing it.
+    Opened "rw", never "rwc", so a missing file is an error rather than a new empty database;
+    writability is tested by taking the write lock and rolling back."""
+    uri = Path(path).resolve().as_uri() + "?mode=rw"
+    try:
+        conn = sqlite3.connect(uri, uri=True, timeout=5, isolation_level=None)
+        try:
+            db = sqlite_utils.Database(conn)
+            known = {m.name for m in migrations.pending(sqlite_utils.Database(memory=True))}
+            pending = [m.name for m in migrations.pending(db)]
+            unknown = [m.name for m in migrations.applied(db) if m.name not in known]
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                conn.execute("ROLLBACK")
+                writable = True
+            except sqlite3.OperationalError as exc:
+                if "readonly" not in str(exc) and "read-only" not in str(exc):
+                    raise
+                writable = False
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"DATABASE_PATH {path} cannot be read as a SQLite database ({exc})") from None
+    return SchemaStatus(pending, unknown, writable)
