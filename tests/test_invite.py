@@ -14,7 +14,7 @@ def test_permissions_are_the_ones_the_bot_needs_by_name():
         attach_files=True,
         read_message_history=True,
     )
-    assert invite.PERMISSIONS == expected.value
+    assert expected.value == invite.PERMISSIONS
 
 
 def test_bot_invite_matches_discord_py():
