@@ -18,7 +18,7 @@ import aiohttp
 import discord
 import yarl
 
-from bot import check
+from bot import check, metrics
 from bot.backup import BackupError, backup
 from bot.client import VideoBot
 from bot.errors import ConfigError, StoreError
@@ -48,6 +48,13 @@ async def point_discord_at(settings: Settings, session: aiohttp.ClientSession) -
     log.info("using the Discord API at %s (gateway %s)", base, gateway)
 
 
+def metrics_endpoint(settings: Settings, store: Store) -> contextlib.AbstractAsyncContextManager[None]:
+    """The Prometheus endpoint when METRICS_PORT is set; nothing otherwise."""
+    if settings.metrics_port is None:
+        return contextlib.nullcontext()
+    return metrics.serving(settings.metrics_host, settings.metrics_port, store.count_by_state)
+
+
 async def run(settings: Settings) -> None:
     async with aiohttp.ClientSession() as session:
         if settings.uses_custom_discord:
@@ -56,7 +63,10 @@ async def run(settings: Settings) -> None:
             api = VideoAPI(
                 session, settings.video_api_base_url, settings.video_api_key, timeout=settings.api_timeout
             )
-            async with VideoBot(settings=settings, session=session, store=store, api=api) as bot:
+            bot = VideoBot(
+                settings=settings, session=session, store=store, api=api, http_trace=metrics.discord_trace()
+            )
+            async with metrics_endpoint(settings, store), bot:
                 loop = asyncio.get_running_loop()
                 for sig in (signal.SIGTERM, signal.SIGINT):
                     loop.add_signal_handler(sig, lambda: asyncio.create_task(bot.close()))
@@ -99,7 +109,9 @@ def main(argv: list[str] | None = None) -> int:
         return backup_command(settings, args.path, force=args.force)
     if args.check:
         return check.main(settings)
-    setup_logging(settings.log_level, secrets=(settings.discord_token, settings.video_api_key))
+    setup_logging(
+        settings.log_level, secrets=(settings.discord_token, settings.video_api_key), fmt=settings.log_format
+    )
     try:
         asyncio.run(run(settings))
     except (ConfigError, StoreError) as exc:

@@ -30,7 +30,13 @@ INVITE_PERMISSIONS = discord.Permissions(invite.PERMISSIONS)
 
 class VideoBot(commands.Bot):
     def __init__(
-        self, *, settings: Settings, session: aiohttp.ClientSession, store: Store, api: VideoAPI
+        self,
+        *,
+        settings: Settings,
+        session: aiohttp.ClientSession,
+        store: Store,
+        api: VideoAPI,
+        http_trace: aiohttp.TraceConfig,
     ) -> None:
         # Slash commands only: no privileged intents, no message content.
         intents = discord.Intents.none()
@@ -40,6 +46,7 @@ class VideoBot(commands.Bot):
             intents=intents,
             help_command=None,
             allowed_mentions=discord.AllowedMentions.none(),
+            http_trace=http_trace,
         )
         self.settings = settings
         self.session = session

@@ -15,9 +15,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import quota
+from bot import metrics, quota
 from bot.errors import InputError, PermissionDenied
 from bot.guild_settings import Defaults, GuildSettings
+from bot.log import job_fields
 from bot.models import aspect_for, check_upsample, max_images, min_images, resolve_shape, size_for
 from bot.store import Job, JobState
 from bot.tracker import JobTracker, Timing
@@ -221,7 +222,11 @@ class VideoCog(commands.Cog, name="Video"):
                     store.last_job_at(guild_id=guild_id, user_id=user_id) if limits.cooldown else None
                 ),
             )
-            quota.check(usage, limits, now=now, cooldown_exempt=exempt)
+            try:
+                quota.check(usage, limits, now=now, cooldown_exempt=exempt)
+            except quota.QuotaExceeded as exc:
+                metrics.quota_refused(exc.scope)
+                raise
 
         return check
 
@@ -331,6 +336,7 @@ class VideoCog(commands.Cog, name="Video"):
             interaction.user.id,
             job.channel_id,
             " for approval" if moderated else "",
+            extra=job_fields(job),
         )
         if moderated:
             job = await self.approvals.ask(job, request.files, rules.audit_channel)
