@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import socket
+
 import aiohttp
 import pytest
 from aiohttp import web
 
 from bot import metrics
-from bot.errors import BadRequest
+from bot.errors import BadRequest, ConfigError
 from bot.store import JobState, Store
 from bot.video_api import CreateRequest, VideoAPI
 
@@ -103,3 +105,16 @@ async def test_discord_429s_are_counted_by_scope():
     assert value("veo_discord_rate_limited_total", scope="global") == before["global"] + 1
     # An unexpected header value never becomes a label of its own.
     assert value("veo_discord_rate_limited_total", scope="unknown") == before["unknown"] + 1
+
+
+async def test_a_busy_port_stops_start_up_naming_metrics_port():
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        with pytest.raises(ConfigError, match=f"METRICS_PORT={port}"):
+            async with metrics.serving("127.0.0.1", port, list):
+                pass
+    # The collector was taken back out: a later start can register it again.
+    async with metrics.serving("127.0.0.1", 0, list):
+        pass
