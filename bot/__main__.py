@@ -1,17 +1,25 @@
-"""`python -m bot`: load settings, own the long-lived resources, run until SIGTERM or Ctrl-C."""
+"""`python -m bot`: load settings, own the long-lived resources, run until SIGTERM or Ctrl-C.
+
+`python -m bot --check` tells whether the set-up works without starting the bot;
+`python -m bot backup PATH` copies the live database.
+"""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import logging
 import signal
 import sys
+from pathlib import Path
 
 import aiohttp
 import discord
 import yarl
 
+from bot import check, metrics
+from bot.backup import BackupError, backup
 from bot.client import VideoBot
 from bot.errors import ConfigError, StoreError
 from bot.log import setup_logging
@@ -43,6 +51,13 @@ async def point_discord_at(settings: Settings, session: aiohttp.ClientSession) -
     log.info("using the Discord API at %s (gateway %s)", base, gateway)
 
 
+def metrics_endpoint(settings: Settings, store: Store) -> contextlib.AbstractAsyncContextManager[None]:
+    """The Prometheus endpoint when METRICS_PORT is set; nothing otherwise."""
+    if settings.metrics_port is None:
+        return contextlib.nullcontext()
+    return metrics.serving(settings.metrics_host, settings.metrics_port, store.count_by_state)
+
+
 async def run(settings: Settings) -> None:
     async with aiohttp.ClientSession() as session:
         if settings.uses_custom_discord:
@@ -51,9 +66,15 @@ async def run(settings: Settings) -> None:
             api = VideoAPI(
                 session, settings.video_api_base_url, settings.video_api_key, timeout=settings.api_timeout
             )
-            async with VideoBot(
-                settings=settings, session=session, store=store, api=api, extensions=EXTENSIONS
-            ) as bot:
+            bot = VideoBot(
+                settings=settings,
+                session=session,
+                store=store,
+                api=api,
+                extensions=EXTENSIONS,
+                http_trace=metrics.discord_trace(),
+            )
+            async with metrics_endpoint(settings, store), bot:
                 loop = asyncio.get_running_loop()
                 for sig in (signal.SIGTERM, signal.SIGINT):
                     loop.add_signal_handler(sig, lambda: asyncio.create_task(bot.close()))
@@ -61,13 +82,44 @@ async def run(settings: Settings) -> None:
     log.info("stopped cleanly")
 
 
-def main() -> int:
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="The Veo video bot for Discord.")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="check the settings, Discord, the relay and the database, then exit",
+    )
+    commands = parser.add_subparsers(dest="command")
+    backup_cmd = commands.add_parser("backup", help="copy the live database (DATABASE_PATH) to PATH")
+    backup_cmd.add_argument("path", type=Path, help="where to write the copy (must not exist yet)")
+    backup_cmd.add_argument("--force", action="store_true", help="replace PATH if it already exists")
+    return parser.parse_args(argv)
+
+
+def backup_command(settings: Settings, dest: Path, *, force: bool) -> int:
+    try:
+        result = backup(settings.database_path, dest, overwrite=force)
+    except BackupError as exc:
+        print(f"bot: backup not made: {exc}", file=sys.stderr)
+        return 1
+    print(f"backed up {result.jobs} jobs ({result.bytes} bytes) to {result.path}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
     try:
         settings = load_settings()
     except ConfigError as exc:
         print(f"bot: {exc.user_message}", file=sys.stderr)
         return 2
-    setup_logging(settings.log_level, secrets=(settings.discord_token, settings.video_api_key))
+    if args.command == "backup":
+        return backup_command(settings, args.path, force=args.force)
+    if args.check:
+        return check.main(settings)
+    setup_logging(
+        settings.log_level, secrets=(settings.discord_token, settings.video_api_key), fmt=settings.log_format
+    )
     try:
         asyncio.run(run(settings))
     except (ConfigError, StoreError) as exc:

@@ -15,7 +15,7 @@ import aiohttp
 import discord
 from discord.ext import commands
 
-from bot import health
+from bot import health, invite
 from bot.answers import VideoTree
 from bot.settings import Settings
 from bot.store import Store
@@ -25,16 +25,8 @@ log = logging.getLogger(__name__)
 
 HEARTBEAT_EVERY = 15.0
 
-# What the bot needs in a channel: see its messages' channel, post and edit the job message,
-# embed the result and upload the video.
-INVITE_PERMISSIONS = discord.Permissions(
-    view_channel=True,
-    send_messages=True,
-    send_messages_in_threads=True,
-    embed_links=True,
-    attach_files=True,
-    read_message_history=True,
-)
+# The permissions the invite link asks for (listed, with why, in bot/invite.py).
+INVITE_PERMISSIONS = discord.Permissions(invite.PERMISSIONS)
 
 
 class VideoBot(commands.Bot):
@@ -46,6 +38,7 @@ class VideoBot(commands.Bot):
         store: Store,
         api: VideoAPI,
         extensions: tuple[str, ...] = (),
+        http_trace: aiohttp.TraceConfig,
     ) -> None:
         # Slash commands only: no privileged intents, no message content.
         intents = discord.Intents.none()
@@ -58,6 +51,7 @@ class VideoBot(commands.Bot):
             tree_cls=VideoTree,
             # How long READY waits for the guilds it announced as unavailable to arrive.
             guild_ready_timeout=settings.guild_ready_timeout,
+            http_trace=http_trace,
         )
         self.extensions_to_load = extensions
         self.settings = settings
@@ -75,10 +69,7 @@ class VideoBot(commands.Bot):
                 log.exception("extension %s failed to load; the bot runs without it", extension)
         await self._sync_commands()
         assert self.application_id is not None
-        url = discord.utils.oauth_url(
-            self.application_id, permissions=INVITE_PERMISSIONS, scopes=("bot", "applications.commands")
-        )
-        log.info("invite the bot with: %s", url)
+        log.info("invite the bot with: %s", invite.bot_invite_url(self.application_id))
         self._heartbeat = asyncio.create_task(self._beat(), name="heartbeat")
 
     async def _sync_commands(self) -> None:

@@ -1,7 +1,7 @@
 """Expected failures, as types.
 
 Every error a member can cause or the bot can meet in normal operation is one of these. The
-single error handler (cogs/errors.py) shows `user_message` ephemerally; anything that is not a
+single error path (bot/answers.py) shows `user_message` ephemerally; anything that is not a
 `BotError` is a bug and is logged with its traceback.
 """
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from bot import quota
+from bot import metrics, quota
 from bot.errors import InputError, PermissionDenied
 from bot.guild_settings import Defaults, GuildSettings
 from bot.jobs import WAITING, Job
@@ -179,14 +179,24 @@ class Intake:
             )
 
     def quota_check(self, member: Member, rules: GuildSettings) -> Callable[[], None]:
-        """The exact check `Store.add_job` runs inside its write transaction."""
-        return quota.checker(
+        """The exact check `Store.add_job` runs inside its write transaction (and intake once
+        early); each refusal is counted once, by the check that made it."""
+        check = quota.checker(
             self.store,
             rules.limits(self.defaults),
             guild_id=member.guild_id,
             user_id=member.user_id,
             cooldown_exempt=member.manage_guild,
         )
+
+        def counted() -> None:
+            try:
+                check()
+            except quota.QuotaExceeded as exc:
+                metrics.quota_refused(exc.scope)
+                raise
+
+        return counted
 
     def needs_approval(self, member: Member, rules: GuildSettings) -> bool:
         """A moderated channel, and the member is not a moderator there."""

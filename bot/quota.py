@@ -21,6 +21,10 @@ from bot.errors import InputError
 class QuotaExceeded(InputError):
     """A member's or the server's daily quota is used up, or the member is cooling down."""
 
+    def __init__(self, message: str, *, scope: str) -> None:
+        super().__init__(message)
+        self.scope = scope  # which limit refused: "server", "member" or "cooldown"
+
 
 @dataclass(frozen=True)
 class Limits:
@@ -66,19 +70,22 @@ def check(usage: Usage, limits: Limits, *, now: float, cooldown_exempt: bool = F
     if limits.server_daily and usage.server >= limits.server_daily:
         raise QuotaExceeded(
             f"This server has used its {limits.server_daily} videos for today; "
-            f"the quota resets <t:{reset}:R> (midnight {limits.timezone})."
+            f"the quota resets <t:{reset}:R> (midnight {limits.timezone}).",
+            scope="server",
         )
     if limits.member_daily and usage.member >= limits.member_daily:
         raise QuotaExceeded(
             f"You have used your {limits.member_daily} videos for today; "
-            f"your quota resets <t:{reset}:R> (midnight {limits.timezone})."
+            f"your quota resets <t:{reset}:R> (midnight {limits.timezone}).",
+            scope="member",
         )
     if limits.cooldown and not cooldown_exempt and usage.last_job_at is not None:
         wait = usage.last_job_at + limits.cooldown - now
         if wait > 0:
             raise QuotaExceeded(
                 f"Slow down: this server allows one video every {limits.cooldown} seconds per member. "
-                f"Try again in {max(1, round(wait))} seconds."
+                f"Try again in {max(1, round(wait))} seconds.",
+                scope="cooldown",
             )
 
 

@@ -1,4 +1,5 @@
-"""The database schema, as sqlite-utils migrations applied in order at every start.
+"""The database file: opening it (`connect`), its schema as sqlite-utils migrations applied in
+order at every start, and what `--check` reads of it without changing it (`schema_status`).
 
 Add a new `@migrations()` function below the last one to change the schema; never edit one
 that has shipped, because databases in the field have already applied it.
@@ -6,10 +7,47 @@ that has shipped, because databases in the field have already applied it.
 
 from __future__ import annotations
 
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
+from bot.errors import StoreError
+
 migrations = Migrations("veo_bot")
+
+
+def connect(path: Path | str, *, busy_timeout_ms: int = 5000) -> sqlite_utils.Database:
+    """Open (creating if needed) the database at `path`, checked, in WAL mode, migrated."""
+    where = str(path)
+    if where != ":memory:":
+        Path(where).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        conn = sqlite3.connect(where, timeout=busy_timeout_ms / 1000, isolation_level=None)
+        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        # Deleted and overwritten content (blanked interaction tokens) is zeroed on disk,
+        # not left readable in free pages.
+        conn.execute("PRAGMA secure_delete = ON")
+        check = conn.execute("PRAGMA quick_check").fetchone()
+        if not check or check[0] != "ok":
+            raise sqlite3.DatabaseError(f"integrity check said {check[0] if check else 'nothing'}")
+        db = sqlite_utils.Database(conn)
+        if where != ":memory:":
+            db.enable_wal()
+        migrations.apply(db)
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):
+            raise StoreError(f"DATABASE_PATH {where} is locked by another process: {exc}") from None
+        raise StoreError(f"DATABASE_PATH {where} cannot be opened: {exc}") from None
+    except sqlite3.DatabaseError as exc:
+        # Never replace or repair it here: it may hold unfinished, paid-for jobs.
+        raise StoreError(
+            f"DATABASE_PATH {where} is not a readable SQLite database ({exc}); "
+            "move it away or restore a backup, then start again"
+        ) from None
+    return db
 
 
 @migrations()
@@ -103,3 +141,37 @@ def m003_approval(db: sqlite_utils.Database) -> None:
 def m004_origin(db: sqlite_utils.Database) -> None:
     # "kind" also named failure types and MIME types in the code; a job's lineage is its origin.
     db.execute("alter table jobs rename column kind to origin")
+
+
+@dataclass(frozen=True)
+class SchemaStatus:
+    pending: list[str]  # migrations the next start applies
+    unknown: list[str]  # applied by a newer version of the bot
+    writable: bool
+
+
+def schema_status(path: Path | str) -> SchemaStatus:
+    """What `python -m bot --check` needs to know of an existing database, without changing it.
+    Opened "rw", never "rwc", so a missing file is an error rather than a new empty database;
+    writability is tested by taking the write lock and rolling back."""
+    uri = Path(path).resolve().as_uri() + "?mode=rw"
+    try:
+        conn = sqlite3.connect(uri, uri=True, timeout=5, isolation_level=None)
+        try:
+            db = sqlite_utils.Database(conn)
+            known = {m.name for m in migrations.pending(sqlite_utils.Database(memory=True))}
+            pending = [m.name for m in migrations.pending(db)]
+            unknown = [m.name for m in migrations.applied(db) if m.name not in known]
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                conn.execute("ROLLBACK")
+                writable = True
+            except sqlite3.OperationalError as exc:
+                if "readonly" not in str(exc) and "read-only" not in str(exc):
+                    raise
+                writable = False
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"DATABASE_PATH {path} cannot be read as a SQLite database ({exc})") from None
+    return SchemaStatus(pending, unknown, writable)

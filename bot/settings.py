@@ -23,6 +23,7 @@ VIDEO_API_DEFAULT = "https://zx1.deepwl.net"
 DEFAULT_MODELS: tuple[str, ...] = ("veo3.1-fast", "veo3.1", "veo3.1-fast-components", "veo3.1-components")
 DEFAULT_DURATIONS: tuple[int, ...] = (4, 6, 8)
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOG_FORMATS = ("text", "json")
 
 T = TypeVar("T")
 
@@ -61,6 +62,9 @@ class Settings:
     daily_quota_per_server: int = 0
     cooldown_seconds: int = 0
     quota_timezone: str = "UTC"
+    log_format: str = "text"
+    metrics_port: int | None = None  # None: no metrics endpoint
+    metrics_host: str = "127.0.0.1"
 
     @property
     def uses_custom_discord(self) -> bool:
@@ -118,6 +122,9 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
         daily_quota_per_server=r.get("DAILY_QUOTA_PER_SERVER", _not_negative, 0),
         cooldown_seconds=r.get("COOLDOWN_SECONDS", _not_negative, 0),
         quota_timezone=r.get("QUOTA_TIMEZONE", _timezone, "UTC"),
+        log_format=r.get("LOG_FORMAT", _log_format, "text"),
+        metrics_port=r.get("METRICS_PORT", _port, None),
+        metrics_host=r.get("METRICS_HOST", _host, "127.0.0.1"),
     )
 
 
@@ -175,6 +182,27 @@ def _log_level(raw: str) -> str:
     if level not in LOG_LEVELS:
         raise ValueError(f"expected one of {', '.join(LOG_LEVELS)}")
     return level
+
+
+def _log_format(raw: str) -> str:
+    value = raw.lower()
+    if value not in LOG_FORMATS:
+        raise ValueError(f"expected one of {', '.join(LOG_FORMATS)}")
+    return value
+
+
+def _port(raw: str) -> int:
+    value = int(raw)
+    if not 1 <= value <= 65535:
+        raise ValueError("expected a TCP port between 1 and 65535")
+    return value
+
+
+def _host(raw: str) -> str:
+    # An address or a name to bind to, not a URL: "http://..." or a port here is a common slip.
+    if "/" in raw or " " in raw or raw.count(":") == 1:
+        raise ValueError("expected an address to listen on, such as 127.0.0.1 or 0.0.0.0")
+    return raw
 
 
 def _orientation(raw: str) -> str:

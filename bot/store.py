@@ -22,7 +22,7 @@ from sqlite_utils.db import NotFoundError
 from bot.errors import StoreError
 from bot.guild_settings import GuildSettings
 from bot.jobs import ALLOWED, FINAL, JOB_COLUMNS, RESERVING, STATE_TIMESTAMP, Job, JobState
-from bot.schema import migrations
+from bot.schema import connect
 
 
 class Store:
@@ -31,33 +31,7 @@ class Store:
 
     @classmethod
     def open(cls, path: Path | str, *, busy_timeout_ms: int = 5000) -> Store:
-        where = str(path)
-        if where != ":memory:":
-            Path(where).parent.mkdir(parents=True, exist_ok=True)
-        try:
-            conn = sqlite3.connect(where, timeout=busy_timeout_ms / 1000, isolation_level=None)
-            conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-            # Deleted and overwritten content (blanked interaction tokens) is zeroed on disk,
-            # not left readable in free pages.
-            conn.execute("PRAGMA secure_delete = ON")
-            check = conn.execute("PRAGMA quick_check").fetchone()
-            if not check or check[0] != "ok":
-                raise sqlite3.DatabaseError(f"integrity check said {check[0] if check else 'nothing'}")
-            db = sqlite_utils.Database(conn)
-            if where != ":memory:":
-                db.enable_wal()
-            migrations.apply(db)
-        except sqlite3.OperationalError as exc:
-            if "locked" in str(exc) or "busy" in str(exc):
-                raise StoreError(f"DATABASE_PATH {where} is locked by another process: {exc}") from None
-            raise StoreError(f"DATABASE_PATH {where} cannot be opened: {exc}") from None
-        except sqlite3.DatabaseError as exc:
-            # Never replace or repair it here: it may hold unfinished, paid-for jobs.
-            raise StoreError(
-                f"DATABASE_PATH {where} is not a readable SQLite database ({exc}); "
-                "move it away or restore a backup, then start again"
-            ) from None
-        return cls(db)
+        return cls(connect(path, busy_timeout_ms=busy_timeout_ms))
 
     def close(self) -> None:
         self.db.close()
@@ -217,6 +191,17 @@ class Store:
         with self._reading() as db, contextlib.suppress(sqlite3.OperationalError):
             db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return job
+
+    def jobs_between(self, guild_id: int, start: float, end: float, *, limit: int = 50_000) -> list[Job]:
+        """A server's jobs requested in [start, end), oldest first (for /video-admin report)."""
+        where = "guild_id = ? and created_at >= ? and created_at < ?"
+        return self._jobs(where, [guild_id, start, end], limit=limit)
+
+    def count_by_state(self) -> list[tuple[str, int | None, int]]:
+        """(state, guild id, jobs) for every pair that has jobs (the metrics gauge)."""
+        sql = "select state, guild_id, count(*) as n from jobs group by state, guild_id"
+        with self._reading() as db:
+            return [(r["state"], r["guild_id"], r["n"]) for r in db.query(sql)]
 
     def note(self, job_id: int, detail: str) -> None:
         """Record something that happened to a job without changing its state (e.g. deleted)."""

@@ -19,9 +19,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from bot import metrics
 from bot.errors import DeadLink, RateLimited, VideoAPIError
 from bot.formatting import inert
 from bot.jobs import ACTIVE_UPSTREAM, AT_RELAY, CANCELLABLE, NOT_SENT, Job, JobState
+from bot.log import job_fields
 from bot.schedule import Background, Schedule
 from bot.store import Store
 from bot.task_status import TaskState, TaskStatus, classify_failure, explain_failure
@@ -189,7 +191,7 @@ class JobTracker:
             # Cancelled while the create call was in flight. The task exists upstream (and is
             # billed), so keep its id on the row for the record.
             return self.store.update(job.id, task_id=status.task_id)
-        log.info("job %d created upstream as %s", job.id, status.task_id)
+        log.info("job %d created upstream as %s", job.id, status.task_id, extra=job_fields(moved))
         await self.presenter.show(moved)
         return await self._apply(moved, status)
 
@@ -250,7 +252,7 @@ class JobTracker:
                     await self._finish(job)
         except Exception:
             # A bug in one job must not stop the others; retry it later rather than drop it.
-            log.exception("job %d: step failed; retrying later", job_id)
+            log.exception("job %d: step failed; retrying later", job_id, extra={"job_id": job_id})
             self.schedule(job_id, self.timing.poll_max_interval)
 
     async def _poll(self, job: Job) -> None:
@@ -281,7 +283,7 @@ class JobTracker:
             )
             await self._fail(job, reason, "timeout")
             return
-        log.warning("job %d: poll failed (%d in a row): %s", job.id, failures, exc)
+        log.warning("job %d: poll failed (%d in a row): %s", job.id, failures, exc, extra=job_fields(job))
         backoff = self.timing.poll_interval * 2 ** min(failures, 6)
         self.schedule(job.id, self._schedule.jitter(min(backoff, self.timing.poll_max_interval)))
 
@@ -341,7 +343,7 @@ class JobTracker:
         )
         if moved is None:
             return job
-        log.info("job %d failed (%s)", job.id, failure)
+        log.info("job %d failed (%s)", job.id, failure, extra=job_fields(moved))
         await self._finish(moved)
         return moved
 
@@ -351,7 +353,7 @@ class JobTracker:
             reason = f"{exc.user_message} It said: {inert(str(exc)[:300])}"
         if exc.failure_kind != "unconfirmed":
             reason += " Nothing was created, so nothing was billed."
-        log.warning("job %d: create failed (%s): %s", job.id, exc.failure_kind, exc)
+        log.warning("job %d: create failed (%s): %s", job.id, exc.failure_kind, exc, extra=job_fields(job))
         return await self._fail(job, reason, exc.failure_kind)
 
     async def _finish(self, job: Job) -> None:
@@ -367,13 +369,20 @@ class JobTracker:
             self._finish_attempts[job.id] = attempts
             delay = min(self.timing.finish_retry_max, self.timing.poll_interval * 2**attempts)
             log.exception(
-                "job %d: final message failed (attempt %d); retrying in %.0fs", job.id, attempts, delay
+                "job %d: final message failed (attempt %d); retrying in %.0fs",
+                job.id,
+                attempts,
+                delay,
+                extra=job_fields(job),
             )
             self.schedule(job.id, delay)
             return
         self._finish_attempts.pop(job.id, None)
         if job.state is JobState.SUCCEEDED:
-            self.store.transition(job.id, JobState.DELIVERED, expect=[JobState.SUCCEEDED], delivery_mode=mode)
+            delivered = self.store.transition(
+                job.id, JobState.DELIVERED, expect=[JobState.SUCCEEDED], delivery_mode=mode
+            )
+            metrics.delivered(delivered)
         self.store.mark_notified(job.id, now=self.clock())
         self._locks.pop(job.id, None)
         # A slot at the relay may have freed up.

@@ -24,6 +24,7 @@ from typing import Any
 
 import aiohttp
 
+from bot import metrics
 from bot.errors import (
     AuthError,
     BadRequest,
@@ -100,6 +101,7 @@ class VideoAPI:
         self.retry_base_delay = retry_base_delay
         self.last_success: float | None = None
 
+    @metrics.counted_create
     async def create(self, request: CreateRequest) -> TaskStatus:
         for attempt in range(CONNECT_RETRIES + 1):
             try:
@@ -151,6 +153,7 @@ class VideoAPI:
     def _backoff(self, attempt: int) -> float:
         return self.retry_base_delay * 2**attempt * (0.5 + random.random())
 
+    @metrics.timed_relay_request
     async def _request(
         self,
         method: str,

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import time
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import audit
+from bot import audit, report
 from bot.guild_settings import PARSERS, Defaults, GuildSettings
 from cogs.audit import post_audit
 
@@ -21,6 +23,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 NO_MENTIONS = discord.AllowedMentions.none()
+# Rows in one report: about 100 bytes each, so the CSV stays under Discord's smallest upload limit.
+REPORT_MAX_JOBS = 50_000
 SETTING_HELP = {
     "allowed_channels": "channel mentions, or none for every channel",
     "generator_roles": "role mentions, or none for every member",
@@ -118,6 +122,41 @@ class VideoAdmin(commands.GroupCog, group_name="video-admin"):
             f"{setting} is back to its default: {shown}", ephemeral=True, allowed_mentions=NO_MENTIONS
         )
         await self._audit(interaction, setting, shown, reset=True, before=current, after=updated)
+
+    @app_commands.command(name="report")
+    @app_commands.describe(
+        days=f"The last N days (1-{report.MAX_DAYS}; default {report.DEFAULT_DAYS}); or use since/until",
+        since="First day, like 2025-01-31 (UTC), instead of days",
+        until="Last day, included (UTC; default today); needs since",
+    )
+    async def report_(
+        self,
+        interaction: discord.Interaction,
+        days: app_commands.Range[int, 1, report.MAX_DAYS] | None = None,
+        since: str | None = None,
+        until: str | None = None,
+    ) -> None:
+        """This server's videos for a period, as a CSV file with a summary per member."""
+        assert interaction.guild_id is not None
+        start, end, label = report.period(time.time(), days=days, since=since, until=until)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        jobs = self.bot.store.jobs_between(interaction.guild_id, start, end, limit=REPORT_MAX_JOBS + 1)
+        truncated = len(jobs) > REPORT_MAX_JOBS
+        jobs = jobs[:REPORT_MAX_JOBS]
+        text = report.summary_text(
+            report.summarize(jobs), label, escape=discord.utils.escape_markdown, truncated=truncated
+        )
+        day = datetime.fromtimestamp(time.time(), UTC).date().isoformat()
+        # UTF-8 with a byte-order mark, so spreadsheets read members' names in any script.
+        data = report.build_csv(jobs).encode("utf-8-sig")
+        file = discord.File(io.BytesIO(data), filename=f"video-report-{interaction.guild_id}-{day}.csv")
+        await interaction.followup.send(text[:2000], file=file, ephemeral=True, allowed_mentions=NO_MENTIONS)
+        log.info(
+            "guild %s: %s downloaded a report of %d jobs",
+            interaction.guild_id,
+            interaction.user.id,
+            len(jobs),
+        )
 
     async def _audit(
         self,

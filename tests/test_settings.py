@@ -17,6 +17,15 @@ def test_defaults_apply_when_only_secrets_are_set():
     assert s.default_model == s.models[0]
     assert s.default_duration == 8
     assert s.dev_guild_id is None
+    assert s.log_format == "text"
+    assert s.metrics_port is None and s.metrics_host == "127.0.0.1"
+
+
+def test_operator_settings_parse():
+    s = load_settings(
+        {**BASE, "LOG_FORMAT": "JSON", "METRICS_PORT": "9464", "METRICS_HOST": "0.0.0.0"}, dotenv=False
+    )
+    assert (s.log_format, s.metrics_port, s.metrics_host) == ("json", 9464, "0.0.0.0")
 
 
 @pytest.mark.parametrize("name", ["DISCORD_TOKEN", "VIDEO_API_KEY"])
@@ -41,6 +50,10 @@ def test_a_missing_secret_names_the_variable(name):
         ("DEFAULT_DURATION", "7"),
         ("DEFAULT_ORIENTATION", "square"),
         ("INTERACTION_TOKEN_TTL", "1000"),
+        ("LOG_FORMAT", "xml"),
+        ("METRICS_PORT", "70000"),
+        ("METRICS_PORT", "nine"),
+        ("METRICS_HOST", "http://0.0.0.0:9464"),
     ],
 )
 def test_a_malformed_value_names_the_variable(name, value):

@@ -17,6 +17,7 @@ from bot.errors import InputError
 from bot.guild_settings import GuildSettings
 from bot.intake import Intake, JobRequest, Member
 from bot.jobs import Job, JobState
+from bot.log import job_fields
 from bot.quota import QuotaExceeded
 from bot.tracker import JobTracker, Timing
 from cogs.audit import audit_job
@@ -236,6 +237,7 @@ class VideoCog(commands.Cog, name="Video"):
             job.user_id,
             job.channel_id,
             " for approval" if moderated else "",
+            extra=job_fields(job),
         )
         if moderated:
             job = await self.approvals.ask(job, request.files, rules.audit_channel)

@@ -1,0 +1,37 @@
+from urllib.parse import parse_qs, urlsplit
+
+import discord
+
+from bot import invite
+
+
+def test_permissions_are_the_ones_the_bot_needs_by_name():
+    expected = discord.Permissions(
+        view_channel=True,
+        send_messages=True,
+        send_messages_in_threads=True,
+        embed_links=True,
+        attach_files=True,
+        read_message_history=True,
+    )
+    assert expected.value == invite.PERMISSIONS
+
+
+def test_bot_invite_matches_discord_py():
+    ours = invite.bot_invite_url(1234567890)
+    theirs = discord.utils.oauth_url(
+        1234567890,
+        permissions=discord.Permissions(invite.PERMISSIONS),
+        scopes=("bot", "applications.commands"),
+    )
+    assert ours == theirs
+
+
+def test_user_install_link():
+    url = urlsplit(invite.user_install_url(42))
+    assert (url.scheme, url.netloc, url.path) == ("https", "discord.com", "/oauth2/authorize")
+    assert parse_qs(url.query) == {
+        "client_id": ["42"],
+        "integration_type": ["1"],
+        "scope": ["applications.commands"],
+    }
