@@ -7,10 +7,10 @@ import asyncio
 import aiohttp
 import pytest
 
+from bot.sandbox.relay import FakeVideoAPI, Step
 from bot.store import Job, JobState, Store
 from bot.tracker import JobTracker, Timing
 from bot.video_api import VideoAPI
-from tests.fakes.video_api import FakeVideoAPI, Step
 
 FAST = Timing(poll_interval=0.05, poll_max_interval=0.2, failure_deadline=1.0, job_timeout=5.0)
 
