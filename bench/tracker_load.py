@@ -20,10 +20,10 @@ import aiohttp
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.jobs import Job, JobState
+from bot.sandbox.relay import FakeVideoAPI, Step
 from bot.store import Store
 from bot.tracker import JobTracker, Timing
 from bot.video_api import VideoAPI
-from tests.fakes.video_api import FakeVideoAPI, Step
 
 
 class NullPresenter:

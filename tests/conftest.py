@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.sandbox.discord_server import FakeDiscord
+from bot.sandbox.relay import FakeVideoAPI
 from tests.e2e.harness import BotProcess, start_bot
-from tests.fakes.discord_server import FakeDiscord
-from tests.fakes.video_api import FakeVideoAPI
 
 
 @pytest.fixture

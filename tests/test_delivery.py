@@ -7,7 +7,7 @@ import pytest
 
 from bot.delivery import TooLarge, download, is_web_url
 from bot.errors import DeadLink, DownloadError, LinkOnly
-from tests.fakes.video_api import FakeVideoAPI
+from bot.sandbox.relay import FakeVideoAPI
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 import yarl
 from discord import app_commands
 
-from tests.fakes.discord_server import FakeDiscord
+from bot.sandbox.discord_server import FakeDiscord
 
 
 class Probe(discord.Client):

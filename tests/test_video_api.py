@@ -16,9 +16,9 @@ from bot.errors import (
     RateLimited,
     UpstreamUnavailable,
 )
+from bot.sandbox.relay import FakeVideoAPI, Step
 from bot.task_status import TaskState
 from bot.video_api import CreateRequest, VideoAPI
-from tests.fakes.video_api import FakeVideoAPI, Step
 
 
 @pytest.fixture

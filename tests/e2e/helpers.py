@@ -8,7 +8,7 @@ from pathlib import Path
 
 import aiohttp
 
-from tests.fakes.video_api import Step
+from bot.sandbox.relay import Step
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from bot.sandbox.discord_server import BOT_PERMISSIONS
+from bot.sandbox.relay import Step
 from tests.e2e.helpers import field, job_rows, life, private_text, settled_rows, setup_guild, wait_final
-from tests.fakes.discord_server import BOT_PERMISSIONS
-from tests.fakes.video_api import Step
 
 pytestmark = pytest.mark.e2e
 

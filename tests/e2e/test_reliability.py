@@ -7,8 +7,8 @@ import signal
 
 import pytest
 
+from bot.sandbox.relay import Step
 from tests.e2e.helpers import field, job_rows, life, settled_rows, setup_guild, video_attachment, wait_final
-from tests.fakes.video_api import Step
 
 pytestmark = pytest.mark.e2e
 

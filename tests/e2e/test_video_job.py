@@ -7,6 +7,7 @@ import itertools
 
 import pytest
 
+from bot.sandbox.relay import Step
 from tests.e2e.helpers import (
     JPEG,
     PNG,
@@ -21,7 +22,6 @@ from tests.e2e.helpers import (
     video_attachment,
     wait_final,
 )
-from tests.fakes.video_api import Step
 
 pytestmark = pytest.mark.e2e
 

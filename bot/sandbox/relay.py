@@ -1,4 +1,5 @@
-"""A fake relay of the unified video API on 127.0.0.1, scripted by the test that owns it.
+"""A relay simulator of the unified video API on 127.0.0.1, scripted by whoever owns it (a test,
+or `python -m bot --sandbox`).
 
 Each created task plays a "life": a list of steps (status word, progress, delay), so a query
 answers whatever step the task's age has reached. Faults are queued per route and consumed by
@@ -14,12 +15,13 @@ import json
 import time
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
+from importlib import resources
 from typing import Any
 
 from aiohttp import web
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+# A real 2 s, 320x180 H.264 clip shipped with the package: what every finished task "made".
+SAMPLE_VIDEO = resources.files("bot.sandbox").joinpath("sample.mp4")
 
 
 @dataclass
@@ -90,7 +92,7 @@ class FakeVideoAPI:
         self._down = False
         self._download_hangs: list[float] = []
         self.downloads = 0
-        self.small_video = (FIXTURES / "small.mp4").read_bytes()
+        self.small_video = SAMPLE_VIDEO.read_bytes()
         self._runner: web.AppRunner | None = None
         self.port = 0
 

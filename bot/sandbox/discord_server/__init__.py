@@ -1,0 +1,52 @@
+"""A Discord-compatible server on 127.0.0.1: REST and gateway websocket on one port.
+
+The real, unmodified discord.py client connects to it when the bot is started with
+`DISCORD_API_BASE_URL` pointing here (REST through `Route.BASE`, gateway URL from
+`/gateway/bot`). Faithful where discord.py or the bot depend on it: the gateway handshake
+(HELLO, IDENTIFY, heartbeats, READY with `resume_gateway_url`, GUILD_CREATE, RESUME), the
+payload shapes of messages, interactions and the interaction callback response, multipart
+uploads, 429s with Discord's headers (and `Via`, without which discord.py assumes a
+Cloudflare ban), error codes 10008/10003/10062/40005/50013/50027.
+
+Simplified: one shard; no permissions model beyond what tests set; no per-route buckets (a
+test injects 429s where it wants them); no zlib compression (text frames, which discord.py
+accepts although it asks for compression); no voice, presences or member chunking.
+"""
+
+from __future__ import annotations
+
+from bot.sandbox.discord_server.model import (
+    BOT_PERMISSIONS,
+    EPHEMERAL,
+    LOADING,
+    MANAGE_GUILD,
+    MANAGE_MESSAGES,
+    MEMBER_PERMISSIONS,
+    DiscordError,
+    FakeAttachment,
+    FakeGuild,
+    FakeInteraction,
+    FakeMessage,
+    FakeUser,
+    RequestRecord,
+    snowflake,
+)
+from bot.sandbox.discord_server.server import FakeDiscord
+
+__all__ = [
+    "BOT_PERMISSIONS",
+    "EPHEMERAL",
+    "LOADING",
+    "MANAGE_GUILD",
+    "MANAGE_MESSAGES",
+    "MEMBER_PERMISSIONS",
+    "DiscordError",
+    "FakeAttachment",
+    "FakeDiscord",
+    "FakeGuild",
+    "FakeInteraction",
+    "FakeMessage",
+    "FakeUser",
+    "RequestRecord",
+    "snowflake",
+]

@@ -1,0 +1,261 @@
+"""The Discord server's state: world building, lookups, faults, waiting, the CDN, and events."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import itertools
+import re
+import time
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import web
+
+from bot.sandbox.discord_server.model import (
+    BOT_PERMISSIONS,
+    EPHEMERAL,
+    MEMBER_PERMISSIONS,
+    FakeAttachment,
+    FakeGuild,
+    FakeInteraction,
+    FakeMessage,
+    FakeUser,
+    RequestRecord,
+    _Fault,
+    snowflake,
+)
+
+
+class DiscordState:
+    def __init__(
+        self,
+        *,
+        token: str = "fake-bot-token.Xq9.Zt7kLm2Pn8Rs4Vw6Yb1Cd3",
+        application_id: int | None = None,
+        bot_user_id: int | None = None,
+    ) -> None:
+        self.token = token
+        self.application_id = application_id or snowflake()
+        self.bot = FakeUser(bot_user_id or self.application_id, "VeoBot", BOT_PERMISSIONS, bot=True)
+        self.guilds: dict[int, FakeGuild] = {}
+        self.channel_guild: dict[int, int] = {}
+        self.deleted_channels: set[int] = set()
+        self.forbidden_channels: set[int] = set()
+        # The bot's permissions per channel, as interactions' `app_permissions` report them.
+        self.bot_permissions: dict[int, int] = {}
+        self.dm_channels: dict[int, int] = {}  # user id -> DM channel id
+        self._messages: dict[int, list[FakeMessage]] = {}
+        self.interactions: dict[str, FakeInteraction] = {}
+        self.global_commands: list[dict[str, Any]] = []
+        self.guild_commands: dict[int, list[dict[str, Any]]] = {}
+        self.requests: list[RequestRecord] = []
+        self.identify_count = 0
+        self.resume_count = 0
+        self.token_ttl: float | None = None
+        self._faults: list[_Fault] = []
+        self._attachments: dict[int, FakeAttachment] = {}
+        self._url_generation = 0
+        self._ws: web.WebSocketResponse | None = None
+        self._session_id: str | None = None
+        self._seq = 0
+        self._ready = False
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/v10"
+
+    @property
+    def gateway_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/gateway"
+
+    # --- world building ----------------------------------------------------------------------
+
+    def add_guild(
+        self,
+        guild_id: int | None = None,
+        *,
+        name: str = "Test Guild",
+        premium_tier: int = 0,
+        channels: int = 1,
+    ) -> FakeGuild:
+        guild = FakeGuild(guild_id or snowflake(), name, premium_tier, [snowflake() for _ in range(channels)])
+        guild.members[self.bot.id] = self.bot
+        self.guilds[guild.id] = guild
+        for channel in guild.channels:
+            self.channel_guild[channel] = guild.id
+            self._messages[channel] = []
+        return guild
+
+    def add_member(
+        self,
+        guild_id: int,
+        user_id: int | None = None,
+        *,
+        name: str = "member",
+        permissions: int = MEMBER_PERMISSIONS,
+        roles: list[int] | tuple[int, ...] = (),
+    ) -> FakeUser:
+        user = FakeUser(user_id or snowflake(), name, permissions, list(roles))
+        self.guilds[guild_id].members[user.id] = user
+        return user
+
+    def post_message(
+        self,
+        channel_id: int,
+        user: FakeUser,
+        content: str = "",
+        attachments: list[tuple[str, bytes, str | None]] | tuple = (),
+    ) -> FakeMessage:
+        """A member's message in a channel (what a context-menu command can target)."""
+        msg = FakeMessage(snowflake(), channel_id, self.channel_guild.get(channel_id), user, content=content)
+        msg.attachments = [self._store_attachment(channel_id, n, d, c) for n, d, c in attachments]
+        msg.snapshot()
+        self._messages.setdefault(channel_id, []).append(msg)
+        return msg
+
+    def add_role(self, guild_id: int, name: str = "role") -> int:
+        """A role in the guild (before the bot connects, so GUILD_CREATE carries it)."""
+        role_id = snowflake()
+        self.guilds[guild_id].roles[role_id] = name
+        return role_id
+
+    def messages(self, channel_id: int) -> list[FakeMessage]:
+        return [m for m in self._messages.get(channel_id, []) if not m.flags & EPHEMERAL]
+
+    def message(self, message_id: int) -> FakeMessage | None:
+        for msgs in self._messages.values():
+            for m in msgs:
+                if m.id == message_id:
+                    return m
+        return None
+
+    def command(self, name: str) -> dict[str, Any]:
+        for cmd in [*self.global_commands, *itertools.chain.from_iterable(self.guild_commands.values())]:
+            if cmd["name"] == name:
+                return cmd
+        raise KeyError(name)
+
+    # --- faults ------------------------------------------------------------------------------
+
+    def rate_limit(
+        self, method: str, path_regex: str, *, count: int, retry_after: float = 0.5, global_: bool = False
+    ) -> None:
+        headers = {
+            "X-RateLimit-Limit": "5",
+            "X-RateLimit-Remaining": "0",
+            "X-RateLimit-Reset": f"{time.time() + retry_after:.3f}",
+            "X-RateLimit-Reset-After": f"{retry_after:.3f}",
+            "X-RateLimit-Bucket": hashlib.md5(path_regex.encode()).hexdigest(),
+            "Retry-After": str(max(1, round(retry_after))),
+            "Via": "1.1 google",
+            "X-RateLimit-Scope": "global" if global_ else "user",
+        }
+        if global_:
+            headers["X-RateLimit-Global"] = "true"
+        body = {
+            "message": "You are being rate limited.",
+            "retry_after": retry_after,
+            "global": global_,
+            "code": 0,
+        }
+        self._faults.append(_Fault(method.upper(), re.compile(path_regex), count, 429, body, headers))
+
+    def fail(self, method: str, path_regex: str, *, status: int = 500, count: int = 1, code: int = 0) -> None:
+        body = {"message": f"{status}: fault", "code": code}
+        self._faults.append(
+            _Fault(method.upper(), re.compile(path_regex), count, status, body, {"Via": "1.1 google"})
+        )
+
+    def hang(self, method: str, path_regex: str, *, seconds: float, count: int = 1) -> None:
+        """The next matching requests get no answer for `seconds` (then a 500)."""
+        self._faults.append(
+            _Fault(
+                method.upper(),
+                re.compile(path_regex),
+                count,
+                500,
+                {"message": "500: hung", "code": 0},
+                {"Via": "1.1 google"},
+                hang=seconds,
+            )
+        )
+
+    def expire_tokens_after(self, seconds: float) -> None:
+        self.token_ttl = seconds
+
+    def delete_message(self, message_id: int) -> None:
+        msg = self.message(message_id)
+        if msg:
+            msg.deleted = True
+
+    def delete_channel(self, channel_id: int) -> None:
+        self.deleted_channels.add(channel_id)
+
+    def forbid_channel(self, channel_id: int) -> None:
+        self.forbidden_channels.add(channel_id)
+
+    def expire_attachment_urls(self) -> None:
+        """Signed CDN URLs handed out so far stop working; fetching a message again signs anew."""
+        self._url_generation += 1
+
+    async def drop_gateway(self) -> None:
+        if self._ws is not None:
+            await self._ws.close(code=4000, message=b"dropped by test")
+
+    # --- waiting -----------------------------------------------------------------------------
+
+    async def wait_for(self, predicate: Callable[[], Any], timeout: float = 10.0) -> Any:
+        deadline = time.monotonic() + timeout
+        while True:
+            value = predicate()
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                raise AssertionError(
+                    f"timed out after {timeout}s waiting for {getattr(predicate, '__name__', predicate)}"
+                )
+            await asyncio.sleep(0.02)
+
+    async def wait_ready(self, timeout: float = 15.0) -> None:
+        await self.wait_for(lambda: self._ready, timeout)
+
+    async def wait_commands(self, timeout: float = 15.0) -> list[dict[str, Any]]:
+        def registered() -> list[dict[str, Any]]:
+            return [*self.global_commands, *itertools.chain.from_iterable(self.guild_commands.values())]
+
+        return await self.wait_for(registered, timeout)
+
+    # --- CDN -----------------------------------------------------------------------------------
+
+    def _store_attachment(
+        self, channel_id: int, filename: str, data: bytes, content_type: str | None, size: int | None = None
+    ) -> FakeAttachment:
+        att = FakeAttachment(
+            snowflake(), filename, data, content_type, len(data) if size is None else size, ""
+        )
+        self._attachments[att.id] = att
+        att.url = self._sign(channel_id, att)
+        return att
+
+    def _sign(self, channel_id: int, att: FakeAttachment) -> str:
+        ex = format(int(time.time()) + 86400, "x")
+        mac = hashlib.sha256(f"{att.id}:{ex}:{self._url_generation}".encode()).hexdigest()[:32]
+        return f"http://127.0.0.1:{self.port}/attachments/{channel_id}/{att.id}/{att.filename}?ex={ex}&is={ex}&hm={mac}"
+
+    def attachment_json(self, att: FakeAttachment) -> dict[str, Any]:
+        channel = int(att.url.split("/attachments/")[1].split("/")[0]) if att.url else 0
+        att.url = self._sign(channel, att)
+        return att.json()
+
+    async def _cdn(self, request: web.Request) -> web.StreamResponse:
+        att = self._attachments.get(int(request.match_info["id"]))
+        if att is None:
+            raise web.HTTPNotFound()
+        ex = request.query.get("ex", "")
+        expected = hashlib.sha256(f"{att.id}:{ex}:{self._url_generation}".encode()).hexdigest()[:32]
+        if request.query.get("hm") != expected:
+            return web.Response(status=404, text="This content is no longer available.")
+        return web.Response(body=att.data, content_type=att.content_type or "application/octet-stream")

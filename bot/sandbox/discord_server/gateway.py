@@ -1,0 +1,276 @@
+"""The gateway websocket (HELLO, IDENTIFY, RESUME, dispatches) and injected interactions."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from bot.sandbox.discord_server.core import DiscordState
+from bot.sandbox.discord_server.model import (
+    BOT_PERMISSIONS,
+    MEMBER_PERMISSIONS,
+    TIER_LIMITS,
+    FakeGuild,
+    FakeInteraction,
+    FakeMessage,
+    FakeUser,
+    iso,
+    snowflake,
+)
+
+
+class GatewayMixin(DiscordState):
+    # --- injecting interactions -------------------------------------------------------------
+
+    async def slash(
+        self,
+        name: str,
+        options: dict[str, Any] | None = None,
+        *,
+        user: FakeUser,
+        channel_id: int,
+        subcommand: str | None = None,
+        attachments: dict[str, tuple[Any, ...]] | None = None,
+    ) -> FakeInteraction:
+        command = self.command(name)
+        spec = command.get("options", [])
+        if subcommand:
+            sub = next(o for o in spec if o["name"] == subcommand)
+            spec = sub.get("options", [])
+        types = {o["name"]: o["type"] for o in spec}
+        opts: list[dict[str, Any]] = []
+        resolved: dict[str, Any] = {}
+        for key, value in (options or {}).items():
+            if isinstance(value, FakeUser):  # a user option: the user goes into `resolved`
+                resolved.setdefault("users", {})[str(value.id)] = value.json()
+                if guild_id := self.channel_guild.get(channel_id):
+                    member = value.member_json(guild_id)
+                    member.pop("user")
+                    resolved.setdefault("members", {})[str(value.id)] = member
+                value = str(value.id)
+            opts.append({"name": key, "type": types.get(key, 3), "value": value})
+        for key, spec_tuple in (attachments or {}).items():
+            filename, blob, content_type = spec_tuple[:3]
+            size = spec_tuple[3] if len(spec_tuple) > 3 else len(blob)
+            att = self._store_attachment(channel_id, filename, blob, content_type, size)
+            resolved.setdefault("attachments", {})[str(att.id)] = self.attachment_json(att)
+            opts.append({"name": key, "type": 11, "value": str(att.id)})
+        if subcommand:
+            opts = [{"name": subcommand, "type": 1, "options": opts}]
+        data: dict[str, Any] = {"id": command["id"], "name": name, "type": 1, "options": opts}
+        if resolved:
+            data["resolved"] = resolved
+        if command.get("guild_id"):
+            data["guild_id"] = command["guild_id"]
+        return await self._dispatch_interaction(2, data, user, channel_id)
+
+    async def click(self, message: FakeMessage, custom_id: str, *, user: FakeUser) -> FakeInteraction:
+        data = {"custom_id": custom_id, "component_type": 2}
+        return await self._dispatch_interaction(3, data, user, message.channel_id, message=message)
+
+    async def submit_modal(
+        self,
+        custom_id: str,
+        values: dict[str, str],
+        *,
+        user: FakeUser,
+        channel_id: int,
+        message: FakeMessage | None = None,
+    ) -> FakeInteraction:
+        rows = [
+            {"type": 1, "components": [{"type": 4, "custom_id": k, "value": v}]} for k, v in values.items()
+        ]
+        data = {"custom_id": custom_id, "components": rows}
+        return await self._dispatch_interaction(5, data, user, channel_id, message=message)
+
+    async def context_menu(self, name: str, message: FakeMessage, *, user: FakeUser) -> FakeInteraction:
+        command = self.command(name)
+        data = {
+            "id": command["id"],
+            "name": name,
+            "type": 3,
+            "target_id": str(message.id),
+            "resolved": {"messages": {str(message.id): message.json(self)}},
+        }
+        return await self._dispatch_interaction(2, data, user, message.channel_id)
+
+    async def _dispatch_interaction(
+        self,
+        kind: int,
+        data: dict[str, Any],
+        user: FakeUser,
+        channel_id: int,
+        *,
+        message: FakeMessage | None = None,
+    ) -> FakeInteraction:
+        guild_id = self.channel_guild.get(channel_id)
+        guild = self.guilds[guild_id] if guild_id else None
+        token = "aW50ZXJhY3Rpb246" + secrets.token_urlsafe(48)
+        interaction = FakeInteraction(snowflake(), token, kind, channel_id, guild_id, user, {})
+        payload: dict[str, Any] = {
+            "id": str(interaction.id),
+            "application_id": str(self.application_id),
+            "type": kind,
+            "data": data,
+            "token": token,
+            "version": 1,
+            "channel_id": str(channel_id),
+            "channel": {
+                "id": str(channel_id),
+                "type": 0,
+                "name": "general",
+                "position": 0,
+                "permission_overwrites": [],
+                "nsfw": False,
+                "parent_id": None,
+                "guild_id": str(guild_id) if guild_id else None,
+            },
+            "app_permissions": str(self.bot_permissions.get(channel_id, BOT_PERMISSIONS)),
+            "locale": "en-US",
+            "entitlements": [],
+            "attachment_size_limit": guild.filesize_limit if guild else TIER_LIMITS[0],
+            "context": 0 if guild_id else 1,
+            "authorizing_integration_owners": {"0": str(guild_id)} if guild_id else {"1": str(user.id)},
+        }
+        if guild_id:
+            payload["guild_id"] = str(guild_id)
+            payload["guild_locale"] = "en-US"
+            payload["guild"] = {"id": str(guild_id), "locale": "en-US", "features": []}
+            payload["member"] = user.member_json(guild_id)
+        else:
+            payload["user"] = user.json()
+        if message is not None:
+            payload["message"] = message.json(self)
+        interaction.payload = payload
+        self.interactions[token] = interaction
+        await self._send_dispatch("INTERACTION_CREATE", payload)
+        return interaction
+
+    # --- gateway -------------------------------------------------------------------------------
+
+    async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(autoping=True, max_msg_size=0)
+        await ws.prepare(request)
+        self._ws = ws
+        await ws.send_str(json.dumps({"op": 10, "d": {"heartbeat_interval": 41250}, "s": None, "t": None}))
+        try:
+            async for msg in ws:
+                if msg.type is not WSMsgType.TEXT:
+                    continue
+                payload = json.loads(msg.data)
+                op = payload.get("op")
+                if op == 1:
+                    await ws.send_str(json.dumps({"op": 11, "d": None, "s": None, "t": None}))
+                elif op == 2:
+                    if payload["d"].get("token", "").removeprefix("Bot ") != self.token:
+                        await ws.close(code=4004, message=b"Authentication failed.")
+                        break
+                    await self._identify(payload["d"])
+                elif op == 6:
+                    if payload["d"].get("session_id") != self._session_id:
+                        await ws.send_str(json.dumps({"op": 9, "d": False, "s": None, "t": None}))
+                        continue
+                    self.resume_count += 1
+                    self._ready = True
+                    await self._send_dispatch("RESUMED", {})
+        finally:
+            if self._ws is ws:
+                self._ws = None
+                self._ready = False
+        return ws
+
+    async def _identify(self, data: dict[str, Any]) -> None:
+        self.identify_count += 1
+        self._session_id = secrets.token_hex(16)
+        self._seq = 0
+        await self._send_dispatch(
+            "READY",
+            {
+                "v": 10,
+                "user": {**self.bot.json(), "verified": True, "mfa_enabled": False, "flags": 0},
+                "guilds": [{"id": str(g), "unavailable": True} for g in self.guilds],
+                "session_id": self._session_id,
+                "resume_gateway_url": self.gateway_url,
+                "shard": [0, 1],
+                "application": {"id": str(self.application_id), "flags": 0},
+                "private_channels": [],
+                "relationships": [],
+                "presences": [],
+                "guild_join_requests": [],
+            },
+        )
+        for guild in self.guilds.values():
+            await self._send_dispatch("GUILD_CREATE", self._guild_json(guild))
+        self._ready = True
+
+    async def _send_dispatch(self, event: str, data: dict[str, Any]) -> None:
+        ws = self._ws
+        if ws is None or ws.closed:
+            raise AssertionError(f"no gateway connection to send {event}")
+        self._seq += 1
+        await ws.send_str(json.dumps({"op": 0, "t": event, "s": self._seq, "d": data}))
+
+    def _guild_json(self, guild: FakeGuild) -> dict[str, Any]:
+        everyone = {
+            "id": str(guild.id),
+            "name": "@everyone",
+            "permissions": str(MEMBER_PERMISSIONS),
+            "position": 0,
+            "color": 0,
+            "hoist": False,
+            "managed": False,
+            "mentionable": False,
+            "flags": 0,
+        }
+        return {
+            "id": str(guild.id),
+            "name": guild.name,
+            "icon": None,
+            "owner_id": str(snowflake()),
+            "premium_tier": guild.premium_tier,
+            "premium_subscription_count": 0,
+            "member_count": len(guild.members),
+            "large": False,
+            "unavailable": False,
+            "features": [],
+            "roles": [everyone]
+            + [
+                {**everyone, "id": str(r), "name": n, "position": i, "permissions": "0"}
+                for i, (r, n) in enumerate(guild.roles.items(), 1)
+            ],
+            "emojis": [],
+            "stickers": [],
+            "channels": [
+                {
+                    "id": str(c),
+                    "type": 0,
+                    "name": f"channel-{i}",
+                    "position": i,
+                    "permission_overwrites": [],
+                    "nsfw": False,
+                    "parent_id": None,
+                    "guild_id": str(guild.id),
+                }
+                for i, c in enumerate(guild.channels)
+            ],
+            "threads": [],
+            "members": [self.bot.member_json(guild.id)],
+            "voice_states": [],
+            "presences": [],
+            "stage_instances": [],
+            "guild_scheduled_events": [],
+            "soundboard_sounds": [],
+            "joined_at": iso(),
+            "system_channel_id": None,
+            "afk_timeout": 300,
+            "verification_level": 0,
+            "default_message_notifications": 0,
+            "explicit_content_filter": 0,
+            "mfa_level": 0,
+            "nsfw_level": 0,
+            "preferred_locale": "en-US",
+            "max_members": 500000,
+        }
