@@ -261,6 +261,17 @@ class Store:
         sql = "select max(created_at) as at from jobs where guild_id = ? and user_id = ? and state != ?"
         return self._one(sql, [guild_id, user_id, JobState.REJECTED.value])["at"]
 
+    def typical_duration(self, model: str, *, samples: int = 20) -> float | None:
+        """How long this model's recent jobs took at the relay (median seconds from sending to
+        the video being ready), or None with fewer than 3 to go by."""
+        sql = (
+            "select succeeded_at - submitted_at as took from jobs where model = ? and "
+            "succeeded_at is not null and submitted_at is not null order by id desc limit ?"
+        )
+        with self._reading() as db:
+            took = sorted(r["took"] for r in db.query(sql, [model, samples]))
+        return took[len(took) // 2] if len(took) >= 3 else None
+
     def waiting(self) -> list[Job]:
         """Jobs waiting for a slot at the relay, first come first served."""
         return self._jobs("state = ?", [JobState.PENDING.value])

@@ -324,3 +324,13 @@ def test_guild_rules_round_trip_and_default(store):
     store.set_guild_rules(1, rules, by=9)
     assert store.guild_rules(1) == rules
     assert store.guild_rules(2) == GuildSettings()
+
+
+def test_typical_duration_is_the_median_of_recent_jobs_of_that_model(store):
+    assert store.typical_duration("veo3.1-fast-components") is None
+    for took in (30.0, 90.0, 60.0, 600.0):
+        job = store.add_job(**fields(), now=1000.0)  # submitted at 1000
+        store.transition(job.id, JobState.QUEUED, task_id=f"t{took}")
+        store.transition(job.id, JobState.SUCCEEDED, now=1000.0 + took)
+    assert store.typical_duration("veo3.1-fast-components") == 90.0
+    assert store.typical_duration("another-model") is None
