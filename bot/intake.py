@@ -89,7 +89,6 @@ class Intake:
         prompt: str,
         model: str | None = None,
         orientation: str | None = None,
-        aspect_ratio: str | None = None,
         duration: int | None = None,
         upsample: bool = False,
         attachments: tuple[AttachmentInfo, ...] = (),
@@ -103,7 +102,7 @@ class Intake:
         duration = duration or rules.pick_duration(s.durations, s.default_duration)
         if duration not in s.durations:
             raise InputError(f"Duration must be one of {', '.join(map(str, s.durations))} seconds.")
-        chosen, _size, _aspect = resolve_shape(orientation, aspect_ratio, s.default_orientation)
+        chosen, _size, _aspect = resolve_shape(orientation, None, s.default_orientation)
         self.check_images(model, attachments)
         return JobRequest(
             prompt=text,

@@ -154,3 +154,20 @@ class Job:
 
 
 JOB_COLUMNS = frozenset(f.name for f in fields(Job))
+
+
+def to_row(changes: dict[str, Any]) -> dict[str, Any]:
+    """Job fields as columns: tuples as JSON, booleans as 0/1, states as their names."""
+    unknown = set(changes) - JOB_COLUMNS
+    if unknown:
+        raise TypeError(f"unknown job fields: {sorted(unknown)}")
+    row = dict(changes)
+    for key in ("images", "image_names"):
+        if key in row:
+            row[key] = json.dumps(list(row[key]))
+    if "enable_upsample" in row:
+        row["enable_upsample"] = int(row["enable_upsample"])
+    for key, value in row.items():
+        if isinstance(value, JobState):
+            row[key] = value.value
+    return row

@@ -22,6 +22,30 @@ def min_images(model: str) -> int:
     return 1 if "components" in model.lower() else 0
 
 
+def display_name(model: str) -> str:
+    """A readable name for a relay model id: veo3.1-fast-components -> Veo 3.1 Fast Components."""
+    words = model.replace("_", "-").split("-")
+    head = words[0]
+    if head.lower().startswith("veo"):
+        head = "Veo " + head[3:]
+    return " ".join([head, *(w.upper() if w.lower() == "4k" else w.capitalize() for w in words[1:])]).strip()
+
+
+def takes(model: str) -> str:
+    """What a model takes, in a member's words."""
+    most, least = max_images(model), min_images(model)
+    if least:
+        return f"{least} to {most} reference images"
+    if most == 2:
+        return "text, or a first and a last frame"
+    return "text, or one first frame"
+
+
+def describe(model: str) -> str:
+    """`Veo 3.1 Fast: text, or one first frame` (autocomplete names, help)."""
+    return f"{display_name(model)}: {takes(model)}"
+
+
 def size_for(orientation: str) -> str:
     return SIZES[orientation]
 

@@ -124,6 +124,19 @@ def checker(
     return run
 
 
+# The one rule of what counts, said the same way in /video-usage, /video-help and the README.
+COUNTING_RULE = (
+    "A video counts once the video service accepts it (it is billed from then on, even if it "
+    "later fails), and while it waits for approval or in the queue. A request the service "
+    "refuses, a rejected one and one cancelled before it was sent do not count."
+)
+
+
+def left_today(used: int, limit: int) -> str | None:
+    """`3 of 5 left today`, or None when there is no limit."""
+    return f"{max(0, limit - used)} of {limit} left today" if limit else None
+
+
 def describe(used: int, limit: int) -> str:
     if not limit:
         return f"{used} today (no limit)"

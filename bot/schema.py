@@ -143,6 +143,12 @@ def m004_origin(db: sqlite_utils.Database) -> None:
     db.execute("alter table jobs rename column kind to origin")
 
 
+@migrations()
+def m005_member_prefs(db: sqlite_utils.Database) -> None:
+    # A member's own choices, across servers: how they are told a job ended.
+    db.table("member_prefs").create({"user_id": int, "notify": str, "updated_at": float}, pk="user_id")
+
+
 @dataclass(frozen=True)
 class SchemaStatus:
     pending: list[str]  # migrations the next start applies

@@ -8,7 +8,6 @@ restart. State changes are compare-and-set (`transition`), which is how two conc
 from __future__ import annotations
 
 import contextlib
-import json
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -21,7 +20,7 @@ from sqlite_utils.db import NotFoundError
 
 from bot.errors import StoreError
 from bot.guild_settings import GuildSettings
-from bot.jobs import ALLOWED, FINAL, JOB_COLUMNS, RESERVING, STATE_TIMESTAMP, Job, JobState
+from bot.jobs import ALLOWED, FINAL, RESERVING, STATE_TIMESTAMP, Job, JobState, to_row
 from bot.schema import connect
 
 
@@ -91,7 +90,7 @@ class Store:
         may raise to refuse it: counting and inserting together is what keeps a quota exact
         when several commands arrive at once."""
         now = time.time() if now is None else now
-        row = self._encode(
+        row = to_row(
             {
                 **extra,
                 "channel_id": channel_id,
@@ -141,7 +140,7 @@ class Store:
     def update(self, job_id: int, **changes: Any) -> Job:
         if "state" in changes:
             raise TypeError("use transition() to change a job's state")
-        row = self._encode(changes)
+        row = to_row(changes)
         row["updated_at"] = time.time()
         with self._writing() as db:
             db.table("jobs").update(job_id, row)
@@ -166,7 +165,7 @@ class Store:
             allowed = set(expect) if expect is not None else {s for s, nxt in ALLOWED.items() if to in nxt}
             if current not in allowed or to not in ALLOWED[current]:
                 return None
-            row = self._encode(changes)
+            row = to_row(changes)
             row.update(state=to.value, updated_at=now)
             if to in STATE_TIMESTAMP and current is not to:
                 row[STATE_TIMESTAMP[to]] = now
@@ -318,6 +317,22 @@ class Store:
                 pk="guild_id",
             )
 
+    # --- a member's own choices -----------------------------------------------------------------
+
+    def notify_pref(self, user_id: int) -> str:
+        """How the member wants to hear that a job ended: mention (the default), dm or off."""
+        with self._reading() as db:
+            try:
+                return str(db.table("member_prefs").get(user_id)["notify"])
+            except NotFoundError:
+                return "mention"
+
+    def set_notify_pref(self, user_id: int, notify: str) -> None:
+        with self._writing() as db:
+            db.table("member_prefs").upsert(
+                {"user_id": user_id, "notify": notify, "updated_at": time.time()}, pk="user_id"
+            )
+
     # --- small key/value facts (e.g. the hash of the last synced command set) -----------------
 
     def get_meta(self, key: str) -> str | None:
@@ -361,22 +376,6 @@ class Store:
                 "detail": detail,
             }
         )
-
-    @staticmethod
-    def _encode(changes: dict[str, Any]) -> dict[str, Any]:
-        unknown = set(changes) - JOB_COLUMNS
-        if unknown:
-            raise TypeError(f"unknown job fields: {sorted(unknown)}")
-        row = dict(changes)
-        for key in ("images", "image_names"):
-            if key in row:
-                row[key] = json.dumps(list(row[key]))
-        if "enable_upsample" in row:
-            row["enable_upsample"] = int(row["enable_upsample"])
-        for key, value in row.items():
-            if isinstance(value, JobState):
-                row[key] = value.value
-        return row
 
 
 def _in_states(prefix: str, states: Iterable[JobState]) -> tuple[str, list[str]]:

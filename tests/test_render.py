@@ -37,14 +37,27 @@ def test_running_job_shows_progress_bar_and_cancel(store):
     job = make(store)
     store.transition(job.id, JobState.QUEUED, task_id="video_1")
     job = store.transition(job.id, JobState.RUNNING, progress=45)
-    r = render(job, now=job.created_at + 70)
+    r = render(job, ready_at=job.created_at + 95, footer="3 of 5 left today")
     main = r.embeds[0]
     status = main["fields"][0]["value"]
     assert "Generating… 45%" in status and "█" in status
     assert r.cancellable and r.content == ""
-    assert main["footer"]["text"] == "Task video_1"
+    assert main["footer"]["text"] == "3 of 5 left today"  # no task id, no job-table words
     assert main["author"]["name"] == "Requested by Ann"
-    assert {f["name"]: f["value"] for f in main["fields"]}["Elapsed"] == "1m 00s"
+    fields = {f["name"]: f["value"] for f in main["fields"]}
+    # Live timestamps: Discord keeps them current, so no edit is needed for time to pass.
+    assert fields["Asked"] == f"<t:{int(job.created_at)}:R>"
+    assert fields["Ready"] == f"about <t:{int(job.created_at) + 95}:R>"
+    assert fields["Model"] == "Veo 3.1 Fast" and fields["Shape"] == "Landscape 16:9 (1280×720)"
+
+
+def test_a_finished_job_says_how_long_it_took(store):
+    job = make(store)
+    store.transition(job.id, JobState.QUEUED, task_id="t", now=job.created_at + 1)
+    job = store.transition(job.id, JobState.FAILED, failure_reason="x", now=job.created_at + 65)
+    fields = {f["name"]: f["value"] for f in render(job).embeds[0]["fields"]}
+    assert fields["Took"] == "1m 05s" and "Asked" not in fields and "Ready" not in fields
+    assert "footer" not in render(job).embeds[0]
 
 
 def test_reference_images_each_get_a_thumbnail(store):
@@ -91,7 +104,7 @@ def test_huge_prompts_stay_within_discords_embed_limits(store):
 
 def test_equal_jobs_render_equal(store):
     job = make(store)
-    assert render(job, now=job.created_at + 3) == render(job, now=job.created_at + 5)
+    assert render(job) == render(job)
 
 
 def test_a_job_waiting_for_approval_then_decided(store):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from cogs.video.cog import VideoCog
+from cogs.video.help import HelpCog
 from cogs.video.info import JobInfoCog
 
 if TYPE_CHECKING:
@@ -16,3 +17,4 @@ __all__ = ["VideoCog", "setup"]
 async def setup(bot: VideoBot) -> None:
     await bot.add_cog(VideoCog(bot))
     await bot.add_cog(JobInfoCog(bot))
+    await bot.add_cog(HelpCog(bot))

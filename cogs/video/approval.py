@@ -14,7 +14,8 @@ import discord
 
 from bot.answers import answering_errors
 from bot.errors import JobNotFound, PermissionDenied
-from bot.jobs import Job
+from bot.guild_settings import GuildSettings
+from bot.jobs import Job, JobState
 from bot.tracker import JobTracker
 from cogs.audit import audit_job
 from cogs.video.inputs import member_of
@@ -33,22 +34,29 @@ class Approvals:
         self.tracker = tracker
         self.messages = messages
 
-    async def ask(self, job: Job, files: tuple[tuple[str, bytes], ...], audit_channel: int | None) -> Job:
-        """Post the approval request in the audit channel, with the full prompt and the images.
+    async def ask(self, job: Job, files: tuple[tuple[str, bytes], ...], rules: GuildSettings) -> Job:
+        """Post the approval request in the audit channel, with the full prompt and the images,
+        pinging the server's approver roles (and only them).
 
         When there is no audit channel, or the bot cannot post there, the Approve and Reject
-        buttons sit on the job message itself, so a decision is always possible.
+        buttons sit on the job message itself, so a decision is always possible; the ping is
+        then a reply to the job message.
         """
-        if audit_channel is not None:
-            channel = self.bot.get_partial_messageable(audit_channel, guild_id=job.guild_id)
+        ping = " ".join(f"<@&{r}>" for r in rules.approver_roles)
+        approvers = discord.AllowedMentions(
+            everyone=False, users=False, roles=[discord.Object(r) for r in rules.approver_roles]
+        )
+        if rules.audit_channel is not None:
+            channel = self.bot.get_partial_messageable(rules.audit_channel, guild_id=job.guild_id)
             try:
                 message = await channel.send(
-                    content=f"🛂 <@{job.user_id}> asks for a video in <#{job.channel_id}>. "
-                    "A member with Manage Messages (or an approver role) can approve or reject it.",
+                    content=f"🛂 {ping + ': ' if ping else ''}<@{job.user_id}> asks for a video in "
+                    f"<#{job.channel_id}>. A member with Manage Messages (or an approver role) can "
+                    "approve or reject it.",
                     embeds=embeds(self.messages.render(job)),
                     files=[discord.File(io.BytesIO(data), filename=name) for name, data in files],
                     view=decision_view(job.id),
-                    allowed_mentions=NO_MENTIONS,
+                    allowed_mentions=approvers,
                 )
                 return self.bot.store.update(
                     job.id, approval_channel_id=channel.id, approval_message_id=message.id
@@ -59,8 +67,21 @@ class Approvals:
         job = self.bot.store.update(
             job.id, approval_channel_id=job.channel_id, approval_message_id=job.message_id
         )
-        if audit_channel is not None:
+        if rules.audit_channel is not None:
             await self.messages.show(job)  # the job message was posted without the buttons
+        if ping:
+            assert job.message_id is not None
+            channel = self.bot.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
+            try:
+                await channel.send(
+                    f"🛂 {ping}: video #{job.id} waits for your decision.",
+                    reference=channel.get_partial_message(job.message_id).to_reference(
+                        fail_if_not_exists=False
+                    ),
+                    allowed_mentions=approvers,
+                )
+            except discord.HTTPException as exc:
+                log.warning("job %d: approvers not pinged (%s)", job.id, exc)
         return job
 
     async def decide(self, interaction: discord.Interaction, verdict: str, job_id: int) -> None:
@@ -85,9 +106,7 @@ class Approvals:
         else:
             decided = await self.tracker.reject(job_id, by_user=me)
         if decided is None:
-            current = self.bot.store.get(job_id)
-            state = current.state.value.replace("_", " ") if current else "gone"
-            await interaction.followup.send(f"Video #{job_id} was already decided ({state}).", ephemeral=True)
+            await interaction.followup.send(already_decided(self.bot.store.require(job_id)), ephemeral=True)
             return
         word = "Approved" if approve else "Rejected"
         log.info("job %d: %s by %s", job_id, word.lower(), me)
@@ -101,9 +120,27 @@ class Approvals:
             return  # decided on the job message, which the tracker re-renders
         assert job.approval_channel_id is not None
         channel = self.bot.get_partial_messageable(job.approval_channel_id, guild_id=job.guild_id)
+        # The embed shows the decision too, so the request reads right wherever one looks.
+        shown = self.bot.store.require(job.id)
         try:
             await channel.get_partial_message(job.approval_message_id).edit(
-                content=outcome, view=None, allowed_mentions=NO_MENTIONS
+                content=outcome,
+                embeds=embeds(self.messages.render(shown)),
+                view=None,
+                allowed_mentions=NO_MENTIONS,
             )
         except discord.HTTPException as exc:
             log.warning("job %d: approval request not updated: %s", job.id, exc)
+
+
+def already_decided(job: Job) -> str:
+    """What a moderator who clicked too late is told: who decided, in words."""
+    if job.state is JobState.REJECTED:
+        what = f"rejected by <@{job.decided_by}>" if job.decided_by else "rejected"
+    elif job.state is JobState.CANCELLED and job.decided_by is None:
+        what = "withdrawn by the member who asked" if job.cancelled_by == job.user_id else "cancelled"
+    elif job.decided_by:
+        what = f"approved by <@{job.decided_by}>"
+    else:
+        what = "decided"
+    return f"Video #{job.id} was already {what}."

@@ -3,10 +3,11 @@ the life cycle `bot.tracker`'s; the buttons on a job are `cogs.video.actions`'."
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
 from dataclasses import replace
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
@@ -18,12 +19,13 @@ from bot.guild_settings import GuildSettings
 from bot.intake import Intake, JobRequest, Member
 from bot.jobs import Job, JobState
 from bot.log import job_fields
+from bot.models import describe
 from bot.quota import QuotaExceeded
 from bot.tracker import JobTracker, Timing
 from cogs.audit import audit_job
 from cogs.video.actions import JobActions
 from cogs.video.approval import Approvals
-from cogs.video.inputs import attachment_info, member_of, read_images, references
+from cogs.video.inputs import Files, attachment_info, member_of, read_images, references
 from cogs.video.messages import NO_MENTIONS, JobMessages, embeds
 from cogs.video.modals import PromptModal
 from cogs.video.views import PERSISTENT_ITEMS, job_view
@@ -32,6 +34,9 @@ if TYPE_CHECKING:
     from bot.client import VideoBot
 
 log = logging.getLogger(__name__)
+
+# Of Discord's 3 seconds to acknowledge a command, how long reading the images may take first.
+IMAGES_BEFORE_DEFER = 2.0
 
 
 class VideoCog(commands.Cog, name="Video"):
@@ -80,11 +85,16 @@ class VideoCog(commands.Cog, name="Video"):
         image="A reference image or first frame (PNG, JPEG, WebP or GIF)",
         image2="A second reference image (models that take several)",
         image3="A third reference image (components models)",
-        model="The video model (default set by the server owner)",
-        orientation="Landscape (1280x720, 16:9) or portrait (720x1280, 9:16)",
+        model="The video model (default: one that takes the images you attach)",
+        shape="Landscape 16:9 or portrait 9:16 (default set by the bot owner)",
         duration="Length in seconds",
-        aspect_ratio="16:9 (landscape) or 9:16 (portrait)",
         upsample="HD upscale (landscape only)",
+    )
+    @app_commands.choices(
+        shape=[
+            app_commands.Choice(name="Landscape 16:9 (1280×720)", value="landscape"),
+            app_commands.Choice(name="Portrait 9:16 (720×1280)", value="portrait"),
+        ]
     )
     async def video(
         self,
@@ -94,9 +104,8 @@ class VideoCog(commands.Cog, name="Video"):
         image2: discord.Attachment | None = None,
         image3: discord.Attachment | None = None,
         model: str | None = None,
-        orientation: Literal["landscape", "portrait"] | None = None,
+        shape: str | None = None,
         duration: int | None = None,
-        aspect_ratio: Literal["16:9", "9:16"] | None = None,
         upsample: bool = False,
     ) -> None:
         """Generate a video from a prompt and up to three reference images."""
@@ -108,29 +117,53 @@ class VideoCog(commands.Cog, name="Video"):
             rules,
             prompt=prompt,
             model=model,
-            orientation=orientation,
-            aspect_ratio=aspect_ratio,
+            orientation=shape,
             duration=duration,
             upsample=upsample,
             attachments=tuple(attachment_info(a) for a in attachments),
         )
         self.intake.check(member, rules, request)
-        await defer_publicly(interaction)
-        files = await read_images(attachments, max_bytes=self.settings.max_image_bytes)
+        files = await self._images_then_defer(interaction, attachments)
         await self.start_job(interaction, member, rules, replace(request, files=files))
+
+    async def _images_then_defer(
+        self, interaction: discord.Interaction, attachments: list[discord.Attachment]
+    ) -> Files:
+        """Read and check the images before the public "thinking…" (so a bad file is refused
+        privately, with nothing shown to the channel), unless that takes too long for
+        Discord's 3 seconds: then defer first and read after."""
+        limit = self.settings.max_image_bytes
+        try:
+            async with asyncio.timeout(IMAGES_BEFORE_DEFER):
+                files = await read_images(attachments, max_bytes=limit)
+        except TimeoutError:
+            await defer_publicly(interaction)
+            return await read_images(attachments, max_bytes=limit)
+        await defer_publicly(interaction)
+        return files
 
     @video.autocomplete("model")
     async def _model_choices(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
         offered = self.intake.rules(interaction.guild_id).offered_models(self.intake.defaults)
-        return [app_commands.Choice(name=m, value=m) for m in offered if current.lower() in m][:25]
+        wanted = current.lower()
+        return [
+            app_commands.Choice(name=describe(m)[:100], value=m)
+            for m in offered
+            if wanted in m.lower() or wanted in describe(m).lower()
+        ][:25]
 
     @video.autocomplete("duration")
     async def _duration_choices(
         self, interaction: discord.Interaction, current: int | str
     ) -> list[app_commands.Choice[int]]:
-        return [app_commands.Choice(name=f"{d} seconds", value=d) for d in self.settings.durations]
+        # Only what this server allows (its max_duration), so no choice is refused afterwards.
+        most = self.intake.rules(interaction.guild_id).max_duration
+        allowed = [d for d in self.settings.durations if most is None or d <= most]
+        return [
+            app_commands.Choice(name=f"{d} seconds", value=d) for d in allowed or self.settings.durations[:1]
+        ]
 
     # --- "Make a video" on any message with images ------------------------------------------
 
@@ -158,8 +191,7 @@ class VideoCog(commands.Cog, name="Video"):
             rules, prompt=prompt, model=model, attachments=tuple(attachment_info(a) for a in images)
         )
         self.intake.check(member, rules, request)
-        await defer_publicly(interaction)
-        files = await read_images(images, max_bytes=self.settings.max_image_bytes)
+        files = await self._images_then_defer(interaction, images)
         await self.start_job(interaction, member, rules, replace(request, files=files))
 
     # --- from a checked request to a job on its way -----------------------------------------
@@ -240,7 +272,7 @@ class VideoCog(commands.Cog, name="Video"):
             extra=job_fields(job),
         )
         if moderated:
-            job = await self.approvals.ask(job, request.files, rules.audit_channel)
+            job = await self.approvals.ask(job, request.files, rules)
             await audit_job(self.bot, "awaiting_approval", job, by=job.user_id)
             return job
         await audit_job(self.bot, "submitted", job, by=job.user_id)

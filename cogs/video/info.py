@@ -16,6 +16,7 @@ from bot.guild_settings import Defaults
 from bot.jobs import Job, JobState
 from cogs.video.listing import job_lines
 from cogs.video.render import render
+from cogs.video.views import finished_view
 
 if TYPE_CHECKING:
     from bot.client import VideoBot
@@ -57,7 +58,7 @@ class JobInfoCog(commands.Cog, name="Video info"):
 
     @app_commands.command(name="video-status")
     @app_commands.guild_only()
-    @app_commands.describe(job="The task id from a job message's footer, or a job number like #12")
+    @app_commands.describe(job="A video number like #12 (or, for moderators, its task id)")
     async def status(self, interaction: discord.Interaction, job: str) -> None:
         """Show one job's current state."""
         store = self.bot.store
@@ -66,10 +67,18 @@ class JobInfoCog(commands.Cog, name="Video info"):
         # A finished video is shown again (linked): also how a member finds a result that could
         # not be posted in its channel.
         done = found.state in (JobState.SUCCEEDED, JobState.DELIVERED) and is_web_url(found.video_url)
-        shown = render(found, position=position, link=found.video_url if done else None)
+        # Task ids are for moderators (who may need them with the relay's support), not members.
+        task = f"Task {found.task_id}" if found.task_id and interaction.permissions.manage_messages else None
+        shown = render(found, position=position, link=found.video_url if done else None, footer=task)
         embeds = [discord.Embed.from_dict(e) for e in shown.embeds]
+        # Like Midjourney's /show: a finished job comes back with its buttons (Reroll, Remix…).
+        view = finished_view(found) if found.state.final else discord.utils.MISSING
         await interaction.response.send_message(
-            content=shown.content or None, embeds=embeds, ephemeral=True, allowed_mentions=NO_MENTIONS
+            content=shown.content or None,
+            embeds=embeds,
+            view=view,
+            ephemeral=True,
+            allowed_mentions=NO_MENTIONS,
         )
 
     @app_commands.command(name="video-history")
@@ -134,8 +143,7 @@ class JobInfoCog(commands.Cog, name="Video info"):
             f"**{who}:** {quota.describe(mine, limits.member_daily)}",
             f"**This server:** {quota.describe(server, limits.server_daily)}",
             f"Quotas reset <t:{int(quota.next_reset(now, limits.timezone))}:R> "
-            f"(midnight, {limits.timezone}). Only videos the service accepted count; "
-            "failed or rejected requests do not.",
+            f"(midnight, {limits.timezone}). {quota.COUNTING_RULE}",
         ]
         if limits.cooldown:
             lines.append(f"One video every {limits.cooldown} seconds per member.")

@@ -11,7 +11,7 @@ STATE_WORDS = {
     JobState.AWAITING_APPROVAL: "🛂 awaiting approval",
     JobState.PENDING: "⏳ waiting",
     JobState.SUBMITTING: "📨 sending",
-    JobState.QUEUED: "🕒 queued upstream",
+    JobState.QUEUED: "🕒 queued at the video service",
     JobState.RUNNING: "🎬 generating",
     JobState.SUCCEEDED: "📦 delivering",
     JobState.DELIVERED: "✅ done",

@@ -15,8 +15,11 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
+from bot import estimate, quota
 from bot.delivery import download
 from bot.errors import LinkOnly
+from bot.formatting import message_link
+from bot.guild_settings import Defaults
 from bot.jobs import Job, JobState
 from bot.throttle import EditThrottle
 from cogs.audit import audit_job
@@ -34,6 +37,12 @@ DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024  # Discord's limit for servers without b
 UPLOAD_TOO_LARGE = 40005
 INVALID_WEBHOOK_TOKEN = 50027
 UNKNOWN_MESSAGE = 10008
+ENDINGS = {
+    JobState.SUCCEEDED: "your video #{id} is ready.",
+    JobState.DELIVERED: "your video #{id} is ready.",
+    JobState.FAILED: "your video #{id} could not be made; the message says why.",
+    JobState.REJECTED: "your video #{id} was not approved by a moderator.",
+}
 
 
 @dataclass(frozen=True)
@@ -50,6 +59,7 @@ class JobMessages:
     def __init__(self, bot: VideoBot) -> None:
         self.bot = bot
         self.settings = bot.settings
+        self.defaults = Defaults.from_settings(bot.settings)
         self._throttles: dict[int, EditThrottle[Edit]] = {}
         self._dead_tokens: set[int] = set()
         self._upload_limits: dict[int, int] = {}
@@ -66,9 +76,29 @@ class JobMessages:
         self._throttle(job.id).submit(Edit(self.render(job)))
 
     def render(self, job: Job, *, link: str | None = None) -> Render:
-        position = self.bot.store.queue_position(job.id) if job.state is JobState.PENDING else None
-        parent = self.bot.store.get(job.parent_id) if job.parent_id else None
-        return render(job, position=position, link=link, parent=parent)
+        store = self.bot.store
+        position = store.queue_position(job.id) if job.state is JobState.PENDING else None
+        parent = store.get(job.parent_id) if job.parent_id else None
+        typical = store.typical_duration(job.model) if job.submitted_at and not job.state.final else None
+        return render(
+            job,
+            position=position,
+            link=link,
+            parent=parent,
+            ready_at=estimate.ready_at(job, typical, time.time()),
+            footer=self._quota_left(job),
+        )
+
+    def _quota_left(self, job: Job) -> str | None:
+        """The requester's quota left today, where this server has one."""
+        if job.guild_id is None:
+            return None
+        limits = self.bot.store.guild_rules(job.guild_id).limits(self.defaults)
+        if not limits.member_daily:
+            return None
+        since = quota.day_start(time.time(), limits.timezone)
+        used, _server = self.bot.store.quota_usage(guild_id=job.guild_id, user_id=job.user_id, since=since)
+        return quota.left_today(used, limits.member_daily)
 
     async def finish(self, job: Job) -> str | None:
         # The upload limit of a resumed job comes from the guild cache, filled by READY.
@@ -85,6 +115,9 @@ class JobMessages:
             self._throttles.pop(job.id, None)
         if mode == "undeliverable":
             mode = await self._tell_member(job, edit)
+        elif job.state is not JobState.CANCELLED:
+            # Edits never notify anyone: a job that ended gets one new message for its requester.
+            await self._notify(job)
         self._upload_limits.pop(job.id, None)
         self._dead_tokens.discard(job.id)
         if job.state is JobState.FAILED:
@@ -111,6 +144,37 @@ class JobMessages:
             return Edit(link, progress=False)
         return Edit(self.render(job), video=data, link_render=link, progress=False)
 
+    async def _notify(self, job: Job) -> None:
+        """Tell the requester the job ended, their way: a reply that pings only them (the
+        default), a DM, or nothing. Best effort: the result itself is already shown."""
+        how = self.bot.store.notify_pref(job.user_id)
+        if how == "off":
+            return
+        where = message_link(job)
+        what = ENDINGS.get(job.state, ENDINGS[JobState.FAILED]).format(id=job.id)
+        try:
+            if how == "dm":
+                dm = await self.bot.create_dm(discord.Object(job.user_id))
+                await dm.send(f"{what} {where or ''}".strip(), allowed_mentions=NO_MENTIONS)
+                return
+            only_them = discord.AllowedMentions(
+                everyone=False, roles=False, users=[discord.Object(job.user_id)]
+            )
+            text = f"<@{job.user_id}> {what}"
+            if self._token_usable(job):
+                # A followup is a new message (it notifies) and needs no channel permission.
+                await self._followup(job).send(f"{text} {where or ''}".strip(), allowed_mentions=only_them)
+                return
+            channel = self.bot.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
+            reference = (
+                channel.get_partial_message(job.message_id).to_reference(fail_if_not_exists=False)
+                if job.message_id
+                else None
+            )
+            await channel.send(text, allowed_mentions=only_them, reference=reference)  # type: ignore[arg-type]
+        except discord.HTTPException as exc:
+            log.info("job %d: the requester could not be notified (%s)", job.id, exc)
+
     async def _tell_member(self, job: Job, edit: Edit) -> str:
         """The job message cannot show the result (permission removed, channel locked): tell the
         member privately while the interaction token lives, by DM after that. Returns how."""
@@ -124,11 +188,7 @@ class JobMessages:
         }
         try:
             if self._token_usable(job):
-                # An application webhook (type 3), as discord.py builds for followups: only
-                # those may send ephemeral messages.
-                data = {"id": job.application_id, "type": 3, "token": job.interaction_token}
-                followup = discord.Webhook.from_state(data, self.bot._connection)  # type: ignore[arg-type]
-                await followup.send(ephemeral=True, **kwargs)
+                await self._followup(job).send(ephemeral=True, **kwargs)
                 return "private"
             dm = await self.bot.create_dm(discord.Object(job.user_id))
             await dm.send(**kwargs)
@@ -136,6 +196,13 @@ class JobMessages:
         except discord.HTTPException as exc:
             log.warning("job %d: the member could not be told either (%s); /video-status has it", job.id, exc)
             return "undeliverable"
+
+    def _followup(self, job: Job) -> discord.Webhook:
+        """The interaction's followup webhook: an application webhook (type 3), as discord.py
+        builds for `interaction.followup`; only those may send ephemeral messages."""
+        assert job.interaction_token and job.application_id
+        data = {"id": job.application_id, "type": 3, "token": job.interaction_token}
+        return discord.Webhook.from_state(data, self.bot._connection)  # type: ignore[arg-type]
 
     def _upload_limit(self, job: Job) -> int:
         if job.id in self._upload_limits:

@@ -6,11 +6,11 @@ equality) produce the same message, which is how unchanged progress edits are sk
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 from bot.formatting import elapsed, inert, message_link, progress_bar, truncate
 from bot.jobs import Job, JobState
+from bot.models import display_name
 
 # Discord's limits (see shared/discord-notes.md)
 DESCRIPTION_LIMIT = 4096
@@ -18,6 +18,7 @@ FIELD_LIMIT = 1024
 TOTAL_EMBED_LIMIT = 6000
 PROMPT_SHOWN = 3000  # leaves room for the fields within the 6,000 characters of all embeds
 
+SHAPE_WORDS = {"landscape": "Landscape 16:9 (1280×720)", "portrait": "Portrait 9:16 (720×1280)"}
 COLOURS = {
     "waiting": 0x95A5A6,
     "generating": 0x3498DB,
@@ -76,18 +77,20 @@ def status_line(job: Job, position: int | None = None) -> str:
 def render(
     job: Job,
     *,
-    now: float | None = None,
     link: str | None = None,
     position: int | None = None,
     parent: Job | None = None,
+    ready_at: float | None = None,
+    footer: str | None = None,
 ) -> Render:
-    """The job message for `job`. `link` puts the video URL in the content so it plays inline."""
-    now = time.time() if now is None else now
+    """The job message for `job`. `link` puts the video URL in the content so it plays inline;
+    `ready_at` is the estimate of when the video will be ready; `footer` a line for the member
+    (their quota left today)."""
     p = phase(job)
     fields: list[dict] = [
         {"name": "Status", "value": status_line(job, position), "inline": False},
-        {"name": "Model", "value": job.model, "inline": True},
-        {"name": "Shape", "value": f"{job.orientation} · {job.size} · {job.aspect_ratio}", "inline": True},
+        {"name": "Model", "value": display_name(job.model), "inline": True},
+        {"name": "Shape", "value": SHAPE_WORDS.get(job.orientation, job.orientation), "inline": True},
         {
             "name": "Duration",
             "value": f"{job.duration}s" + (" · upsampled" if job.enable_upsample else ""),
@@ -95,14 +98,13 @@ def render(
         },
     ]
     end = _ended_at(job)
-    # Elapsed is only rendered to whole steps while running so an unchanged job renders the same.
-    fields.append(
-        {
-            "name": "Elapsed",
-            "value": elapsed((end or now) - job.created_at) if end else _coarse_elapsed(now - job.created_at),
-            "inline": True,
-        }
-    )
+    if end:
+        fields.append({"name": "Took", "value": elapsed(end - job.created_at), "inline": True})
+    else:
+        # Discord's live timestamp counts up by itself: no edit is needed to keep it true.
+        fields.append({"name": "Asked", "value": f"<t:{int(job.created_at)}:R>", "inline": True})
+        if ready_at is not None:
+            fields.append({"name": "Ready", "value": f"about <t:{int(ready_at)}:R>", "inline": True})
     if job.images:
         links = " ".join(f"[{i}]({url})" for i, url in enumerate(job.images, 1))
         fields.append({"name": "Reference images", "value": truncate(links, FIELD_LIMIT), "inline": True})
@@ -137,15 +139,15 @@ def render(
                 "still finish (and be billed) upstream; the bot stopped tracking it."
             )
         fields.append({"name": "Cancelled", "value": value})
-    footer = f"Task {job.task_id}" if job.task_id else f"Job #{job.id} · no task id yet"
     main: dict = {
         "title": f"Video #{job.id}",
         "description": truncate(inert(job.prompt), PROMPT_SHOWN),
         "color": COLOURS[p],
         "author": {"name": truncate(f"Requested by {job.user_name or job.user_id}", 256)},
         "fields": fields,
-        "footer": {"text": truncate(footer, 2048)},
     }
+    if footer:
+        main["footer"] = {"text": truncate(footer, 2048)}
     if job.images:
         main["thumbnail"] = {"url": job.images[0]}
     embeds = [main]
@@ -163,8 +165,3 @@ def _ended_at(job: Job) -> float | None:
         if at:
             return at
     return None
-
-
-def _coarse_elapsed(seconds: float) -> str:
-    # Rounded to 15 s so the render only changes (and an edit is only sent) a few times a minute.
-    return elapsed(seconds // 15 * 15)

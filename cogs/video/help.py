@@ -1,0 +1,100 @@
+"""`/video-help`, `/video-settings` (a member's own choices) and the welcome a new server gets."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot import guide, quota
+from bot.guild_settings import Defaults
+from cogs.video.inputs import member_of
+
+if TYPE_CHECKING:
+    from bot.client import VideoBot
+
+log = logging.getLogger(__name__)
+
+NO_MENTIONS = discord.AllowedMentions.none()
+COLOUR = 0x3498DB
+
+
+class HelpCog(commands.Cog, name="Video help"):
+    def __init__(self, bot: VideoBot) -> None:
+        self.bot = bot
+        self.defaults = Defaults.from_settings(bot.settings)
+
+    @app_commands.command(name="video-help")
+    @app_commands.guild_only()
+    async def help(self, interaction: discord.Interaction) -> None:
+        """How to make a video here: the options, the models, and this server's rules for you."""
+        member = member_of(interaction)
+        assert member.guild_id is not None
+        store = self.bot.store
+        rules = store.guild_rules(member.guild_id)
+        limits = rules.limits(self.defaults)
+        since = quota.day_start(time.time(), limits.timezone)
+        mine, server = store.quota_usage(guild_id=member.guild_id, user_id=member.user_id, since=since)
+        asker = guide.Asker(
+            channel_id=member.channel_id,
+            role_ids=member.role_ids,
+            manage_guild=member.manage_guild,
+            manage_messages=member.manage_messages,
+            member_used=mine,
+            server_used=server,
+            notify=store.notify_pref(member.user_id),
+        )
+        embed = discord.Embed(title="Making videos here", colour=COLOUR)
+        for name, value in guide.member_fields(rules, self.defaults, self.bot.settings.durations, asker):
+            embed.add_field(name=name, value=value[:1024], inline=False)
+        if member.manage_guild:
+            checklist = guide.setup_checklist(rules, self.defaults, member.bot_missing)
+            embed.add_field(name="Set-up checklist (Manage Server)", value=checklist[:1024], inline=False)
+        await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    @app_commands.command(name="video-settings")
+    @app_commands.describe(notify="How you are told that one of your videos is done, failed or was rejected")
+    @app_commands.choices(
+        notify=[
+            app_commands.Choice(name="Mention me in a reply (default)", value="mention"),
+            app_commands.Choice(name="Send me a direct message", value="dm"),
+            app_commands.Choice(name="Nothing", value="off"),
+        ]
+    )
+    async def settings(self, interaction: discord.Interaction, notify: str | None = None) -> None:
+        """Your own choices for the video bot."""
+        store = self.bot.store
+        if notify is not None:
+            store.set_notify_pref(interaction.user.id, notify)
+        current = store.notify_pref(interaction.user.id)
+        text = f"When a video of yours is done you get {guide.NOTIFY_WORDS[current]}."
+        await interaction.response.send_message(
+            ("Saved. " if notify else "") + text, ephemeral=True, allowed_mentions=NO_MENTIONS
+        )
+
+    @commands.Cog.listener()
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        """A short welcome with the set-up checklist, where the bot may post; silence elsewhere."""
+        channel = guild.system_channel
+        if channel is None or not channel.permissions_for(guild.me).send_messages:
+            log.info("joined guild %s; no system channel to greet in", guild.id)
+            return
+        rules = self.bot.store.guild_rules(guild.id)
+        embed = discord.Embed(
+            title="Thanks for adding the video bot",
+            description="Members make videos with `/video`; `/video-help` explains the rest.",
+            colour=COLOUR,
+        )
+        embed.add_field(
+            name="Set-up checklist (for Manage Server)",
+            value=guide.setup_checklist(rules, self.defaults, None)[:1024],
+            inline=False,
+        )
+        try:
+            await channel.send(embed=embed, allowed_mentions=NO_MENTIONS)
+        except discord.HTTPException as exc:
+            log.info("joined guild %s; welcome not posted (%s)", guild.id, exc)

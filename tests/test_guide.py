@@ -1,0 +1,51 @@
+"""What /video-help tells a member, with this server's figures."""
+
+from __future__ import annotations
+
+from bot import guide, quota
+from bot.guild_settings import Defaults, GuildSettings
+from bot.quota import Limits
+
+DEFAULTS = Defaults(
+    models=("veo3.1-fast", "veo3.1-fast-components"), default_model="veo3.1-fast", limits=Limits()
+)
+
+
+def asker(**kw):
+    base = dict(
+        channel_id=5,
+        role_ids=frozenset(),
+        manage_guild=False,
+        manage_messages=False,
+        member_used=2,
+        server_used=7,
+        notify="mention",
+    )
+    return guide.Asker(**{**base, **kw})
+
+
+def test_the_members_rules_carry_this_servers_figures():
+    rules = GuildSettings(
+        member_daily_quota=5,
+        server_daily_quota=50,
+        cooldown_seconds=60,
+        max_duration=6,
+        approval_channels=(5,),
+        allowed_channels=(5, 6),
+    )
+    fields = dict(guide.member_fields(rules, DEFAULTS, (4, 6, 8), asker()))
+    mine = fields["Your rules here"]
+    assert "you 2 of 5 today (3 left)" in mine and "this server 7 of 50 today (43 left)" in mine
+    assert "up to 6 seconds" in mine and "One video every 60 seconds" in mine
+    assert "<#5>, <#6>" in mine and "a moderator approves each video first." in mine
+    assert quota.COUNTING_RULE in mine
+    assert "Veo 3.1 Fast: text, or one first frame (default)" in fields["Models here"]
+    assert "1 to 3 reference images" in fields["Models here"]
+    assert "a reply that mentions you" in fields["When a video is done"]
+
+
+def test_the_checklist_warns_about_what_is_missing():
+    text = guide.setup_checklist(GuildSettings(), DEFAULTS, ("Attach Files",))
+    assert "missing: Attach Files" in text and "No member quota" in text and "No audit channel" in text
+    done = guide.setup_checklist(GuildSettings(member_daily_quota=3, audit_channel=9), DEFAULTS, ())
+    assert "✅ I can post videos in this channel." in done and "<#9>" in done and "3 a day" in done
