@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import logging
@@ -56,13 +57,37 @@ async def run(settings: Settings) -> None:
     log.info("stopped cleanly")
 
 
-def main() -> int:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
+    parser.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="try the bot without Discord or a relay: a local server, a simulated relay and a web page",
+    )
+    parser.add_argument(
+        "--profile",
+        choices=("fast", "realistic", "flaky"),
+        default="fast",
+        help="with --sandbox: how the simulated relay and Discord behave (the page can change it)",
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
     try:
-        settings = load_settings()
+        settings = load_settings(sandbox=args.sandbox)
     except ConfigError as exc:
         print(f"bot: {exc.user_message}", file=sys.stderr)
         return 2
     setup_logging(settings.log_level, secrets=(settings.discord_token, settings.video_api_key))
+    if args.sandbox:
+        from bot.sandbox.runner import run_sandbox  # only the sandbox needs the simulators
+
+        try:
+            return asyncio.run(run_sandbox(settings, args.profile))
+        except KeyboardInterrupt:
+            return 0
     try:
         asyncio.run(run(settings))
     except (ConfigError, StoreError) as exc:
