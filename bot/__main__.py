@@ -82,12 +82,23 @@ async def run(settings: Settings) -> None:
     log.info("stopped cleanly")
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bot", description="The Veo video bot for Discord.")
     parser.add_argument(
         "--check",
         action="store_true",
         help="check the settings, Discord, the relay and the database, then exit",
+    )
+    parser.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="try the bot without Discord or a relay: a local server, a simulated relay and a web page",
+    )
+    parser.add_argument(
+        "--profile",
+        choices=("fast", "realistic", "flaky"),
+        default="fast",
+        help="with --sandbox: how the simulated relay and Discord behave (the page can change it)",
     )
     commands = parser.add_subparsers(dest="command")
     backup_cmd = commands.add_parser("backup", help="copy the live database (DATABASE_PATH) to PATH")
@@ -109,7 +120,7 @@ def backup_command(settings: Settings, dest: Path, *, force: bool) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
-        settings = load_settings()
+        settings = load_settings(sandbox=args.sandbox)
     except ConfigError as exc:
         print(f"bot: {exc.user_message}", file=sys.stderr)
         return 2
@@ -120,6 +131,13 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging(
         settings.log_level, secrets=(settings.discord_token, settings.video_api_key), fmt=settings.log_format
     )
+    if args.sandbox:
+        from bot.sandbox.runner import run_sandbox  # only the sandbox needs the simulators
+
+        try:
+            return asyncio.run(run_sandbox(settings, args.profile))
+        except KeyboardInterrupt:
+            return 0
     try:
         asyncio.run(run(settings))
     except (ConfigError, StoreError) as exc:

@@ -7,6 +7,7 @@ Every field is listed in `.env.example` with its default. A missing or malformed
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,22 +66,32 @@ class Settings:
     log_format: str = "text"
     metrics_port: int | None = None  # None: no metrics endpoint
     metrics_host: str = "127.0.0.1"
+    sandbox_port: int = 8080
 
     @property
     def uses_custom_discord(self) -> bool:
         return self.discord_api_base_url.rstrip("/") != DISCORD_API_DEFAULT
 
 
-def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) -> Settings:
-    """Build `Settings` from `env` (default: the process environment after loading `.env`)."""
+def load_settings(
+    env: Mapping[str, str] | None = None, *, dotenv: bool = True, sandbox: bool = False
+) -> Settings:
+    """Build `Settings` from `env` (default: the process environment after loading `.env`).
+
+    `sandbox` (for `python -m bot --sandbox`) asks for no secrets: the sandbox's own Discord
+    server and relay accept throwaway ones made here, so a newcomer needs no token to try the bot.
+    """
     if env is None:
         if dotenv:
             # The .env of the directory the bot is started from, never one found elsewhere.
             load_dotenv(Path.cwd() / ".env")
         env = os.environ
     r = _Reader(env)
-    token = r.secret("DISCORD_TOKEN", "the bot token from the Discord developer portal")
-    api_key = r.secret("VIDEO_API_KEY", "the API key of your video relay")
+    if sandbox:
+        token, api_key = f"sandbox.{secrets.token_urlsafe(24)}", f"sandbox-{secrets.token_urlsafe(24)}"
+    else:
+        token = r.secret("DISCORD_TOKEN", "the bot token from the Discord developer portal")
+        api_key = r.secret("VIDEO_API_KEY", "the API key of your video relay")
     models = r.get("VIDEO_MODELS", _csv, DEFAULT_MODELS)
     default_model = r.get("DEFAULT_MODEL", str, models[0])
     if default_model not in models:
@@ -125,6 +136,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
         log_format=r.get("LOG_FORMAT", _log_format, "text"),
         metrics_port=r.get("METRICS_PORT", _port, None),
         metrics_host=r.get("METRICS_HOST", _host, "127.0.0.1"),
+        sandbox_port=r.get("SANDBOX_PORT", _port_or_any, 8080),
     )
 
 
@@ -216,6 +228,13 @@ def _not_negative(raw: str) -> int:
     value = int(raw)
     if value < 0:
         raise ValueError("expected 0 (no limit) or a positive whole number")
+    return value
+
+
+def _port_or_any(raw: str) -> int:
+    value = int(raw)
+    if not 0 <= value <= 65535:
+        raise ValueError("expected a TCP port (1-65535, or 0 for any free one)")
     return value
 
 

@@ -45,14 +45,26 @@ async def run_bot(
     for bot in started:
         for secret in secrets:
             assert secret not in bot.output, "a secret reached the bot's log"
-    # Nothing the bot posted could ping: every message with text carries allowed_mentions none.
+    # Nothing the bot posted could ping anyone but whom it meant to: every message with text
+    # parses no mentions from its text (so @everyone or a mention in a prompt stays inert), and
+    # a notification may ping exactly the member (or approver roles) its own text names, when it
+    # is posted: an edit never pings (nor could it: Discord notifies only new messages).
     posted = [m for ms in fake_discord._messages.values() for m in ms if m.author.id == fake_discord.bot.id]
     for message in posted:
-        for snapshot in message.edits:
+        for i, snapshot in enumerate(message.edits):
             if snapshot["content"]:
                 mentions = snapshot["allowed_mentions"] or {}
                 assert mentions.get("parse") == [], f"message {snapshot['content'][:60]!r} could ping"
-                assert not mentions.get("users") and not mentions.get("roles")
+                users, roles = mentions.get("users") or [], mentions.get("roles") or []
+                if i > 0:
+                    users, roles = (
+                        [u for u in users if u not in mentions_at_creation(message, "users")],
+                        [r for r in roles if r not in mentions_at_creation(message, "roles")],
+                    )
+                    assert not users and not roles, "an edit tried to ping"
+                assert len(users) <= 1, "a notification pings one member"
+                assert all(snapshot["content"].startswith(f"<@{u}>") for u in users)
+                assert all(f"<@&{r}>" in snapshot["content"] for r in roles)
     # ... nor anything a member sees (messages, embeds, ephemeral answers).
     for message in posted:
         for snapshot in message.edits:
@@ -63,3 +75,7 @@ async def run_bot(
         data = path.read_bytes()
         for secret in secrets:
             assert secret.encode() not in data, f"a secret reached {path.name}"
+
+
+def mentions_at_creation(message, kind: str) -> list:
+    return (message.edits[0]["allowed_mentions"] or {}).get(kind) or []

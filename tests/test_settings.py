@@ -83,3 +83,19 @@ def test_custom_discord_and_lists_parse():
     assert s.discord_api_base_url == "http://127.0.0.1:9/api/v10"
     assert s.models == ("a", "b")
     assert s.durations == (4, 8)
+
+
+def test_sandbox_mode_needs_no_secrets_and_makes_throwaway_ones():
+    first = load_settings({}, dotenv=False, sandbox=True)
+    second = load_settings({}, dotenv=False, sandbox=True)
+    assert first.discord_token and first.video_api_key
+    assert first.discord_token != second.discord_token  # made fresh, never a constant
+    assert first.sandbox_port == 8080
+    assert load_settings({"SANDBOX_PORT": "0"}, dotenv=False, sandbox=True).sandbox_port == 0
+
+
+@pytest.mark.parametrize("value", ["-1", "70000", "web"])
+def test_a_bad_sandbox_port_names_the_variable(value):
+    with pytest.raises(ConfigError) as err:
+        load_settings({**BASE, "SANDBOX_PORT": value}, dotenv=False)
+    assert "SANDBOX_PORT" in err.value.user_message

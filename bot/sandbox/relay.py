@@ -140,6 +140,11 @@ class FakeVideoAPI:
     def fail_query(self, *, count: int = 1, **fault: Any) -> None:
         self._query_faults.extend(Fault(**fault) for _ in range(count))
 
+    def clear_faults(self) -> None:
+        """Forget every fault queued and not yet met."""
+        self._create_faults.clear()
+        self._query_faults.clear()
+
     def hang_downloads(self, *, seconds: float, count: int = 1) -> None:
         """The next `count` video downloads stall for `seconds` before sending a byte."""
         self._download_hangs.extend([seconds] * count)

@@ -132,7 +132,7 @@ async def test_portrait_jobs_offer_no_upscale(fake_discord, fake_api, run_bot):
     await run_bot()
     await fake_discord.wait_commands()
     job = await fake_discord.slash(
-        "video", {"prompt": "tall", "orientation": "portrait"}, user=author, channel_id=channel
+        "video", {"prompt": "tall", "shape": "portrait"}, user=author, channel_id=channel
     )
     message = await wait_final(fake_discord, job)
     assert "upscale" not in buttons(message)

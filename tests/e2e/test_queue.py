@@ -97,7 +97,11 @@ async def test_queue_status_and_history_commands(fake_discord, fake_api, run_bot
     task_id = next(iter(fake_api.tasks))
     status = await fake_discord.slash("video-status", {"job": task_id}, user=other, channel_id=channel)
     shown = await fake_discord.wait_for(lambda: embed_of(status), timeout=10)
-    assert shown["description"] == "running one" and task_id in shown["footer"]["text"]
+    # Members find a job by its task id but are not shown it; moderators are.
+    assert shown["description"] == "running one" and task_id not in repr(shown)
+    status = await fake_discord.slash("video-status", {"job": "#1"}, user=moderator, channel_id=channel)
+    shown = await fake_discord.wait_for(lambda: embed_of(status), timeout=10)
+    assert task_id in shown["footer"]["text"]
 
     mine = await fake_discord.slash("video-history", user=member, channel_id=channel)
     shown = await fake_discord.wait_for(lambda: embed_of(mine), timeout=10)

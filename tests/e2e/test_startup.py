@@ -35,7 +35,12 @@ async def test_connects_registers_video_and_exits_on_sigterm(fake_discord, run_b
     options = {o["name"]: o for o in video["options"]}
     assert options["prompt"]["required"] is True
     assert [options[n]["type"] for n in ("image", "image2", "image3")] == [11, 11, 11]
-    assert {"model", "orientation", "duration", "aspect_ratio", "upsample"} <= set(options)
+    assert {"model", "shape", "duration", "upsample"} <= set(options)
+    # One question for the shape, with readable choices: orientation and aspect ratio cannot
+    # contradict each other any more.
+    assert "orientation" not in options and "aspect_ratio" not in options
+    assert [c["value"] for c in options["shape"]["choices"]] == ["landscape", "portrait"]
+    assert options["model"]["autocomplete"] and options["duration"]["autocomplete"]
     assert all(o.get("description") for o in video["options"])
     await fake_discord.wait_for(lambda: "connected as" in bot.output, timeout=10)
     assert "invite the bot with: " in bot.output and "applications.commands" in bot.output

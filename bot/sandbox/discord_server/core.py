@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import itertools
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from aiohttp import web
@@ -15,6 +16,7 @@ from aiohttp import web
 from bot.sandbox.discord_server.model import (
     BOT_PERMISSIONS,
     EPHEMERAL,
+    LOADING,
     MEMBER_PERMISSIONS,
     FakeAttachment,
     FakeGuild,
@@ -61,6 +63,10 @@ class DiscordState:
         self._seq = 0
         self._ready = False
         self._runner: web.AppRunner | None = None
+        self._watchers: set[asyncio.Queue[dict[str, Any]]] = set()
+        # An ack quicker than discord.py's keep-alive thread can note its send reads as a
+        # "websocket is 41s behind" warning; a long-running sandbox waits a moment instead.
+        self.heartbeat_ack_delay = 0.0
         self.port = 0
 
     @property
@@ -80,8 +86,12 @@ class DiscordState:
         name: str = "Test Guild",
         premium_tier: int = 0,
         channels: int = 1,
+        channel_names: tuple[str, ...] = (),
     ) -> FakeGuild:
-        guild = FakeGuild(guild_id or snowflake(), name, premium_tier, [snowflake() for _ in range(channels)])
+        """A guild with `channels` text channels (named `channel_names`, else channel-0, -1, ...)."""
+        count = max(channels, len(channel_names))
+        guild = FakeGuild(guild_id or snowflake(), name, premium_tier, [snowflake() for _ in range(count)])
+        guild.channel_names = dict(zip(guild.channels, channel_names, strict=False))
         guild.members[self.bot.id] = self.bot
         self.guilds[guild.id] = guild
         for channel in guild.channels:
@@ -114,6 +124,7 @@ class DiscordState:
         msg.attachments = [self._store_attachment(channel_id, n, d, c) for n, d, c in attachments]
         msg.snapshot()
         self._messages.setdefault(channel_id, []).append(msg)
+        self._changed(msg)
         return msg
 
     def add_role(self, guild_id: int, name: str = "role") -> int:
@@ -131,6 +142,10 @@ class DiscordState:
                 if m.id == message_id:
                     return m
         return None
+
+    def channel_name(self, channel_id: int) -> str:
+        guild = self.guilds.get(self.channel_guild.get(channel_id, 0))
+        return guild.channel_name(channel_id, "general") if guild else "general"
 
     def command(self, name: str) -> dict[str, Any]:
         for cmd in [*self.global_commands, *itertools.chain.from_iterable(self.guild_commands.values())]:
@@ -183,13 +198,20 @@ class DiscordState:
             )
         )
 
+    def clear_faults(self) -> None:
+        """Forget every fault queued and not yet met."""
+        self._faults.clear()
+
+    def attachment(self, attachment_id: int) -> FakeAttachment | None:
+        return self._attachments.get(attachment_id)
+
     def expire_tokens_after(self, seconds: float) -> None:
         self.token_ttl = seconds
 
     def delete_message(self, message_id: int) -> None:
         msg = self.message(message_id)
         if msg:
-            msg.deleted = True
+            self._delete(msg)
 
     def delete_channel(self, channel_id: int) -> None:
         self.deleted_channels.add(channel_id)
@@ -259,3 +281,77 @@ class DiscordState:
         if request.query.get("hm") != expected:
             return web.Response(status=404, text="This content is no longer available.")
         return web.Response(body=att.data, content_type=att.content_type or "application/octet-stream")
+
+    # --- watching (the sandbox page) -------------------------------------------------------------
+
+    def publish(self, event: dict[str, Any]) -> None:
+        """Hand `event` to everyone watching (nobody, in the tests: then this costs nothing)."""
+        for queue in self._watchers:
+            queue.put_nowait(event)
+
+    @contextlib.contextmanager
+    def watch(self) -> Iterator[asyncio.Queue[dict[str, Any]]]:
+        """Events while the block runs: a message created, edited or deleted, a modal opened, ..."""
+        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._watchers.add(queue)
+        try:
+            yield queue
+        finally:
+            self._watchers.discard(queue)
+
+    def _changed(self, msg: FakeMessage) -> None:
+        if self._watchers:
+            self.publish({"type": "message", "message": self.message_view(msg)})
+
+    def _delete(self, msg: FakeMessage) -> None:
+        msg.deleted = True
+        self._changed(msg)
+
+    def message_view(self, msg: FakeMessage) -> dict[str, Any]:
+        """A message as a client shows it: who may see it, who ran the command it answers."""
+        interaction = self.interactions.get(msg.interaction_token or "")
+        invoked = None
+        if interaction is not None and interaction.type == 2:
+            invoked = {"user": interaction.user.name, "command": interaction.payload["data"].get("name")}
+        reference = msg.message_reference or {}
+        return {
+            "id": str(msg.id),
+            "channel_id": str(msg.channel_id),
+            "author": {"id": str(msg.author.id), "name": msg.author.name, "bot": msg.author.bot},
+            "content": msg.content,
+            "embeds": msg.embeds,
+            "components": msg.components,
+            "attachments": [
+                {"id": str(a.id), "filename": a.filename, "content_type": a.content_type, "size": a.size}
+                for a in msg.attachments
+            ],
+            "ephemeral": bool(msg.flags & EPHEMERAL),
+            "loading": bool(msg.flags & LOADING),
+            "visible_to": str(interaction.user.id) if interaction and msg.flags & EPHEMERAL else None,
+            "invoked": invoked,
+            "interaction": str(interaction.id) if interaction else None,
+            "reply_to": reference.get("message_id"),
+            "deleted": msg.deleted,
+            "created": msg.created,
+            "edited": msg.edited,
+        }
+
+    def view(self) -> dict[str, Any]:
+        """Every guild, channel, member and live message (ephemeral ones too), and the commands."""
+        guilds = []
+        for guild in self.guilds.values():
+            channels = [
+                {
+                    "id": str(c),
+                    "name": guild.channel_name(c, f"channel-{i}"),
+                    "messages": [self.message_view(m) for m in self._messages.get(c, []) if not m.deleted],
+                }
+                for i, c in enumerate(guild.channels)
+            ]
+            members = [
+                {"id": str(u.id), "name": u.name, "bot": u.bot, "permissions": str(u.permissions)}
+                for u in guild.members.values()
+            ]
+            guilds.append({"id": str(guild.id), "name": guild.name, "channels": channels, "members": members})
+        commands = [*self.global_commands, *itertools.chain.from_iterable(self.guild_commands.values())]
+        return {"guilds": guilds, "commands": commands, "ready": self._ready}

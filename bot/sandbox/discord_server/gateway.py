@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 from typing import Any
@@ -67,6 +68,21 @@ class GatewayMixin(DiscordState):
             data["guild_id"] = command["guild_id"]
         return await self._dispatch_interaction(2, data, user, channel_id)
 
+    async def autocomplete(
+        self, name: str, option: str, typed: str, *, user: FakeUser, channel_id: int
+    ) -> list[dict[str, Any]]:
+        """The choices the bot suggests for `option` of command `name` while `typed` is typed."""
+        command = self.command(name)
+        kind = {o["name"]: o["type"] for o in command.get("options", [])}.get(option, 3)
+        focused = {"name": option, "type": kind, "value": typed, "focused": True}
+        data = {"id": command["id"], "name": name, "type": 1, "options": [focused]}
+        if command.get("guild_id"):
+            data["guild_id"] = command["guild_id"]
+        interaction = await self._dispatch_interaction(4, data, user, channel_id)
+        response = await interaction.wait_response()
+        choices: list[dict[str, Any]] = response.get("data", {}).get("choices", [])
+        return choices
+
     async def click(self, message: FakeMessage, custom_id: str, *, user: FakeUser) -> FakeInteraction:
         data = {"custom_id": custom_id, "component_type": 2}
         return await self._dispatch_interaction(3, data, user, message.channel_id, message=message)
@@ -121,7 +137,7 @@ class GatewayMixin(DiscordState):
             "channel": {
                 "id": str(channel_id),
                 "type": 0,
-                "name": "general",
+                "name": self.channel_name(channel_id),
                 "position": 0,
                 "permission_overwrites": [],
                 "nsfw": False,
@@ -163,6 +179,8 @@ class GatewayMixin(DiscordState):
                 payload = json.loads(msg.data)
                 op = payload.get("op")
                 if op == 1:
+                    if self.heartbeat_ack_delay:
+                        await asyncio.sleep(self.heartbeat_ack_delay)
                     await ws.send_str(json.dumps({"op": 11, "d": None, "s": None, "t": None}))
                 elif op == 2:
                     if payload["d"].get("token", "").removeprefix("Bot ") != self.token:
@@ -175,11 +193,13 @@ class GatewayMixin(DiscordState):
                         continue
                     self.resume_count += 1
                     self._ready = True
+                    self.publish({"type": "gateway", "ready": True})
                     await self._send_dispatch("RESUMED", {})
         finally:
             if self._ws is ws:
                 self._ws = None
                 self._ready = False
+                self.publish({"type": "gateway", "ready": False})
         return ws
 
     async def _identify(self, data: dict[str, Any]) -> None:
@@ -205,6 +225,7 @@ class GatewayMixin(DiscordState):
         for guild in self.guilds.values():
             await self._send_dispatch("GUILD_CREATE", self._guild_json(guild))
         self._ready = True
+        self.publish({"type": "gateway", "ready": True})
 
     async def _send_dispatch(self, event: str, data: dict[str, Any]) -> None:
         ws = self._ws
@@ -247,7 +268,7 @@ class GatewayMixin(DiscordState):
                 {
                     "id": str(c),
                     "type": 0,
-                    "name": f"channel-{i}",
+                    "name": guild.channel_name(c, f"channel-{i}"),
                     "position": i,
                     "permission_overwrites": [],
                     "nsfw": False,

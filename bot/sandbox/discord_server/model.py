@@ -101,9 +101,13 @@ class FakeGuild:
     members: dict[int, FakeUser] = field(default_factory=dict)
     filesize_limit: int = 0
     roles: dict[int, str] = field(default_factory=dict)
+    channel_names: dict[int, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.filesize_limit = self.filesize_limit or TIER_LIMITS[self.premium_tier]
+
+    def channel_name(self, channel_id: int, default: str) -> str:
+        return self.channel_names.get(channel_id, default)
 
 
 @dataclass

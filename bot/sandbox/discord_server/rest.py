@@ -136,7 +136,7 @@ class RestMixin(DiscordState):
                     "id": str(channel),
                     "type": 0,
                     "guild_id": str(guild),
-                    "name": "general",
+                    "name": self.channel_name(channel),
                     "position": 0,
                     "permission_overwrites": [],
                     "nsfw": False,
@@ -186,6 +186,7 @@ class RestMixin(DiscordState):
                 self.guild_commands[guild_id] = commands
             else:
                 self.global_commands = commands
+            self.publish({"type": "commands"})
             return _json(commands)
         return _json(self.guild_commands.get(guild_id, []) if guild_id else self.global_commands)
 
@@ -218,6 +219,15 @@ class RestMixin(DiscordState):
                 interaction.channel_id, data, files, flags=flags, interaction=interaction
             )
             interaction.original = message
+        elif kind == 9:
+            self.publish(
+                {
+                    "type": "modal",
+                    "user_id": str(interaction.user.id),
+                    "channel_id": str(interaction.channel_id),
+                    "modal": data,
+                }
+            )
         elif kind == 7 and "message" in interaction.payload:
             message = self.message(int(interaction.payload["message"]["id"]))
             if message:
@@ -269,7 +279,7 @@ class RestMixin(DiscordState):
         if method == "GET":
             return _json(msg.json(self))
         if method == "DELETE":
-            msg.deleted = True
+            self._delete(msg)
             return web.Response(status=204)
         self._check_size(msg.channel_id, files)
         self._apply_edit(msg, body or {}, files)
@@ -312,7 +322,7 @@ class RestMixin(DiscordState):
         if method == "GET":
             return _json(msg.json(self))
         if method == "DELETE":
-            msg.deleted = True
+            self._delete(msg)
             return web.Response(status=204)
         if method == "PATCH":
             if msg.author.id != self.bot.id:
@@ -374,3 +384,4 @@ class RestMixin(DiscordState):
             msg.flags &= ~LOADING
             msg.edited = time.time()
         msg.snapshot()
+        self._changed(msg)
