@@ -86,6 +86,24 @@ class GuildSettings:
             updated.check_models(defaults)
         return updated
 
+    def with_ids(
+        self, name: str, *, add: int | None = None, remove: int | None = None, clear: bool = False
+    ) -> GuildSettings:
+        """A copy with a list of channels or roles changed, as Discord's pickers give them."""
+        if name not in ID_LISTS:
+            raise InputError(f"{name} is not a list of channels or roles.")
+        ids: tuple[int, ...] = () if clear else tuple(getattr(self, name))
+        if remove is not None:
+            ids = tuple(i for i in ids if i != remove)
+        if add is not None and add not in ids:
+            ids = (*ids, add)
+        changes: dict[str, Any] = {name: ids}
+        return replace(self, **changes)
+
+    def source(self, name: str) -> str:
+        """Where a setting's value comes from: this server, or the defaults."""
+        return "this server" if getattr(self, name) != getattr(DEFAULT_RULES, name) else "default"
+
     # --- models ---------------------------------------------------------------------------
 
     def offered_models(self, defaults: Defaults) -> tuple[str, ...]:
@@ -293,6 +311,10 @@ def _channel(raw: str) -> int | None:
     return found[0] if found else None
 
 
+# Set with Discord's channel and role pickers (/video-admin channels, roles, audit-channel).
+ID_LISTS = ("allowed_channels", "approval_channels", "generator_roles", "approver_roles")
+PICKED = (*ID_LISTS, "audit_channel")
+
 PARSERS: dict[str, Any] = {
     "allowed_channels": _ids,
     "generator_roles": _ids,
@@ -311,3 +333,5 @@ PARSERS: dict[str, Any] = {
     "approver_roles": _ids,
     "audit_channel": _channel,
 }
+
+DEFAULT_RULES = GuildSettings()

@@ -14,7 +14,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import audit, report
-from bot.guild_settings import PARSERS, Defaults, GuildSettings
+from bot.errors import InputError
+from bot.guild_settings import ID_LISTS, PARSERS, PICKED, Defaults, GuildSettings
 from cogs.audit import post_audit
 
 if TYPE_CHECKING:
@@ -64,32 +65,122 @@ class VideoAdmin(commands.GroupCog, group_name="video-admin"):
 
     @app_commands.command(name="show")
     async def show(self, interaction: discord.Interaction) -> None:
-        """Show this server's video settings."""
+        """Show this server's video settings and where each comes from."""
         assert interaction.guild_id is not None
         current = self.bot.store.guild_rules(interaction.guild_id)
         embed = discord.Embed(title="Video settings", colour=0x95A5A6)
         for name, value in current.describe(self.defaults):
-            embed.add_field(name=name, value=value, inline=True)
+            label = name.replace("_", " ").capitalize()
+            embed.add_field(name=label, value=f"{value}\n*{current.source(name)}*", inline=True)
         if current.blocked_patterns:
             embed.add_field(
                 name="blocked patterns", value="`" + "`, `".join(current.blocked_patterns)[:1000] + "`"
             )
         env = self.bot.settings
         embed.set_footer(
-            text=f"The bot owner offers: {', '.join(env.models)}. Change a setting with /video-admin set."
+            text=f"The bot owner offers: {', '.join(env.models)}. Change settings with /video-admin set, "
+            "channels, roles and audit-channel; /video-admin reset puts one back."
         )
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     @app_commands.command(name="set")
     @app_commands.describe(setting="What to change", value="The new value (see the setting's hint)")
     @app_commands.choices(
-        setting=[app_commands.Choice(name=f"{n}: {h}"[:100], value=n) for n, h in SETTING_HELP.items()]
+        setting=[
+            app_commands.Choice(name=f"{n}: {h}"[:100], value=n)
+            for n, h in SETTING_HELP.items()
+            if n not in PICKED
+        ]
     )
     async def set_(self, interaction: discord.Interaction, setting: str, value: str) -> None:
-        """Change one setting."""
+        """Change one setting (channels and roles: /video-admin channels, roles, audit-channel)."""
+        assert interaction.guild_id is not None
+        if setting in PICKED:
+            raise InputError(
+                f"{setting} is chosen with Discord's pickers: see /video-admin channels and roles."
+            )
+        before = self.bot.store.guild_rules(interaction.guild_id)
+        await self._change(interaction, setting, before, before.with_value(setting, value, self.defaults))
+
+    @app_commands.command(name="channels")
+    @app_commands.describe(
+        setting="Which list of channels",
+        add="A channel to add",
+        remove="A channel to take out",
+        clear="Empty the list first (allowed_channels: every channel; approval_channels: none)",
+    )
+    @app_commands.choices(
+        setting=[app_commands.Choice(name=f"{n}: {SETTING_HELP[n]}"[:100], value=n) for n in ID_LISTS[:2]]
+    )
+    async def channels(
+        self,
+        interaction: discord.Interaction,
+        setting: str,
+        add: discord.TextChannel | None = None,
+        remove: discord.TextChannel | None = None,
+        clear: bool = False,
+    ) -> None:
+        """Where videos may be made, or where a moderator approves each one."""
+        await self._change_ids(interaction, setting, add, remove, clear)
+
+    @app_commands.command(name="roles")
+    @app_commands.describe(
+        setting="Which list of roles",
+        add="A role to add",
+        remove="A role to take out",
+        clear="Empty the list first",
+    )
+    @app_commands.choices(
+        setting=[app_commands.Choice(name=f"{n}: {SETTING_HELP[n]}"[:100], value=n) for n in ID_LISTS[2:]]
+    )
+    async def roles(
+        self,
+        interaction: discord.Interaction,
+        setting: str,
+        add: discord.Role | None = None,
+        remove: discord.Role | None = None,
+        clear: bool = False,
+    ) -> None:
+        """Who may make videos, or who may approve them (besides Manage Messages)."""
+        await self._change_ids(interaction, setting, add, remove, clear)
+
+    @app_commands.command(name="audit-channel")
+    @app_commands.describe(channel="Where audit lines and approval requests go; leave empty to turn it off")
+    async def audit_channel(
+        self, interaction: discord.Interaction, channel: discord.TextChannel | None = None
+    ) -> None:
+        """The channel for the audit log and approval requests."""
         assert interaction.guild_id is not None
         before = self.bot.store.guild_rules(interaction.guild_id)
-        updated = before.with_value(setting, value, self.defaults)
+        await self._change(
+            interaction,
+            "audit_channel",
+            before,
+            replace(before, audit_channel=channel.id if channel else None),
+        )
+
+    async def _change_ids(
+        self,
+        interaction: discord.Interaction,
+        setting: str,
+        add: discord.abc.Snowflake | None,
+        remove: discord.abc.Snowflake | None,
+        clear: bool,
+    ) -> None:
+        assert interaction.guild_id is not None
+        if add is None and remove is None and not clear:
+            raise InputError("Pick a channel or role to add or remove, or choose clear.")
+        before = self.bot.store.guild_rules(interaction.guild_id)
+        updated = before.with_ids(
+            setting, add=add.id if add else None, remove=remove.id if remove else None, clear=clear
+        )
+        await self._change(interaction, setting, before, updated)
+
+    async def _change(
+        self, interaction: discord.Interaction, setting: str, before: GuildSettings, updated: GuildSettings
+    ) -> None:
+        """Store a change, say what it is now, audit it, and warn about an unusable audit channel."""
+        assert interaction.guild_id is not None
         self.bot.store.set_guild_rules(interaction.guild_id, updated, by=interaction.user.id)
         log.info("guild %s: %s changed %s", interaction.guild_id, interaction.user.id, setting)
         described = dict(updated.describe(self.defaults))

@@ -58,18 +58,18 @@ def build_world(discord: FakeDiscord) -> World:
 
 async def set_rules(discord: FakeDiscord, world: World) -> None:
     """#audit becomes the audit channel and #moderated an approval channel, the way a moderator
-    would do it: through /video-admin set, so the audit channel shows those changes too."""
+    would do it: with /video-admin's channel pickers, so the audit channel shows those changes too."""
     # Commands are synced before the gateway connects; an interaction needs both.
     await discord.wait_commands(timeout=60)
     await discord.wait_ready(timeout=60)
     audit = world.channels["audit"]
-    for setting, channel in (("audit_channel", audit), ("approval_channels", world.channels["moderated"])):
+    changes = (
+        ("audit-channel", {"channel": audit}),
+        ("channels", {"setting": "approval_channels", "add": world.channels["moderated"]}),
+    )
+    for subcommand, options in changes:
         done = await discord.slash(
-            "video-admin",
-            {"setting": setting, "value": f"<#{channel}>"},
-            subcommand="set",
-            user=world.moderator,
-            channel_id=audit,
+            "video-admin", options, subcommand=subcommand, user=world.moderator, channel_id=audit
         )
         reply = await done.wait_response(timeout=15)
-        log.info("sandbox rule %s: %s", setting, (reply.get("data") or {}).get("content", "set"))
+        log.info("sandbox rule %s: %s", subcommand, (reply.get("data") or {}).get("content", "set"))

@@ -19,6 +19,7 @@ from bot.jobs import Job, JobState
 from cogs.audit import audit_job
 from cogs.video.inputs import member_of, reference_files
 from cogs.video.modals import RemixModal
+from cogs.video.views import confirm_delete_view
 
 if TYPE_CHECKING:
     from cogs.video.cog import VideoCog
@@ -44,6 +45,9 @@ class JobActions:
     async def _job_button(self, interaction: discord.Interaction, action: str, job_id: int) -> None:
         job = self._job(interaction, job_id)
         if action == "delete":
+            await self._ask_delete(interaction, job)
+            return
+        if action == "confirm-delete":
             await self._delete(interaction, job)
             return
         member = member_of(interaction)
@@ -68,9 +72,21 @@ class JobActions:
         request = replace(request, files=await reference_files(self.bot, parent))
         await self.cog.start_job(interaction, member, rules, request, parent=parent, origin="remix")
 
-    async def _delete(self, interaction: discord.Interaction, job: Job) -> None:
+    async def _ask_delete(self, interaction: discord.Interaction, job: Job) -> None:
+        """Deleting a finished video cannot be undone: ask the member first, privately."""
+        self._may_delete(interaction, job)
+        await interaction.response.send_message(
+            f"Delete video #{job.id}? The message and its video go for everyone; this cannot be undone.",
+            view=confirm_delete_view(job.id),
+            ephemeral=True,
+        )
+
+    def _may_delete(self, interaction: discord.Interaction, job: Job) -> None:
         if interaction.user.id != job.user_id and not interaction.permissions.manage_messages:
             raise PermissionDenied(NOT_YOURS.format("delete it"))
+
+    async def _delete(self, interaction: discord.Interaction, job: Job) -> None:
+        self._may_delete(interaction, job)
         await interaction.response.defer(ephemeral=True, thinking=True)
         if job.message_id is not None:
             channel = self.bot.get_partial_messageable(job.channel_id, guild_id=job.guild_id)

@@ -51,12 +51,14 @@ BUTTONS = {
     "remix": ("Remix", "✏️", discord.ButtonStyle.secondary),
     "upscale": ("Upscale", "🔍", discord.ButtonStyle.secondary),
     "delete": ("Delete", "🗑️", discord.ButtonStyle.danger),
+    # On the private "are you sure?" that Delete answers with.
+    "confirm-delete": ("Yes, delete it", "🗑️", discord.ButtonStyle.danger),
 }
 
 
 class JobButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"video:(?P<action>reroll|remix|upscale|delete):(?P<job>\d+)",
+    template=r"video:(?P<action>reroll|remix|upscale|delete|confirm-delete):(?P<job>\d+)",
 ):
     """A button on a finished job; `VideoCog.job_button` handles every action."""
 
@@ -113,6 +115,12 @@ class DecisionButton(
         await cog.decide(interaction, self.verdict, self.job_id)
 
 
+def confirm_delete_view(job_id: int) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(JobButton("confirm-delete", job_id))
+    return view
+
+
 def decision_view(job_id: int) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
     view.add_item(DecisionButton("approve", job_id))
@@ -132,7 +140,9 @@ def job_view(job_id: int, *, cancellable: bool, decidable: bool = False) -> disc
 def finished_view(job: Job) -> discord.ui.View:
     """Buttons under a finished job: build on it, or remove it."""
     view = discord.ui.View(timeout=None)
-    if job.state is not JobState.REJECTED:
+    # The same prompt would be refused again (and could spend quota): only Remix can help.
+    refused = job.state is JobState.REJECTED or job.failure_kind == "content_policy"
+    if not refused:
         view.add_item(JobButton("reroll", job.id))
     view.add_item(JobButton("remix", job.id))
     if (

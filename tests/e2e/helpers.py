@@ -3,6 +3,7 @@ play in, and ways to read what Discord would show (job messages, private answers
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from pathlib import Path
 
@@ -119,3 +120,34 @@ async def fetch_all(urls):
                 assert response.status == 200, url
                 out.append(await response.read())
         return out
+
+
+PICKED_LISTS = {
+    "allowed_channels": "channels",
+    "approval_channels": "channels",
+    "generator_roles": "roles",
+    "approver_roles": "roles",
+}
+
+
+async def admin_change(fake_discord, admin, channel, setting, value) -> str:
+    """Change a server setting as a moderator would: channels and roles with Discord's pickers
+    (`value` holds their mentions, or `none`), everything else with `/video-admin set`.
+    Returns the private answer."""
+    ids = [int(x) for x in re.findall(r"\d{15,21}", value)]
+    if setting in PICKED_LISTS:
+        subcommand = PICKED_LISTS[setting]
+        first = {"setting": setting, "clear": True, **({"add": ids[0]} if ids else {})}
+        requests = [first, *({"setting": setting, "add": i} for i in ids[1:])]
+    elif setting == "audit_channel":
+        subcommand, requests = "audit-channel", [{"channel": ids[0]} if ids else {}]
+    else:
+        subcommand, requests = "set", [{"setting": setting, "value": value}]
+    text = ""
+    for options in requests:
+        done = await fake_discord.slash(
+            "video-admin", options, subcommand=subcommand, user=admin, channel_id=channel
+        )
+        reply = await done.wait_response(timeout=10)
+        text = (reply.get("data") or {}).get("content") or ""
+    return text

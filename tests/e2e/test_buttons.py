@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from tests.e2e.helpers import (
     JPEG,
     PNG,
+    button,
     fetch_all,
     field,
     job_rows,
@@ -120,7 +123,13 @@ async def test_only_the_requester_or_a_moderator_can_delete(fake_discord, fake_a
     assert "Only the member who asked" in await fake_discord.wait_for(lambda: private_text(refused))
     assert not message.deleted
 
-    done = await fake_discord.click(message, buttons(message)["delete"], user=author)
+    # Delete asks first, privately; nothing is deleted until the member confirms.
+    asked = await fake_discord.click(message, buttons(message)["delete"], user=author)
+    question = await fake_discord.wait_for(lambda: asked.original)
+    assert question.flags & 64 and "cannot be undone" in question.content
+    await asyncio.sleep(0.3)
+    assert not message.deleted
+    done = await fake_discord.click(question, button(question, "confirm-delete"), user=author)
     assert "Deleted" in await fake_discord.wait_for(lambda: private_text(done))
     assert message.deleted
     assert job_rows(tmp_path)[0]["state"] == "delivered"  # the record stays for history

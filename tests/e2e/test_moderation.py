@@ -16,6 +16,7 @@ from tests.e2e.helpers import (
     MANAGE_GUILD,
     MANAGE_MESSAGES,
     PNG,
+    admin_change,
     answer,
     button,
     custom_ids,
@@ -33,11 +34,7 @@ pytestmark = pytest.mark.e2e
 
 
 async def admin_set(fake_discord, admin, channel, setting, value):
-    done = await fake_discord.slash(
-        "video-admin", {"setting": setting, "value": value}, subcommand="set", user=admin, channel_id=channel
-    )
-    reply = await done.wait_response(timeout=10)
-    text = reply.get("data", {}).get("content") or ""
+    text = await admin_change(fake_discord, admin, channel, setting, value)
     assert f"{setting} is now" in text, text
     return text
 
@@ -136,8 +133,8 @@ async def test_cooldown_and_the_servers_models(fake_discord, fake_api, run_bot):
     fake_discord.forbid_channel(guild.channels[1])
     setting = await fake_discord.slash(
         "video-admin",
-        {"setting": "audit_channel", "value": f"<#{guild.channels[1]}>"},
-        subcommand="set",
+        {"channel": guild.channels[1]},
+        subcommand="audit-channel",
         user=admin,
         channel_id=channel,
     )
@@ -172,9 +169,9 @@ async def test_cooldown_and_the_servers_models(fake_discord, fake_api, run_bot):
     shown = await fake_discord.slash("video-admin", subcommand="show", user=admin, channel_id=channel)
     embed = await fake_discord.wait_for(lambda: shown.responses and shown.responses[0]["data"]["embeds"][0])
     values = {f["name"]: f["value"] for f in embed["fields"]}
-    assert values["models"] == "veo3.1, veo3.1-fast-components"
-    assert values["default_model"] == "veo3.1"
-    assert values["cooldown_seconds"] == "no limit"
+    assert values["Models"] == "veo3.1, veo3.1-fast-components\n*this server*"
+    assert values["Default model"] == "veo3.1\n*this server*"
+    assert values["Cooldown seconds"] == "no limit\n*this server*"
 
 
 async def test_approval_in_an_audit_channel_with_audit_lines(fake_discord, fake_api, run_bot, tmp_path):
@@ -267,7 +264,9 @@ async def test_approval_in_an_audit_channel_with_audit_lines(fake_discord, fake_
     fake_api.fail_create(status=400, body={"error": {"message": "invalid prompt"}})
     failing = await fake_discord.slash("video", {"prompt": "will fail"}, user=bob, channel_id=open_channel)
     await wait_final(fake_discord, failing)
-    deleted = await fake_discord.click(final, button(final, "delete"), user=ann)
+    asked = await fake_discord.click(final, button(final, "delete"), user=ann)
+    question = await fake_discord.wait_for(lambda: asked.original)
+    deleted = await fake_discord.click(question, button(question, "confirm-delete"), user=ann)
     assert "Deleted" in await answer(fake_discord, deleted)
 
     await settled_rows(fake_discord, tmp_path)

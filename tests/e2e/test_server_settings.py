@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.helpers import BASIC, MANAGE_GUILD, answer, life, setup_guild, video_attachment, wait_final
+from tests.e2e.helpers import (
+    BASIC,
+    MANAGE_GUILD,
+    admin_change,
+    answer,
+    life,
+    setup_guild,
+    video_attachment,
+    wait_final,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -22,14 +31,7 @@ async def test_settings_are_changed_by_moderators_and_enforced(fake_discord, fak
     assert admin_cmd["default_member_permissions"] == str(MANAGE_GUILD)
 
     async def admin_set(setting, value, user=admin):
-        done = await fake_discord.slash(
-            "video-admin",
-            {"setting": setting, "value": value},
-            subcommand="set",
-            user=user,
-            channel_id=channel,
-        )
-        return await answer(fake_discord, done)
+        return await admin_change(fake_discord, user, channel, setting, value)
 
     assert "Manage Server" in await admin_set("max_duration", "4", user=member)
 
@@ -81,8 +83,12 @@ async def test_settings_are_changed_by_moderators_and_enforced(fake_discord, fak
     shown = await fake_discord.slash("video-admin", subcommand="show", user=admin, channel_id=channel)
     embed = await fake_discord.wait_for(lambda: shown.responses and shown.responses[0]["data"]["embeds"][0])
     values = {f["name"]: f["value"] for f in embed["fields"]}
-    assert values["max_duration"] == "4 s" and values["allow_remix_others"] == "no"
-    assert values["allowed_channels"] == f"<#{other_channel}>"
+    # Readable names; each value says whether this server set it or it is the default.
+    assert (
+        values["Max duration"] == "4 s\n*this server*" and values["Allow remix others"] == "no\n*this server*"
+    )
+    assert values["Allowed channels"] == f"<#{other_channel}>\n*this server*"
+    assert values["Cooldown seconds"] == "no limit (bot default)\n*default*"
 
     reset = await fake_discord.slash(
         "video-admin", {"setting": "allowed_channels"}, subcommand="reset", user=admin, channel_id=channel

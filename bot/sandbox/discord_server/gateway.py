@@ -13,6 +13,7 @@ from bot.sandbox.discord_server.core import DiscordState
 from bot.sandbox.discord_server.model import (
     BOT_PERMISSIONS,
     MEMBER_PERMISSIONS,
+    SEND_MESSAGES,
     TIER_LIMITS,
     FakeGuild,
     FakeInteraction,
@@ -52,6 +53,12 @@ class GatewayMixin(DiscordState):
                     member.pop("user")
                     resolved.setdefault("members", {})[str(value.id)] = member
                 value = str(value.id)
+            elif types.get(key) == 7:  # a channel option: Discord resolves the channel
+                resolved.setdefault("channels", {})[str(value)] = self._channel_json(int(value))
+                value = str(value)
+            elif types.get(key) == 8:  # a role option
+                resolved.setdefault("roles", {})[str(value)] = self._role_json(int(value), channel_id)
+                value = str(value)
             opts.append({"name": key, "type": types.get(key, 3), "value": value})
         for key, spec_tuple in (attachments or {}).items():
             filename, blob, content_type = spec_tuple[:3]
@@ -234,6 +241,41 @@ class GatewayMixin(DiscordState):
         self._seq += 1
         await ws.send_str(json.dumps({"op": 0, "t": event, "s": self._seq, "d": data}))
 
+    async def join_guild(self, guild: FakeGuild) -> None:
+        """The bot is added to `guild` while connected: Discord sends its GUILD_CREATE, without
+        the `unavailable` key (which marks a guild coming back from an outage instead)."""
+        data = self._guild_json(guild)
+        data.pop("unavailable")
+        await self._send_dispatch("GUILD_CREATE", data)
+
+    def _channel_json(self, channel_id: int) -> dict[str, Any]:
+        """A channel as interaction `resolved` data carries it (with the member's permissions)."""
+        guild_id = self.channel_guild.get(channel_id)
+        guild = self.guilds.get(guild_id or 0)
+        return {
+            "id": str(channel_id),
+            "type": 0,
+            "name": guild.channel_name(channel_id, "channel") if guild else "channel",
+            "permissions": str(BOT_PERMISSIONS),
+            "guild_id": str(guild_id) if guild_id else None,
+            "parent_id": None,
+        }
+
+    def _role_json(self, role_id: int, channel_id: int) -> dict[str, Any]:
+        guild = self.guilds.get(self.channel_guild.get(channel_id, 0))
+        name = guild.roles.get(role_id, "role") if guild else "role"
+        return {
+            "id": str(role_id),
+            "name": name,
+            "permissions": "0",
+            "position": 1,
+            "color": 0,
+            "hoist": False,
+            "managed": False,
+            "mentionable": False,
+            "flags": 0,
+        }
+
     def _guild_json(self, guild: FakeGuild) -> dict[str, Any]:
         everyone = {
             "id": str(guild.id),
@@ -270,7 +312,11 @@ class GatewayMixin(DiscordState):
                     "type": 0,
                     "name": guild.channel_name(c, f"channel-{i}"),
                     "position": i,
-                    "permission_overwrites": [],
+                    "permission_overwrites": (
+                        [{"id": str(guild.id), "type": 0, "allow": "0", "deny": str(SEND_MESSAGES)}]
+                        if c in guild.read_only_channels
+                        else []
+                    ),
                     "nsfw": False,
                     "parent_id": None,
                     "guild_id": str(guild.id),
@@ -285,7 +331,7 @@ class GatewayMixin(DiscordState):
             "guild_scheduled_events": [],
             "soundboard_sounds": [],
             "joined_at": iso(),
-            "system_channel_id": None,
+            "system_channel_id": str(guild.system_channel_id) if guild.system_channel_id else None,
             "afk_timeout": 300,
             "verification_level": 0,
             "default_message_notifications": 0,

@@ -102,6 +102,8 @@ class FakeGuild:
     filesize_limit: int = 0
     roles: dict[int, str] = field(default_factory=dict)
     channel_names: dict[int, str] = field(default_factory=dict)
+    system_channel_id: int | None = None  # where Discord posts join messages (and bots greet)
+    read_only_channels: set[int] = field(default_factory=set)  # @everyone may not send there
 
     def __post_init__(self) -> None:
         self.filesize_limit = self.filesize_limit or TIER_LIMITS[self.premium_tier]
