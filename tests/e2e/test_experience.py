@@ -198,3 +198,23 @@ async def test_a_refusal_before_anything_is_spent_leaves_no_public_trace(fake_di
     assert again.responses[0]["type"] == 4 and again.responses[0]["data"]["flags"] & 64
     assert len(fake_discord.messages(channel)) == before
     assert len(fake_api.creates) == 1
+
+
+async def test_choices_offer_only_what_this_server_allows(fake_discord, run_bot):
+    guild, channel, (ann,) = await setup_guild(fake_discord)
+    admin = fake_discord.add_member(guild.id, name="admin", permissions=BASIC | MANAGE_GUILD)
+    await run_bot()
+    await fake_discord.wait_commands()
+    await admin_change(fake_discord, admin, channel, "models", "veo3.1-fast, veo3.1-fast-components")
+    await admin_change(fake_discord, admin, channel, "max_duration", "6")
+    models = await fake_discord.autocomplete("video", "model", "", user=ann, channel_id=channel)
+    assert [(c["name"], c["value"]) for c in models] == [
+        ("Veo 3.1 Fast: text, or one first frame", "veo3.1-fast"),
+        ("Veo 3.1 Fast Components: 1 to 3 reference images", "veo3.1-fast-components"),
+    ]
+    assert [
+        c["value"]
+        for c in await fake_discord.autocomplete("video", "model", "comp", user=ann, channel_id=channel)
+    ] == ["veo3.1-fast-components"]
+    durations = await fake_discord.autocomplete("video", "duration", "", user=ann, channel_id=channel)
+    assert [c["value"] for c in durations] == [4, 6]  # 8 s is over this server's max_duration

@@ -129,6 +129,10 @@ async def test_a_result_that_cannot_be_posted_reaches_the_member_by_dm(
     )
     response = await status.wait_response()
     assert response["data"]["content"].endswith("small.mp4") and response["data"]["flags"] & 64
+    buttons = [
+        c["custom_id"].split(":")[1] for row in response["data"]["components"] for c in row["components"]
+    ]
+    assert buttons == ["reroll", "remix", "upscale", "delete"]  # the video comes back with its buttons
 
 
 async def test_a_blanked_interaction_token_is_gone_from_the_database_files(
