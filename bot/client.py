@@ -70,6 +70,7 @@ class VideoBot(commands.Bot):
         await self._sync_commands()
         assert self.application_id is not None
         log.info("invite the bot with: %s", invite.bot_invite_url(self.application_id))
+        log.info("install it on your own account with: %s", invite.user_install_url(self.application_id))
         self._heartbeat = asyncio.create_task(self._beat(), name="heartbeat")
 
     async def _sync_commands(self) -> None:

@@ -34,6 +34,9 @@ class Member:
     manage_messages: bool = False
     # What the bot lacks where the result must be posted (from the interaction's app_permissions).
     bot_missing: tuple[str, ...] = ()
+    # "guild": a server that added the bot (its rules apply); "dm": the bot's own DM; "user": a
+    # user install anywhere else (no channel access). The last two share the user quota.
+    scope: str = "guild"
 
 
 @dataclass(frozen=True)
@@ -77,8 +80,9 @@ class Intake:
         self.store = store
         self.defaults = Defaults.from_settings(settings)
 
-    def rules(self, guild_id: int | None) -> GuildSettings:
-        return self.store.guild_rules(guild_id)
+    def rules(self, guild_id: int | None, scope: str = "guild") -> GuildSettings:
+        """The server's rules where the server added the bot; the owner's defaults elsewhere."""
+        return self.store.guild_rules(guild_id if scope == "guild" else None)
 
     # --- building a request from a member's options ------------------------------------------
 
@@ -138,9 +142,12 @@ class Intake:
         """May this member ask for a video here, now: channel, roles, today's quota (a first,
         non-binding read), and how many of theirs are already waiting. Paths that ask for the
         prompt in a modal run this before opening it."""
-        if member.guild_id is None:
-            # Discord routes /video from servers only; the bot does not rely on that.
-            raise PermissionDenied("Videos can only be made in a server that has added the bot.")
+        self.check_allowed(member)
+        if member.scope != "guild":
+            # Outside servers that added the bot: the owner's user quota, no server rules.
+            self.quota_check(member, rules)()
+            self.check_waiting(member.user_id)
+            return
         if member.bot_missing:
             raise PermissionDenied(
                 "I cannot post the video in this channel: I am missing the "
@@ -152,6 +159,19 @@ class Intake:
         )
         self.quota_check(member, rules)()
         self.check_waiting(member.user_id)
+
+    def check_allowed(self, member: Member) -> None:
+        """The owner's allow-lists and switch for use outside servers; each refusal names its rule."""
+        s = self.settings
+        if s.allowed_users and member.user_id not in s.allowed_users:
+            raise PermissionDenied("This bot is private: its owner has not allowed your account to use it.")
+        if s.allowed_guilds and member.guild_id is not None and member.guild_id not in s.allowed_guilds:
+            raise PermissionDenied("This bot is private: its owner has not allowed it in this server.")
+        if member.scope != "guild" and not s.user_daily_quota:
+            raise PermissionDenied(
+                "The bot's owner has turned off videos outside servers that added the bot: "
+                "use /video in such a server."
+            )
 
     def check(self, member: Member, rules: GuildSettings, request: JobRequest) -> None:
         """Every check of a finished request, before the interaction is deferred."""
@@ -180,13 +200,16 @@ class Intake:
     def quota_check(self, member: Member, rules: GuildSettings) -> Callable[[], None]:
         """The exact check `Store.add_job` runs inside its write transaction (and intake once
         early); each refusal is counted once, by the check that made it."""
-        check = quota.checker(
-            self.store,
-            rules.limits(self.defaults),
-            guild_id=member.guild_id,
-            user_id=member.user_id,
-            cooldown_exempt=member.manage_guild,
-        )
+        if member.scope == "guild":
+            check = quota.checker(
+                self.store,
+                rules.limits(self.defaults),
+                guild_id=member.guild_id,
+                user_id=member.user_id,
+                cooldown_exempt=member.manage_guild,
+            )
+        else:
+            check = quota.user_checker(self.store, self.settings.user_daily_quota, user_id=member.user_id)
 
         def counted() -> None:
             try:
@@ -199,6 +222,8 @@ class Intake:
 
     def needs_approval(self, member: Member, rules: GuildSettings) -> bool:
         """A moderated channel, and the member is not a moderator there."""
-        return rules.needs_approval(member.channel_id) and not rules.can_approve(
-            role_ids=set(member.role_ids), manage_messages=member.manage_messages
+        return (
+            member.scope == "guild"
+            and rules.needs_approval(member.channel_id)
+            and not rules.can_approve(role_ids=set(member.role_ids), manage_messages=member.manage_messages)
         )

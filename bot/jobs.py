@@ -100,6 +100,7 @@ class Job:
     user_name: str = ""
     parent_id: int | None = None
     origin: str = "new"  # how it came about: new, reroll, remix, upscale
+    scope: str = "guild"  # where it was asked: guild (a server that added the bot), dm, user
     task_id: str | None = None
     raw_status: str | None = None
     progress: int | None = None
@@ -149,6 +150,7 @@ class Job:
         data["enable_upsample"] = bool(row.get("enable_upsample"))
         data["user_name"] = row.get("user_name") or ""
         data["origin"] = row.get("origin") or "new"
+        data["scope"] = row.get("scope") or "guild"
         data["poll_failures"] = row.get("poll_failures") or 0
         return cls(**data)
 

@@ -137,6 +137,29 @@ def left_today(used: int, limit: int) -> str | None:
     return f"{max(0, limit - used)} of {limit} left today" if limit else None
 
 
+class UserScopeCounts(Protocol):
+    def user_scope_usage(self, user_id: int, since: float) -> tuple[int, float | None]: ...
+
+
+def user_checker(
+    counts: UserScopeCounts, daily: int, *, user_id: int, now: Callable[[], float] = clock.time
+) -> Callable[[], None]:
+    """The owner's quota for use outside servers that added the bot (`USER_DAILY_QUOTA`), per
+    user per UTC day, across every DM and user-install place."""
+
+    def run() -> None:
+        at = now()
+        used, _last = counts.user_scope_usage(user_id, day_start(at, "UTC"))
+        if used >= daily:
+            raise QuotaExceeded(
+                f"You have used your {daily} videos for today outside servers that added the bot; "
+                f"more <t:{int(next_reset(at, 'UTC'))}:R>.",
+                scope="user",
+            )
+
+    return run
+
+
 def describe(used: int, limit: int) -> str:
     if not limit:
         return f"{used} today (no limit)"

@@ -149,6 +149,13 @@ def m005_member_prefs(db: sqlite_utils.Database) -> None:
     db.table("member_prefs").create({"user_id": int, "notify": str, "updated_at": float}, pk="user_id")
 
 
+@migrations()
+def m006_scope(db: sqlite_utils.Database) -> None:
+    # Where a job was asked: "guild" (a server that added the bot: its rules apply), "dm" (the
+    # bot's own DM) or "user" (a user install elsewhere: no channel access, the user quota).
+    db.table("jobs").add_column("scope", str, not_null_default="guild")
+
+
 @dataclass(frozen=True)
 class SchemaStatus:
     pending: list[str]  # migrations the next start applies

@@ -62,6 +62,11 @@ class Settings:
     daily_quota_per_member: int = 0  # 0: no limit
     daily_quota_per_server: int = 0
     cooldown_seconds: int = 0
+    # Use outside servers that added the bot (its DM, group DMs, user installs): videos per user
+    # per day; 0 turns that use off.
+    user_daily_quota: int = 3
+    allowed_users: frozenset[int] = frozenset()  # empty: everyone
+    allowed_guilds: frozenset[int] = frozenset()  # empty: every server
     quota_timezone: str = "UTC"
     log_format: str = "text"
     metrics_port: int | None = None  # None: no metrics endpoint
@@ -132,6 +137,9 @@ def load_settings(
         daily_quota_per_member=r.get("DAILY_QUOTA_PER_MEMBER", _not_negative, 0),
         daily_quota_per_server=r.get("DAILY_QUOTA_PER_SERVER", _not_negative, 0),
         cooldown_seconds=r.get("COOLDOWN_SECONDS", _not_negative, 0),
+        user_daily_quota=r.get("USER_DAILY_QUOTA", _not_negative, 3),
+        allowed_users=r.get("ALLOWED_USERS", _snowflakes, frozenset()),
+        allowed_guilds=r.get("ALLOWED_GUILDS", _snowflakes, frozenset()),
         quota_timezone=r.get("QUOTA_TIMEZONE", _timezone, "UTC"),
         log_format=r.get("LOG_FORMAT", _log_format, "text"),
         metrics_port=r.get("METRICS_PORT", _port, None),
@@ -180,6 +188,10 @@ def _http_url(raw: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ValueError("expected an http:// or https:// URL")
     return raw.rstrip("/")
+
+
+def _snowflakes(raw: str) -> frozenset[int]:
+    return frozenset(_snowflake(part) for part in _csv(raw))
 
 
 def _snowflake(raw: str) -> int:

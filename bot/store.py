@@ -70,45 +70,17 @@ class Store:
     def add_job(
         self,
         *,
-        channel_id: int,
-        user_id: int,
-        prompt: str,
-        model: str,
-        orientation: str,
-        size: str,
-        duration: int,
-        aspect_ratio: str,
-        enable_upsample: bool = False,
-        images: Iterable[str] = (),
-        image_names: Iterable[str] = (),
         state: JobState = JobState.SUBMITTING,
         now: float | None = None,
         check: Callable[[], None] | None = None,
-        **extra: Any,
+        **fields: Any,
     ) -> Job:
-        """Insert a job. `check` runs inside the same write transaction, before the insert, and
-        may raise to refuse it: counting and inserting together is what keeps a quota exact
-        when several commands arrive at once."""
+        """Insert a job with `fields` (the Job's columns; channel_id, user_id, prompt, model and
+        the shape are required by the schema). `check` runs inside the same write transaction,
+        before the insert, and may raise to refuse it: counting and inserting together is what
+        keeps a quota exact when several commands arrive at once."""
         now = time.time() if now is None else now
-        row = to_row(
-            {
-                **extra,
-                "channel_id": channel_id,
-                "user_id": user_id,
-                "prompt": prompt,
-                "model": model,
-                "orientation": orientation,
-                "size": size,
-                "duration": duration,
-                "aspect_ratio": aspect_ratio,
-                "enable_upsample": enable_upsample,
-                "images": images,
-                "image_names": image_names,
-                "state": state,
-                "created_at": now,
-                "updated_at": now,
-            }
-        )
+        row = to_row({**fields, "state": state, "created_at": now, "updated_at": now})
         if state in STATE_TIMESTAMP:
             row[STATE_TIMESTAMP[state]] = now
         with self._writing() as db:
@@ -254,6 +226,17 @@ class Store:
         )
         row = self._one(sql, [user_id, guild_id, since, *params])
         return row["member"], row["server"]
+
+    def user_scope_usage(self, user_id: int, since: float) -> tuple[int, float | None]:
+        """(jobs counting toward the user quota since `since`, when the last one was asked):
+        the user's jobs outside servers that added the bot, counted as `quota_usage` does."""
+        reserving, params = _in_states("state in", RESERVING)
+        sql = (
+            "select count(*) as n, max(created_at) as last from jobs where user_id = ? and scope != 'guild' "
+            f"and created_at >= ? and (task_id is not null or {reserving})"
+        )
+        row = self._one(sql, [user_id, since, *params])
+        return row["n"], row["last"]
 
     def last_job_at(self, *, guild_id: int, user_id: int) -> float | None:
         """When the member last started a job here (rejected ones aside), for the cooldown."""

@@ -47,6 +47,7 @@ SETTING_HELP = {
 
 
 @app_commands.guild_only()
+@app_commands.allowed_installs(guilds=True, users=False)  # a server's rules: only where it added the bot
 @app_commands.default_permissions(manage_guild=True)
 class VideoAdmin(commands.GroupCog, group_name="video-admin"):
     """Change how this server may use the video bot."""

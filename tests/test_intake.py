@@ -138,10 +138,20 @@ def test_member_rules_decide_alike_for_every_path(channel, roles, admin):
         assert outcomes == [allowed, allowed]
 
 
-def test_no_server_no_video(intake):
-    """Discord routes /video from servers only, but the bot does not rely on that."""
-    with pytest.raises(PermissionDenied, match="server"):
-        intake.admit_member(Member(user_id=1, guild_id=None, channel_id=5), GuildSettings())
+def test_use_outside_servers_follows_the_owners_switch_and_user_quota(intake):
+    """USER_DAILY_QUOTA: 0 turns DM and user-install use off; otherwise it is a daily count
+    per user, whatever a server would allow."""
+    dm = Member(user_id=1, guild_id=None, channel_id=5, scope="dm")
+    off = Intake(load_settings({**ENV, "USER_DAILY_QUOTA": "0"}, dotenv=False), intake.store)
+    with pytest.raises(PermissionDenied, match="turned off videos outside servers"):
+        off.admit_member(dm, GuildSettings())
+    one = Intake(load_settings({**ENV, "USER_DAILY_QUOTA": "1"}, dotenv=False), intake.store)
+    one.admit_member(dm, GuildSettings())
+    add(intake, dm, JobState.QUEUED, task_id="t1", scope="dm")
+    with pytest.raises(QuotaExceeded, match="outside servers"):
+        one.admit_member(dm, GuildSettings())
+    # ... while a server that added the bot keeps its own (here: no) quota for the same member.
+    one.admit_member(Member(user_id=1, guild_id=10, channel_id=100), GuildSettings())
 
 
 def test_missing_bot_permissions_are_named_before_anything_is_spent(intake):

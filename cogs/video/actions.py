@@ -6,14 +6,13 @@ wants an answer within 3 seconds), and answers errors through the one error path
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import discord
 
 from bot.answers import answering_errors, defer_publicly
-from bot.errors import JobNotFound, PermissionDenied
+from bot.errors import InputError, JobNotFound, PermissionDenied
 from bot.intake import JobRequest
 from bot.jobs import Job, JobState
 from cogs.audit import audit_job
@@ -51,7 +50,7 @@ class JobActions:
             await self._delete(interaction, job)
             return
         member = member_of(interaction)
-        rules = self.intake.rules(member.guild_id)
+        rules = self.intake.rules(member.guild_id, member.scope)
         if action == "remix":
             self.intake.check_remix(member, rules, job)
             await interaction.response.send_modal(RemixModal(self, job, self.cog.settings.max_prompt_length))
@@ -59,17 +58,17 @@ class JobActions:
         request = JobRequest.from_job(job, enable_upsample=job.enable_upsample or action == "upscale")
         self.intake.check(member, rules, request)
         await defer_publicly(interaction)
-        request = replace(request, files=await reference_files(self.bot, job))
+        request = replace(request, files=await reference_files(self.bot, job, interaction.message))
         await self.cog.start_job(interaction, member, rules, request, parent=job, origin=action)
 
     async def remix(self, interaction: discord.Interaction, parent: Job, prompt: str) -> None:
         """The Remix modal was sent: a new job with the parent's settings and the new prompt."""
         member = member_of(interaction)
-        rules = self.intake.rules(member.guild_id)
+        rules = self.intake.rules(member.guild_id, member.scope)
         request = JobRequest.from_job(parent, prompt=self.intake.clean_prompt(prompt))
         self.intake.check(member, rules, request)
         await defer_publicly(interaction)
-        request = replace(request, files=await reference_files(self.bot, parent))
+        request = replace(request, files=await reference_files(self.bot, parent, interaction.message))
         await self.cog.start_job(interaction, member, rules, request, parent=parent, origin="remix")
 
     async def _ask_delete(self, interaction: discord.Interaction, job: Job) -> None:
@@ -88,10 +87,11 @@ class JobActions:
     async def _delete(self, interaction: discord.Interaction, job: Job) -> None:
         self._may_delete(interaction, job)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        if job.message_id is not None:
-            channel = self.bot.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
-            with contextlib.suppress(discord.NotFound):
-                await channel.get_partial_message(job.message_id).delete()
+        if not await self.cog.messages.delete_job_message(job):
+            raise InputError(
+                "Where the bot is only installed on your account, a video can be deleted for the "
+                "first 14 minutes only; delete the message yourself, or ask the server's moderators."
+            )
         self.bot.store.note(job.id, f"message deleted by {interaction.user.id}")
         await interaction.followup.send(f"Deleted video #{job.id}.", ephemeral=True)
         await audit_job(self.bot, "deleted", job, by=interaction.user.id)

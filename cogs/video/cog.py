@@ -25,7 +25,7 @@ from bot.tracker import JobTracker, Timing
 from cogs.audit import audit_job
 from cogs.video.actions import JobActions
 from cogs.video.approval import Approvals
-from cogs.video.inputs import Files, attachment_info, member_of, read_images, references
+from cogs.video.inputs import Files, attachment_info, member_of, read_images, references, scope_of
 from cogs.video.messages import NO_MENTIONS, JobMessages, embeds
 from cogs.video.modals import PromptModal
 from cogs.video.views import PERSISTENT_ITEMS, job_view
@@ -79,7 +79,8 @@ class VideoCog(commands.Cog, name="Video"):
     # --- the command -------------------------------------------------------------------------
 
     @app_commands.command(name="video")
-    @app_commands.guild_only()
+    @app_commands.allowed_installs(guilds=True, users=True)
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
     @app_commands.describe(
         prompt="What the video shows (any language)",
         image="A reference image or first frame (PNG, JPEG, WebP or GIF)",
@@ -111,7 +112,7 @@ class VideoCog(commands.Cog, name="Video"):
         """Generate a video from a prompt and up to three reference images."""
         # Everything that needs no I/O is checked before deferring, so refusals stay private.
         member = member_of(interaction)
-        rules = self.intake.rules(member.guild_id)
+        rules = self.intake.rules(member.guild_id, member.scope)
         attachments = [a for a in (image, image2, image3) if a is not None]
         request = self.intake.new_request(
             rules,
@@ -146,7 +147,9 @@ class VideoCog(commands.Cog, name="Video"):
     async def _model_choices(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        offered = self.intake.rules(interaction.guild_id).offered_models(self.intake.defaults)
+        offered = self.intake.rules(interaction.guild_id, scope_of(interaction)).offered_models(
+            self.intake.defaults
+        )
         wanted = current.lower()
         return [
             app_commands.Choice(name=describe(m)[:100], value=m)
@@ -159,7 +162,7 @@ class VideoCog(commands.Cog, name="Video"):
         self, interaction: discord.Interaction, current: int | str
     ) -> list[app_commands.Choice[int]]:
         # Only what this server allows (its max_duration), so no choice is refused afterwards.
-        most = self.intake.rules(interaction.guild_id).max_duration
+        most = self.intake.rules(interaction.guild_id, scope_of(interaction)).max_duration
         allowed = [d for d in self.settings.durations if most is None or d <= most]
         return [
             app_commands.Choice(name=f"{d} seconds", value=d) for d in allowed or self.settings.durations[:1]
@@ -167,7 +170,8 @@ class VideoCog(commands.Cog, name="Video"):
 
     # --- "Make a video" on any message with images ------------------------------------------
 
-    @app_commands.guild_only()
+    @app_commands.allowed_installs(guilds=True, users=True)
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
     async def make_video_from_message(
         self, interaction: discord.Interaction, message: discord.Message
     ) -> None:
@@ -175,7 +179,7 @@ class VideoCog(commands.Cog, name="Video"):
         if not images:
             raise InputError("That message has no images to make a video from.")
         member = member_of(interaction)
-        rules = self.intake.rules(member.guild_id)
+        rules = self.intake.rules(member.guild_id, member.scope)
         model = self.intake.model_for_images(rules, len(images))
         # The prompt comes from the modal; everything else is checked before it opens.
         self.intake.check_images(model, tuple(attachment_info(a) for a in images))
@@ -186,7 +190,7 @@ class VideoCog(commands.Cog, name="Video"):
         self, interaction: discord.Interaction, images: list[discord.Attachment], model: str, prompt: str
     ) -> None:
         member = member_of(interaction)
-        rules = self.intake.rules(member.guild_id)
+        rules = self.intake.rules(member.guild_id, member.scope)
         request = self.intake.new_request(
             rules, prompt=prompt, model=model, attachments=tuple(attachment_info(a) for a in images)
         )
@@ -218,6 +222,7 @@ class VideoCog(commands.Cog, name="Video"):
                 guild_id=member.guild_id,
                 channel_id=member.channel_id,
                 user_id=member.user_id,
+                scope=member.scope,
                 user_name=interaction.user.display_name,
                 interaction_id=interaction.id,
                 interaction_token=interaction.token,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import discord
@@ -12,6 +13,7 @@ from discord.ext import commands
 
 from bot import guide, quota
 from bot.guild_settings import Defaults
+from bot.quota import Limits
 from cogs.video.inputs import member_of
 
 if TYPE_CHECKING:
@@ -29,16 +31,23 @@ class HelpCog(commands.Cog, name="Video help"):
         self.defaults = Defaults.from_settings(bot.settings)
 
     @app_commands.command(name="video-help")
-    @app_commands.guild_only()
+    @app_commands.allowed_installs(guilds=True, users=True)
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
     async def help(self, interaction: discord.Interaction) -> None:
         """How to make a video here: the options, the models, and this server's rules for you."""
         member = member_of(interaction)
-        assert member.guild_id is not None
         store = self.bot.store
-        rules = store.guild_rules(member.guild_id)
-        limits = rules.limits(self.defaults)
-        since = quota.day_start(time.time(), limits.timezone)
-        mine, server = store.quota_usage(guild_id=member.guild_id, user_id=member.user_id, since=since)
+        defaults = self.defaults
+        if member.scope == "guild" and member.guild_id is not None:
+            rules = store.guild_rules(member.guild_id)
+            since = quota.day_start(time.time(), rules.limits(defaults).timezone)
+            mine, server = store.quota_usage(guild_id=member.guild_id, user_id=member.user_id, since=since)
+        else:
+            # Outside servers that added the bot: the owner's defaults and the user quota.
+            rules = store.guild_rules(None)
+            defaults = replace(defaults, limits=Limits(member_daily=self.bot.settings.user_daily_quota))
+            mine, _last = store.user_scope_usage(member.user_id, quota.day_start(time.time(), "UTC"))
+            server = 0
         asker = guide.Asker(
             channel_id=member.channel_id,
             role_ids=member.role_ids,
@@ -49,14 +58,16 @@ class HelpCog(commands.Cog, name="Video help"):
             notify=store.notify_pref(member.user_id),
         )
         embed = discord.Embed(title="Making videos here", colour=COLOUR)
-        for name, value in guide.member_fields(rules, self.defaults, self.bot.settings.durations, asker):
+        for name, value in guide.member_fields(rules, defaults, self.bot.settings.durations, asker):
             embed.add_field(name=name, value=value[:1024], inline=False)
-        if member.manage_guild:
+        if member.manage_guild and member.scope == "guild":
             checklist = guide.setup_checklist(rules, self.defaults, member.bot_missing)
             embed.add_field(name="Set-up checklist (Manage Server)", value=checklist[:1024], inline=False)
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     @app_commands.command(name="video-settings")
+    @app_commands.allowed_installs(guilds=True, users=True)
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
     @app_commands.describe(notify="How you are told that one of your videos is done, failed or was rejected")
     @app_commands.choices(
         notify=[

@@ -14,6 +14,7 @@ from bot.delivery import is_web_url
 from bot.errors import InputError, PermissionDenied
 from bot.guild_settings import Defaults
 from bot.jobs import Job, JobState
+from cogs.video.inputs import scope_of
 from cogs.video.listing import job_lines
 from cogs.video.render import render
 from cogs.video.views import finished_view
@@ -31,6 +32,7 @@ class JobInfoCog(commands.Cog, name="Video info"):
 
     @app_commands.command(name="video-queue")
     @app_commands.guild_only()
+    @app_commands.allowed_installs(guilds=True, users=False)
     async def queue(self, interaction: discord.Interaction) -> None:
         """What is being generated and what is waiting in this server."""
         store = self.bot.store
@@ -57,7 +59,8 @@ class JobInfoCog(commands.Cog, name="Video info"):
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     @app_commands.command(name="video-status")
-    @app_commands.guild_only()
+    @app_commands.allowed_installs(guilds=True, users=True)
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
     @app_commands.describe(job="A video number like #12 (or, for moderators, its task id)")
     async def status(self, interaction: discord.Interaction, job: str) -> None:
         """Show one job's current state."""
@@ -82,7 +85,8 @@ class JobInfoCog(commands.Cog, name="Video info"):
         )
 
     @app_commands.command(name="video-history")
-    @app_commands.guild_only()
+    @app_commands.allowed_installs(guilds=True, users=True)
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
     @app_commands.describe(
         member="Whose jobs (moderators with Manage Messages may look at anyone's)",
         job="Instead: one job's lineage, what it was built on and what was built on it (#12 or task id)",
@@ -121,18 +125,22 @@ class JobInfoCog(commands.Cog, name="Video info"):
         store = self.bot.store
         key = key.strip()
         found = store.get(int(key.lstrip("#"))) if key.lstrip("#").isdigit() else store.get_by_task(key)
-        if found is None or found.guild_id != interaction.guild_id:
-            raise InputError(f"No job {key!r} in this server.")
+        # A server's jobs in that server; a member's own jobs wherever they ask (DMs included).
+        if found is None or (found.guild_id != interaction.guild_id and found.user_id != interaction.user.id):
+            raise InputError(f"No job {key!r} here.")
         return found
 
     @app_commands.command(name="video-usage")
-    @app_commands.guild_only()
+    @app_commands.allowed_installs(guilds=True, users=True)
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
     @app_commands.describe(member="Whose use (moderators with Manage Messages may look at anyone's)")
     async def usage(self, interaction: discord.Interaction, member: discord.Member | None = None) -> None:
         """Videos made today against this server's daily quotas, and when they reset."""
         target = _target(interaction, member, "use")
-        assert interaction.guild_id is not None
         store = self.bot.store
+        if interaction.guild_id is None or scope_of(interaction) != "guild":
+            await self._user_usage(interaction, target)
+            return
         rules = store.guild_rules(interaction.guild_id)
         limits = rules.limits(Defaults.from_settings(self.bot.settings))
         now = time.time()
@@ -147,6 +155,19 @@ class JobInfoCog(commands.Cog, name="Video info"):
         ]
         if limits.cooldown:
             lines.append(f"One video every {limits.cooldown} seconds per member.")
+        embed = discord.Embed(title="Video usage today", description="\n".join(lines), colour=0x3498DB)
+        await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    async def _user_usage(self, interaction: discord.Interaction, target: discord.abc.User) -> None:
+        """Use outside servers that added the bot: the owner's USER_DAILY_QUOTA, per UTC day."""
+        now = time.time()
+        used, _last = self.bot.store.user_scope_usage(target.id, quota.day_start(now, "UTC"))
+        who = "You" if target.id == interaction.user.id else target.display_name
+        lines = [
+            f"**{who}, outside servers that added the bot:** "
+            f"{quota.describe(used, self.bot.settings.user_daily_quota)}",
+            f"Resets <t:{int(quota.next_reset(now, 'UTC'))}:R> (midnight UTC). {quota.COUNTING_RULE}",
+        ]
         embed = discord.Embed(title="Video usage today", description="\n".join(lines), colour=0x3498DB)
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
 

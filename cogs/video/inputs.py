@@ -22,6 +22,7 @@ Files = tuple[tuple[str, bytes], ...]
 def member_of(interaction: discord.Interaction) -> Member:
     assert interaction.channel_id is not None
     perms = interaction.permissions
+    scope = scope_of(interaction)
     return Member(
         user_id=interaction.user.id,
         guild_id=interaction.guild_id,
@@ -29,8 +30,19 @@ def member_of(interaction: discord.Interaction) -> Member:
         role_ids=frozenset(r.id for r in getattr(interaction.user, "roles", [])),
         manage_guild=perms.manage_guild,
         manage_messages=perms.manage_messages,
-        bot_missing=bot_missing(interaction),
+        bot_missing=bot_missing(interaction) if scope == "guild" else (),
+        scope=scope,
     )
+
+
+def scope_of(interaction: discord.Interaction) -> str:
+    """Where the bot stands: in a server that added it ("guild"), in its own DM ("dm", where it
+    may post), or anywhere else through a user install ("user": only the interaction's webhook)."""
+    if interaction.guild_id is not None and interaction.is_guild_integration():
+        return "guild"
+    if interaction.context.dm_channel:
+        return "dm"
+    return "user"
 
 
 def bot_missing(interaction: discord.Interaction) -> tuple[str, ...]:
@@ -74,23 +86,37 @@ def references(message: discord.Message) -> list[discord.Attachment]:
     return [a for a in message.attachments if a.filename.startswith(REF_PREFIX)]
 
 
-async def reference_attachments(client: discord.Client, job: Job) -> list[discord.Attachment]:
-    """The reference images attached to the job message, with freshly signed URLs."""
+async def reference_attachments(
+    client: discord.Client, job: Job, webhook: discord.Webhook | None = None
+) -> list[discord.Attachment]:
+    """The reference images attached to the job message, with freshly signed URLs: fetched
+    through the interaction's `webhook` where given (the only way where the bot is not in the
+    server), else through the channel."""
     if not job.images or job.message_id is None:
         return []
-    channel = client.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
     try:
-        message = await channel.fetch_message(job.message_id)
+        if webhook is not None:
+            message: discord.Message = await webhook.fetch_message(job.message_id)
+        elif job.scope == "user":
+            return []  # no channel access, and the token has expired
+        else:
+            channel = client.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
+            message = await channel.fetch_message(job.message_id)
     except discord.HTTPException:
         return []
     return references(message)
 
 
-async def reference_files(client: discord.Client, job: Job) -> Files:
-    """The bytes of a job's reference images, to attach to a job built on it."""
+async def reference_files(client: discord.Client, job: Job, shown: discord.Message | None = None) -> Files:
+    """The bytes of a job's reference images, to attach to a job built on it. `shown` is the
+    message a button was pressed on: when it is the job message, its attachments (freshly
+    signed, in the interaction) are used without fetching anything."""
     if not job.images:
         return ()
-    refs = await reference_attachments(client, job)
+    if shown is not None and shown.id == job.message_id:
+        refs = references(shown)
+    else:
+        refs = await reference_attachments(client, job)
     if len(refs) != len(job.images):
         raise InputError(f"The reference images of video #{job.id} are no longer available.")
     try:

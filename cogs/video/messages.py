@@ -150,6 +150,8 @@ class JobMessages:
         how = self.bot.store.notify_pref(job.user_id)
         if how == "off":
             return
+        if how == "mention" and job.scope == "user" and not self._token_usable(job):
+            how = "dm"  # no channel access once the token is gone: a DM is the only way
         where = message_link(job)
         what = ENDINGS.get(job.state, ENDINGS[JobState.FAILED]).format(id=job.id)
         try:
@@ -197,6 +199,24 @@ class JobMessages:
             log.warning("job %d: the member could not be told either (%s); /video-status has it", job.id, exc)
             return "undeliverable"
 
+    async def delete_job_message(self, job: Job) -> bool:
+        """Delete a job's message: through the channel, or (where the bot is only
+        user-installed) through the interaction's webhook while its token lives. False when
+        it cannot be reached any more."""
+        if job.message_id is None:
+            return True
+        try:
+            if self._token_usable(job):
+                await self._followup(job).delete_message(job.message_id)
+            elif job.scope == "user":
+                return False
+            else:
+                channel = self.bot.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
+                await channel.get_partial_message(job.message_id).delete()
+        except discord.NotFound:
+            pass  # already gone
+        return True
+
     def _followup(self, job: Job) -> discord.Webhook:
         """The interaction's followup webhook: an application webhook (type 3), as discord.py
         builds for `interaction.followup`; only those may send ephemeral messages."""
@@ -240,7 +260,8 @@ class JobMessages:
             "view": view,
             "allowed_mentions": NO_MENTIONS,
         }
-        refs: list[Any] = await reference_attachments(self.bot, job) if not edit.progress else []
+        webhook = self._followup(job) if self._token_usable(job) else None
+        refs: list[Any] = await reference_attachments(self.bot, job, webhook) if not edit.progress else []
         if edit.video is None:
             if not edit.progress:
                 kwargs["attachments"] = refs
@@ -279,6 +300,8 @@ class JobMessages:
                     self._dead_tokens.add(job.id)
                 elif exc.status != 404:
                     raise
+        if job.scope == "user":
+            return False  # the bot is not in that server: nothing goes to its channels
         channel = self.bot.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
         try:
             await channel.get_partial_message(job.message_id).edit(**kwargs)
@@ -296,6 +319,8 @@ class JobMessages:
             return False
 
     async def _repost(self, job: Job, kwargs: dict[str, Any]) -> bool:
+        if job.scope == "user":
+            return False  # no channel access where the bot is only user-installed
         channel = self.bot.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
         send_kwargs = dict(kwargs)
         files = send_kwargs.pop("attachments", None)

@@ -108,7 +108,7 @@ async def test_buttons_work_after_a_restart_and_record_lineage(fake_discord, fak
     _title, parts = await lineage("#1")
     assert [line.split("`")[1] for line in parts["Built on this"].splitlines()] == ["#2", "#3", "#4"]
     missing = await fake_discord.slash("video-history", {"job": "#99"}, user=other, channel_id=channel)
-    assert "No job '#99' in this server" in await fake_discord.wait_for(lambda: private_text(missing))
+    assert "No job '#99' here" in await fake_discord.wait_for(lambda: private_text(missing))
 
 
 async def test_only_the_requester_or_a_moderator_can_delete(fake_discord, fake_api, run_bot, tmp_path):

@@ -47,6 +47,7 @@ class DiscordState:
         # The bot's permissions per channel, as interactions' `app_permissions` report them.
         self.bot_permissions: dict[int, int] = {}
         self.dm_channels: dict[int, int] = {}  # user id -> DM channel id
+        self.group_dms: set[int] = set()  # channels the bot cannot see (it is only user-installed)
         self._messages: dict[int, list[FakeMessage]] = {}
         self.interactions: dict[str, FakeInteraction] = {}
         self.global_commands: list[dict[str, Any]] = []
@@ -98,6 +99,19 @@ class DiscordState:
             self.channel_guild[channel] = guild.id
             self._messages[channel] = []
         return guild
+
+    def open_dm(self, user: FakeUser) -> int:
+        """The bot's DM channel with `user` (as Discord makes it when either side writes)."""
+        channel = self.dm_channels.setdefault(user.id, snowflake())
+        self._messages.setdefault(channel, [])
+        return channel
+
+    def add_group_dm(self) -> int:
+        """A group DM where a member uses the app through a user install: the bot cannot see it."""
+        channel = snowflake()
+        self._messages[channel] = []
+        self.group_dms.add(channel)
+        return channel
 
     def add_member(
         self,

@@ -141,22 +141,37 @@ class GatewayMixin(DiscordState):
             "token": token,
             "version": 1,
             "channel_id": str(channel_id),
-            "channel": {
-                "id": str(channel_id),
-                "type": 0,
-                "name": self.channel_name(channel_id),
-                "position": 0,
-                "permission_overwrites": [],
-                "nsfw": False,
-                "parent_id": None,
-                "guild_id": str(guild_id) if guild_id else None,
-            },
+            "channel": (
+                {
+                    "id": str(channel_id),
+                    "type": 0,
+                    "name": self.channel_name(channel_id),
+                    "position": 0,
+                    "permission_overwrites": [],
+                    "nsfw": False,
+                    "parent_id": None,
+                    "guild_id": str(guild_id),
+                }
+                if guild_id
+                # The bot's DM (type 1) or a group DM (type 3), as Discord describes them.
+                else {
+                    "id": str(channel_id),
+                    "type": 1 if channel_id in self.dm_channels.values() else 3,
+                    "recipients": [user.json()],
+                    "last_message_id": None,
+                    "flags": 0,
+                }
+            ),
             "app_permissions": str(self.bot_permissions.get(channel_id, BOT_PERMISSIONS)),
             "locale": "en-US",
             "entitlements": [],
             "attachment_size_limit": guild.filesize_limit if guild else TIER_LIMITS[0],
-            "context": 0 if guild_id else 1,
-            "authorizing_integration_owners": {"0": str(guild_id)} if guild_id else {"1": str(user.id)},
+            # 0 a server, 1 the bot's DM, 2 a group DM or a DM between users.
+            "context": 0 if guild_id else (1 if channel_id in self.dm_channels.values() else 2),
+            # Who installed the app here: the server (key "0") only where the bot is a member.
+            "authorizing_integration_owners": (
+                {"0": str(guild_id), "1": str(user.id)} if guild and guild.bot_member else {"1": str(user.id)}
+            ),
         }
         if guild_id:
             payload["guild_id"] = str(guild_id)
@@ -218,7 +233,9 @@ class GatewayMixin(DiscordState):
             {
                 "v": 10,
                 "user": {**self.bot.json(), "verified": True, "mfa_enabled": False, "flags": 0},
-                "guilds": [{"id": str(g), "unavailable": True} for g in self.guilds],
+                "guilds": [
+                    {"id": str(g), "unavailable": True} for g, x in self.guilds.items() if x.bot_member
+                ],
                 "session_id": self._session_id,
                 "resume_gateway_url": self.gateway_url,
                 "shard": [0, 1],
@@ -230,7 +247,8 @@ class GatewayMixin(DiscordState):
             },
         )
         for guild in self.guilds.values():
-            await self._send_dispatch("GUILD_CREATE", self._guild_json(guild))
+            if guild.bot_member:
+                await self._send_dispatch("GUILD_CREATE", self._guild_json(guild))
         self._ready = True
         self.publish({"type": "gateway", "ready": True})
 

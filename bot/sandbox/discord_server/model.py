@@ -104,6 +104,9 @@ class FakeGuild:
     channel_names: dict[int, str] = field(default_factory=dict)
     system_channel_id: int | None = None  # where Discord posts join messages (and bots greet)
     read_only_channels: set[int] = field(default_factory=set)  # @everyone may not send there
+    # False: a server where only members installed the app (user install); the bot is not in
+    # it, so READY does not list it and its channel routes answer 403 Missing Access.
+    bot_member: bool = True
 
     def __post_init__(self) -> None:
         self.filesize_limit = self.filesize_limit or TIER_LIMITS[self.premium_tier]

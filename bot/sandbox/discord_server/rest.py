@@ -292,6 +292,9 @@ class RestMixin(DiscordState):
             raise DiscordError(404, 10003, "Unknown Channel")
         if channel_id in self.forbidden_channels:
             raise DiscordError(403, 50013, "Missing Permissions")
+        guild = self.guilds.get(self.channel_guild.get(channel_id, 0))
+        if (guild is not None and not guild.bot_member) or channel_id in self.group_dms:
+            raise DiscordError(403, 50001, "Missing Access")
 
     def _check_size(self, channel_id: int, files: list[tuple[str, bytes, str | None]]) -> None:
         guild = self.guilds.get(self.channel_guild.get(channel_id, 0))
