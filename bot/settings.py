@@ -215,10 +215,12 @@ def _log_format(raw: str) -> str:
     return value
 
 
-def _port(raw: str) -> int:
+def _port(raw: str, *, lowest: int = 1) -> int:
     value = int(raw)
-    if not 1 <= value <= 65535:
-        raise ValueError("expected a TCP port between 1 and 65535")
+    if not lowest <= value <= 65535:
+        raise ValueError(
+            "expected a TCP port between 1 and 65535" + (", or 0 for any free one" if lowest == 0 else "")
+        )
     return value
 
 
@@ -244,10 +246,7 @@ def _not_negative(raw: str) -> int:
 
 
 def _port_or_any(raw: str) -> int:
-    value = int(raw)
-    if not 0 <= value <= 65535:
-        raise ValueError("expected a TCP port (1-65535, or 0 for any free one)")
-    return value
+    return _port(raw, lowest=0)
 
 
 def _timezone(raw: str) -> str:
