@@ -228,6 +228,9 @@ async def test_approval_in_an_audit_channel_with_audit_lines(fake_discord, fake_
     assert field(final, "Approval").startswith(f"Approved by <@{winner.id}>")
     assert len(fake_api.creates) == 1
     assert request.content.startswith(f"✅ Approved by <@{winner.id}>") and not request.components
+    # The request's embed shows the decision too, not "waiting for approval".
+    assert field(request, "Approval").startswith(f"Approved by <@{winner.id}>")
+    assert "Waiting for approval" not in field(request, "Status")
 
     second = await fake_discord.slash("video", {"prompt": "second try"}, user=ann, channel_id=channel)
     await fake_discord.wait_for(
