@@ -113,7 +113,7 @@ class VideoBot(commands.Bot):
                         gateway_connected=self.gateway_connected and not self.is_closed(),
                         latency=None if self.latency != self.latency else round(self.latency, 3),
                         api_last_success=self.api.last_success,
-                        unfinished_jobs=len(self.store.unfinished()),
+                        unfinished_jobs=self.store.count_unfinished(),
                     ),
                 )
             except Exception:

@@ -1,0 +1,79 @@
+"""When to ask the relay about a job again: from how long this model's recent jobs took.
+
+A job far from its expected finish is polled rarely (its progress bar still moves every
+`poll_max_interval`); from a little before the expected finish it is polled every `fine`
+seconds, so the poll that sees the video lands close to the finish; a job running late backs
+off again. Without history the interval grows with age, as before. Under load the interval of a
+far-from-done job stretches to `active / polls_per_second`, so the relay sees a bounded rate
+whatever the number of jobs (the schedule enforces the same rate as a hard cap).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Timing:
+    poll_interval: float = 5.0
+    poll_max_interval: float = 30.0
+    failure_deadline: float = 30 * 60.0
+    job_timeout: float = 60 * 60.0
+    create_rate_limit_wait: float = 10.0  # longest Retry-After worth waiting for on create
+    finish_retry_max: float = 60.0
+    concurrency: int = 32  # jobs polled or delivered at once (the schedule caps the rate)
+    max_running: int = 10  # jobs at the relay at once (submitting, queued, running)
+    max_running_per_member: int = 2
+    polls_per_second: float = 50.0  # relay queries at most, whatever the number of jobs
+    queue_refresh: float = 10.0  # how often waiting jobs' positions may be re-shown
+    poll_record_every: float = 60.0  # a "no news" poll is written at most this often
+    fine_min: float = 1.0  # the shortest poll interval, even for very short jobs
+
+
+def next_poll(
+    t: Timing, *, age: float, expected: float | None, active: int, jitter: Callable[[float], float]
+) -> float:
+    """Seconds until the next poll of a job `age` seconds after it was sent."""
+    floor = active / t.polls_per_second
+    if expected is None:
+        # Fresh jobs are polled at the base rate; the interval grows with age because a job
+        # that has run ten minutes will not finish in the next five seconds.
+        return max(floor, jitter(min(t.poll_max_interval, t.poll_interval * (1 + age / 120))))
+    fine = min(t.poll_interval, max(t.fine_min, expected / 80))
+    window = max(2 * fine, 0.1 * expected)
+    until = expected - age
+    if until > window:
+        # Wake when the window before the expected finish opens; show progress meanwhile.
+        return max(floor, min(until - window, jitter(t.poll_max_interval)))
+    late = -until - window
+    if late <= 0:
+        return jitter(fine)
+    # Later than the model's jobs usually are: back off from the fine interval again.
+    return max(floor, jitter(min(t.poll_max_interval, fine * (1 + late / 30))))
+
+
+class DurationCache:
+    """`Store.typical_duration` per model, re-read at most every `ttl` seconds."""
+
+    def __init__(
+        self, lookup: Callable[[str], float | None], clock: Callable[[], float], ttl: float = 60.0
+    ) -> None:
+        self._lookup = lookup
+        self._clock = clock
+        self._ttl = ttl
+        self._cache: dict[str, tuple[float | None, float]] = {}
+
+    def get(self, model: str) -> float | None:
+        now = self._clock()
+        hit = self._cache.get(model)
+        if hit is None or now - hit[1] >= self._ttl:
+            hit = (self._lookup(model), now)
+            self._cache[model] = hit
+        return hit[0]
+
+    def forget(self, model: str) -> None:
+        """A job of this model finished: the next lookup reads the newer history."""
+        value = self._cache.get(model)
+        if value is not None and value[0] is None:
+            self._cache.pop(model, None)
