@@ -271,12 +271,12 @@ class Store(JobQueries):
         """A server's settings; the defaults for a server that changed nothing (or no server)."""
         if guild_id is None:
             return GuildSettings()
-        with self._reading() as db:
-            try:
-                data = db.table("guild_settings").get(guild_id)["data"]
-            except NotFoundError:
-                data = None
-        return GuildSettings.from_json(data)
+        # Read on every command: one plain query rather than sqlite-utils' table lookups.
+        with self._reading():
+            row = self.conn.execute(
+                "select data from guild_settings where guild_id = ?", [guild_id]
+            ).fetchone()
+        return GuildSettings.from_json(row[0] if row else None)
 
     def set_guild_rules(self, guild_id: int, rules: GuildSettings, *, by: int) -> None:
         with self._writing() as db:

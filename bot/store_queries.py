@@ -93,8 +93,7 @@ class JobQueries:
         if guild_id is not None:
             where, params = where + " and guild_id = ?", [*params, guild_id]
         where, params = _and_states(where, params, states)
-        with self._reading() as db:
-            return db.table("jobs").count_where(where, params)
+        return int(self._one(f"select count(*) as n from jobs where {where}", params)["n"])
 
     def quota_usage(self, *, guild_id: int, user_id: int, since: float) -> tuple[int, int]:
         """(the member's, the server's) jobs created since `since` that use quota: accepted
