@@ -52,6 +52,9 @@ class VideoBot(commands.Bot):
             # How long READY waits for the guilds it announced as unavailable to arrive.
             guild_ready_timeout=settings.guild_ready_timeout,
             http_trace=http_trace,
+            # Nothing here reads messages back from discord.py's cache (the bot sees no message
+            # events, and job messages are found by id): keeping the last 1,000 only costs memory.
+            max_messages=None,
         )
         self.extensions_to_load = extensions
         self.settings = settings

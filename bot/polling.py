@@ -12,6 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
+
+from bot.jobs import Job
+from bot.task_status import TaskStatus
 
 
 @dataclass(frozen=True)
@@ -77,3 +81,18 @@ class DurationCache:
         value = self._cache.get(model)
         if value is not None and value[0] is None:
             self._cache.pop(model, None)
+
+
+def poll_news(job: Job, status: TaskStatus, polled_at: float | None, record_every: float) -> dict[str, Any]:
+    """The columns a poll's answer changes. A poll that brings no news writes nothing, except
+    its bookkeeping (when the relay last answered) every `record_every` seconds."""
+    news: dict[str, Any] = {}
+    if status.raw_status != job.raw_status:
+        news["raw_status"] = status.raw_status
+    if status.progress is not None and status.progress != job.progress:
+        news["progress"] = status.progress
+    if polled_at is not None and (
+        job.poll_failures or job.last_poll_ok_at is None or polled_at - job.last_poll_ok_at >= record_every
+    ):
+        news.update(last_poll_at=polled_at, last_poll_ok_at=polled_at, poll_failures=0)
+    return news

@@ -241,13 +241,17 @@ class Store(JobQueries):
         if result_message_id is not None:
             changes["result_message_id"] = result_message_id
         job = self.update(job_id, **changes)
-        # The old token also sits in the write-ahead log until a checkpoint copies the pages
-        # back and truncates it: now, unless one ran within the last second (a burst of
-        # finishing jobs shares one; `flush_checkpoint` runs the one left over).
+        self.token_blanked()
+        return job
+
+    def token_blanked(self) -> None:
+        """An interaction token was just overwritten. The old one also sits in the write-ahead
+        log until a checkpoint copies the pages back and truncates it: now, unless one ran
+        within the last second (a burst of finishing jobs shares one; `flush_checkpoint`
+        runs the one left over)."""
         self.checkpoint_pending = True
         if time.monotonic() - self._last_checkpoint >= CHECKPOINT_EVERY:
             self.flush_checkpoint()
-        return job
 
     def flush_checkpoint(self) -> None:
         """Copy the write-ahead log into the file and truncate it, if a token was blanked."""

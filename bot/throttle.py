@@ -30,6 +30,7 @@ class EditThrottle(Generic[T]):
         *,
         interval: float,
         clock: Callable[[], float] = time.monotonic,
+        settle: bool = False,
     ) -> None:
         self._send = send
         self.interval = interval
@@ -38,7 +39,9 @@ class EditThrottle(Generic[T]):
         self._has_pending = False
         self._last: T | None = None
         self._has_last = False
-        self._last_at = float("-inf")
+        # Created when a job is first shown, just after its message was posted: that post
+        # counts as the last edit, so a state that changes at once is coalesced, not sent twice.
+        self._last_at = clock() if settle else float("-inf")
         self._worker: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
         self._closed = False

@@ -16,14 +16,13 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from typing import Any
 
 from bot import metrics
 from bot.errors import DeadLink, RateLimited, VideoAPIError
 from bot.formatting import inert
 from bot.jobs import ACTIVE_UPSTREAM, AT_RELAY, CANCELLABLE, NOT_SENT, Job, JobState
 from bot.log import job_fields
-from bot.polling import DurationCache, Timing, next_poll
+from bot.polling import DurationCache, Timing, next_poll, poll_news
 from bot.presenter import Presenter
 from bot.relay_queue import RelayQueue
 from bot.schedule import Background, Schedule
@@ -111,7 +110,7 @@ class JobTracker:
             self._schedule.run(lambda job_id: self._background.spawn(self._step(job_id), f"job-{job_id}")),
             name="job-tracker",
         )
-        self._refresh_task = asyncio.create_task(self._queue.refresh_positions(), name="queue-positions")
+        self._refresh_task = asyncio.create_task(self._queue.housekeeping(), name="queue-positions")
         self._queue.admit()
 
     async def stop(self, grace: float = 3.0) -> None:
@@ -277,17 +276,7 @@ class JobTracker:
         """Record what the relay said, then show it; reschedule or finish. A poll that brings
         no news writes nothing, except its bookkeeping every `poll_record_every` seconds."""
         state = status.state
-        news: dict[str, Any] = {}
-        if status.raw_status != job.raw_status:
-            news["raw_status"] = status.raw_status
-        if status.progress is not None and status.progress != job.progress:
-            news["progress"] = status.progress
-        if polled_at is not None and (
-            job.poll_failures
-            or job.last_poll_ok_at is None
-            or polled_at - job.last_poll_ok_at >= self.timing.poll_record_every
-        ):
-            news.update(last_poll_at=polled_at, last_poll_ok_at=polled_at, poll_failures=0)
+        news = poll_news(job, status, polled_at, self.timing.poll_record_every)
         if state is TaskState.SUCCEEDED and status.video_url:
             moved = self.store.transition(
                 job.id,
@@ -380,12 +369,15 @@ class JobTracker:
             self.schedule(job.id, delay)
             return
         self._finish_attempts.pop(job.id, None)
-        if job.state is JobState.SUCCEEDED:
-            delivered = self.store.transition(
-                job.id, JobState.DELIVERED, expect=[JobState.SUCCEEDED], delivery_mode=mode
-            )
+        now, delivered = self.clock(), None
+        if job.state is JobState.SUCCEEDED:  # delivered and announced in one write
+            done: dict[str, Any] = {"delivery_mode": mode, "notified_at": now, "interaction_token": None}
+            delivered = self.store.transition(job.id, JobState.DELIVERED, expect=[JobState.SUCCEEDED], **done)
             metrics.delivered(delivered)
-        self.store.mark_notified(job.id, now=self.clock())
+        if delivered is None:
+            self.store.mark_notified(job.id, now=now)
+        else:
+            self.store.token_blanked()
         self._locks.pop(job.id, None)
         self._queue.left(job.id)
 

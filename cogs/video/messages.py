@@ -157,7 +157,9 @@ class JobMessages:
         throttle = self._throttles.get(job_id)
         if throttle is None:
             throttle = EditThrottle(
-                lambda edit: self._send(job_id, edit), interval=self.settings.progress_edit_interval
+                lambda edit: self._send(job_id, edit),
+                interval=self.settings.progress_edit_interval,
+                settle=True,
             )
             self._throttles[job_id] = throttle
         return throttle
