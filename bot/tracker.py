@@ -16,6 +16,7 @@ import logging
 import random
 import time
 from collections.abc import Callable
+from typing import Any
 
 from bot import metrics
 from bot.errors import DeadLink, RateLimited, VideoAPIError
