@@ -112,6 +112,7 @@ class Run:
         self.discord = FakeDiscord(rate_limits=True)
         self.relay = FakeVideoAPI()
         self.bot: BotProcess | None = None
+        self.stop_s: float | None = None
         self.interactions: list[FakeInteraction] = []
         self.prompts: dict[str, FakeInteraction] = {}
 
@@ -131,7 +132,12 @@ class Run:
 
     async def __aexit__(self, *exc: object) -> None:
         if self.bot is not None and self.bot.running:
-            await self.bot.stop()
+            started = time.monotonic()
+            try:
+                await self.bot.stop(timeout=20)
+            except AssertionError:
+                await self.bot.kill9()  # reported as the stop time below
+            self.stop_s = round(time.monotonic() - started, 1)
         await self.relay.close()
         await self.discord.close()
 
@@ -371,6 +377,8 @@ async def main(names: list[str], scale: float, out: Path | None) -> None:
             results[name] = await SCENARIOS[name](Path(tmp), scale)
             results[name]["wall_s"] = round(time.monotonic() - started, 1)
             print(json.dumps(results[name], indent=2), flush=True)
+            if out is not None:  # after each scenario, so a later failure loses nothing
+                out.write_text(json.dumps(results, indent=2) + "\n")
     results["load_after"] = os.getloadavg()
     if out is not None:
         out.write_text(json.dumps(results, indent=2) + "\n")
