@@ -29,7 +29,7 @@ class Timing:
     concurrency: int = 32  # jobs polled or delivered at once (the schedule caps the rate)
     max_running: int = 10  # jobs at the relay at once (submitting, queued, running)
     max_running_per_member: int = 2
-    polls_per_second: float = 50.0  # relay queries at most, whatever the number of jobs
+    polls_per_second: float = 20.0  # relay queries at most, whatever the number of jobs
     queue_refresh: float = 10.0  # how often waiting jobs' positions may be re-shown
     poll_record_every: float = 60.0  # a "no news" poll is written at most this often
     fine_min: float = 1.0  # the shortest poll interval, even for very short jobs

@@ -6,7 +6,7 @@ import pytest
 
 from bot.polling import Timing, next_poll
 
-T = Timing(poll_interval=5.0, poll_max_interval=30.0, polls_per_second=50.0)
+T = Timing(poll_interval=5.0, poll_max_interval=30.0, polls_per_second=50.0)  # 200 s for 10,000
 
 
 def same(delay: float) -> float:
