@@ -4,8 +4,8 @@ A job far from its expected finish is polled rarely (its progress bar still move
 `poll_max_interval`); from a little before the expected finish it is polled every `fine`
 seconds, so the poll that sees the video lands close to the finish; a job running late backs
 off again. Without history the interval grows with age, as before. Under load the interval of a
-far-from-done job stretches to `active / polls_per_second`, so the relay sees a bounded rate
-whatever the number of jobs (the schedule enforces the same rate as a hard cap).
+far-from-done (or late) job stretches to `active / polls_per_second`, so waiting jobs cost a
+bounded rate whatever their number; the schedule caps every query at `polls_cap` a second.
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ class Timing:
     concurrency: int = 32  # jobs polled or delivered at once (the schedule caps the rate)
     max_running: int = 10  # jobs at the relay at once (submitting, queued, running)
     max_running_per_member: int = 2
-    polls_per_second: float = 20.0  # relay queries at most, whatever the number of jobs
+    polls_per_second: float = 20.0  # what many far-from-done jobs may cost together
+    polls_cap: float = 100.0  # relay queries a second at most, fine polls near a finish included
     queue_refresh: float = 10.0  # how often waiting jobs' positions may be re-shown
     poll_record_every: float = 60.0  # a "no news" poll is written at most this often
     fine_min: float = 1.0  # the shortest poll interval, even for very short jobs
@@ -43,7 +44,9 @@ def next_poll(
     if expected is None:
         # Fresh jobs are polled at the base rate; the interval grows with age because a job
         # that has run ten minutes will not finish in the next five seconds.
-        return max(floor, jitter(min(t.poll_max_interval, t.poll_interval * (1 + age / 120))))
+        interval = jitter(min(t.poll_max_interval, t.poll_interval * (1 + age / 120)))
+        # Young jobs keep their pace (the cap bounds them); old ones yield to the budget.
+        return interval if age < 2 * t.poll_max_interval else max(floor, interval)
     fine = min(t.poll_interval, max(t.fine_min, expected / 80))
     window = max(2 * fine, 0.1 * expected)
     until = expected - age

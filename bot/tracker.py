@@ -58,7 +58,7 @@ class JobTracker:
         self.timing = timing
         self.clock = clock
         self.rng = rng
-        self._schedule = Schedule(clock, rng, rate=timing.polls_per_second)
+        self._schedule = Schedule(clock, rng, rate=timing.polls_cap)
         self._durations = DurationCache(store.typical_duration, clock)
         self._locks: dict[int, asyncio.Lock] = {}
         self._finish_attempts: dict[int, int] = {}

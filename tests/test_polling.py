@@ -44,3 +44,8 @@ def test_without_history_the_interval_grows_with_age():
 def test_many_jobs_stretch_far_polls_to_the_budget():
     # 10,000 jobs at 50 queries a second: a job far from its finish waits 200 s between polls.
     assert next_poll(T, age=10, expected=1000.0, active=10_000, jitter=same) == 200.0
+
+
+def test_young_jobs_without_history_keep_their_pace_in_a_burst():
+    assert next_poll(T, age=5, expected=None, active=1000, jitter=same) < 6.0
+    assert next_poll(T, age=600, expected=None, active=10_000, jitter=same) == 200.0
