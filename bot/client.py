@@ -52,6 +52,9 @@ class VideoBot(commands.Bot):
             # How long READY waits for the guilds it announced as unavailable to arrive.
             guild_ready_timeout=settings.guild_ready_timeout,
             http_trace=http_trace,
+            # Nothing here reads messages back from discord.py's cache (the bot sees no message
+            # events, and job messages are found by id): keeping the last 1,000 only costs memory.
+            max_messages=None,
         )
         self.extensions_to_load = extensions
         self.settings = settings
@@ -114,7 +117,7 @@ class VideoBot(commands.Bot):
                         gateway_connected=self.gateway_connected and not self.is_closed(),
                         latency=None if self.latency != self.latency else round(self.latency, 3),
                         api_last_success=self.api.last_success,
-                        unfinished_jobs=len(self.store.unfinished()),
+                        unfinished_jobs=self.store.count_unfinished(),
                     ),
                 )
             except Exception:

@@ -111,7 +111,9 @@ def checker(
     it once early too, so a refusal comes before anything is posted."""
 
     def run() -> None:
-        if guild_id is None:
+        if guild_id is None or not (limits.server_daily or limits.member_daily or limits.cooldown):
+            # Nothing to refuse: skip counting today's jobs, which is a scan of the server's day
+            # and, in a burst, would run once per command over ever more rows.
             return
         at = now()
         member, server = counts.quota_usage(

@@ -1,7 +1,9 @@
 """When each job is next looked at: one heap of due times, one loop, one pause for everyone.
 
 One loop over a heap rather than one task per job: a thousand waiting jobs cost a heap entry
-each, and a 429 from the relay pauses every poll at once (`pause_until`).
+each, and a 429 from the relay pauses every poll at once (`pause_until`). At most `rate` jobs
+fall due per second (a token bucket one second deep): ten thousand jobs at the relay cost a
+bounded number of queries, and a backlog is worked off in due order.
 """
 
 from __future__ import annotations
@@ -17,9 +19,14 @@ log = logging.getLogger(__name__)
 
 
 class Schedule:
-    def __init__(self, clock: Callable[[], float], rng: Callable[[], float]) -> None:
+    def __init__(
+        self, clock: Callable[[], float], rng: Callable[[], float], rate: float = float("inf")
+    ) -> None:
         self.clock = clock
         self.rng = rng
+        self.rate = rate
+        self._tokens = min(rate, 1e9)
+        self._refilled = clock()
         self._heap: list[tuple[float, int]] = []
         self._due: dict[int, float] = {}
         self._wake = asyncio.Event()
@@ -51,7 +58,8 @@ class Schedule:
         """Call `on_due(job_id)` for each job as it falls due; runs until cancelled."""
         while True:
             now = self.clock()
-            while self._heap and self._heap[0][0] <= now:
+            self._refill(now)
+            while self._heap and self._heap[0][0] <= now and self._tokens >= 1:
                 due, job_id = heapq.heappop(self._heap)
                 if self._due.get(job_id) != due:
                     continue  # superseded by a sooner or later schedule
@@ -59,11 +67,21 @@ class Schedule:
                 if now < self._paused_until:
                     self.at(job_id, self._paused_until - now + self.rng())
                     continue
+                self._tokens -= 1
                 on_due(job_id)
             timeout = max(0.0, self._heap[0][0] - now) if self._heap else None
+            if timeout is not None and self._tokens < 1:
+                timeout = max(timeout, (1 - self._tokens) / self.rate)
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout)
+
+    def _refill(self, now: float) -> None:
+        if self.rate == float("inf"):
+            self._tokens = 1e9
+            return
+        self._tokens = min(self.rate, self._tokens + (now - self._refilled) * self.rate)
+        self._refilled = now
 
 
 class Background:

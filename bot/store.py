@@ -3,6 +3,14 @@
 One row per job, written before the create call so a crash in between is visible after a
 restart. State changes are compare-and-set (`transition`), which is how two concurrent paths
 (a poll and a Cancel click, say) can never both deliver or both finish a job.
+
+The job paths a busy bot runs per poll and per state change (`get`, `add_job`, `update`,
+`transition`, `submit`) use the connection directly: one `BEGIN IMMEDIATE … COMMIT` per change,
+the row read once inside it and the returned `Job` built from that row and the change, where
+sqlite-utils would add a SAVEPOINT, a `PRAGMA table_info` and a re-read per call. Commits run
+with `synchronous=NORMAL` (a power cut may lose the last moments, never corrupt the file); the
+one write whose loss could bill twice, a job marked as being sent (`submit`), is made durable
+(`synchronous=FULL`) before it returns, so before the create call leaves.
 """
 
 from __future__ import annotations
@@ -20,13 +28,21 @@ from sqlite_utils.db import NotFoundError
 
 from bot.errors import StoreError
 from bot.guild_settings import GuildSettings
-from bot.jobs import ALLOWED, FINAL, RESERVING, STATE_TIMESTAMP, Job, JobState, to_row
+from bot.jobs import ALLOWED, STATE_TIMESTAMP, Job, JobState, to_row
 from bot.schema import connect
+from bot.store_queries import JobQueries
+
+# A blanked interaction token also sits in the write-ahead log until a checkpoint: one
+# checkpoint per this many seconds covers every token blanked meanwhile.
+CHECKPOINT_EVERY = 1.0
 
 
-class Store:
+class Store(JobQueries):
     def __init__(self, db: sqlite_utils.Database) -> None:
         self.db = db
+        self.conn: sqlite3.Connection = db.conn
+        self._last_checkpoint = float("-inf")
+        self.checkpoint_pending = False
 
     @classmethod
     def open(cls, path: Path | str, *, busy_timeout_ms: int = 5000) -> Store:
@@ -50,20 +66,38 @@ class Store:
             raise StoreError(f"The job database is unavailable ({exc}).") from None
 
     @contextmanager
-    def _reading(self) -> Iterator[sqlite_utils.Database]:
-        # A locked or vanished database is an expected failure for readers too: members get
-        # the StoreError message instead of a traceback.
+    def _tx(self, *, durable: bool = False) -> Iterator[sqlite3.Connection]:
+        """One write transaction on the bare connection; `durable` waits for the disk."""
+        conn = self.conn
         try:
-            yield self.db
+            if durable:
+                conn.execute("PRAGMA synchronous = FULL")
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
         except sqlite3.OperationalError as exc:
             raise StoreError(f"The job database is unavailable ({exc}).") from None
+        finally:
+            if durable:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("PRAGMA synchronous = NORMAL")
 
-    def _jobs(
-        self, where: str, params: list[Any], *, order_by: str = "id", limit: int | None = None
-    ) -> list[Job]:
-        with self._reading() as db:
-            rows = db.table("jobs").rows_where(where, params, order_by=order_by, limit=limit)
-            return [Job.from_row(r) for r in rows]
+    @staticmethod
+    def _row(conn: sqlite3.Connection, job_id: int) -> dict[str, Any] | None:
+        cursor = conn.execute("select * from jobs where id = ?", [job_id])
+        values = cursor.fetchone()
+        if values is None:
+            return None
+        return dict(zip([d[0] for d in cursor.description], values, strict=True))
+
+    @staticmethod
+    def _set(conn: sqlite3.Connection, job_id: int, row: dict[str, Any]) -> None:
+        columns = ", ".join(f"[{name}] = ?" for name in row)
+        conn.execute(f"update jobs set {columns} where id = ?", [*row.values(), job_id])
 
     # --- jobs ---------------------------------------------------------------------------------
 
@@ -83,21 +117,21 @@ class Store:
         row = to_row({**fields, "state": state, "created_at": now, "updated_at": now})
         if state in STATE_TIMESTAMP:
             row[STATE_TIMESTAMP[state]] = now
-        with self._writing() as db:
+        with self._tx() as conn:
             if check is not None:
                 check()
-            pk = db.table("jobs").insert(row).last_pk
-            assert pk is not None
-            job_id = int(pk)
-            self._event(db, job_id, None, state, now, "created")
-        return self.require(job_id)
+            columns = ", ".join(f"[{name}]" for name in row)
+            marks = ", ".join("?" * len(row))
+            cursor = conn.execute(f"insert into jobs ({columns}) values ({marks})", list(row.values()))
+            assert cursor.lastrowid is not None
+            job_id = int(cursor.lastrowid)
+            self._event(conn, job_id, None, state, now, "created")
+        return Job.from_row({**row, "id": job_id})
 
     def get(self, job_id: int) -> Job | None:
-        with self._reading() as db:
-            try:
-                return Job.from_row(db.table("jobs").get(job_id))
-            except NotFoundError:
-                return None
+        with self._reading():
+            row = self._row(self.conn, job_id)
+        return Job.from_row(row) if row is not None else None
 
     def require(self, job_id: int) -> Job:
         job = self.get(job_id)
@@ -114,9 +148,12 @@ class Store:
             raise TypeError("use transition() to change a job's state")
         row = to_row(changes)
         row["updated_at"] = time.time()
-        with self._writing() as db:
-            db.table("jobs").update(job_id, row)
-        return self.require(job_id)
+        with self._tx() as conn:
+            current = self._row(conn, job_id)
+            if current is None:
+                raise StoreError(f"Job {job_id} is not in the database.")
+            self._set(conn, job_id, row)
+        return Job.from_row({**current, **row})
 
     def transition(
         self,
@@ -130,21 +167,39 @@ class Store:
     ) -> Job | None:
         """Move a job to `to` if its current state allows it; None (and no change) otherwise."""
         now = time.time() if now is None else now
-        with self._writing() as db:
-            current = self._state(db, job_id)
-            if current is None:
+        allowed = set(expect) if expect is not None else {s for s, nxt in ALLOWED.items() if to in nxt}
+        row = to_row(changes)
+        with self._tx() as conn:
+            before = self._row(conn, job_id)
+            if before is None:
                 return None
-            allowed = set(expect) if expect is not None else {s for s, nxt in ALLOWED.items() if to in nxt}
+            current = JobState(before["state"])
             if current not in allowed or to not in ALLOWED[current]:
                 return None
-            row = to_row(changes)
             row.update(state=to.value, updated_at=now)
             if to in STATE_TIMESTAMP and current is not to:
                 row[STATE_TIMESTAMP[to]] = now
-            db.table("jobs").update(job_id, row)
+            self._set(conn, job_id, row)
             if current is not to:
-                self._event(db, job_id, current, to, now, detail)
-        return self.get(job_id)
+                self._event(conn, job_id, current, to, now, detail)
+        return Job.from_row({**before, **row})
+
+    def submit(self, job_ids: Iterable[int], *, now: float | None = None) -> list[Job]:
+        """Mark waiting jobs as being sent (PENDING -> SUBMITTING), durably, in one transaction:
+        the create calls may leave once this returns. Jobs no longer waiting are left out."""
+        now = time.time() if now is None else now
+        moved: list[Job] = []
+        pending, submitting = JobState.PENDING.value, JobState.SUBMITTING.value
+        with self._tx(durable=True) as conn:
+            for job_id in job_ids:
+                row = self._row(conn, job_id)
+                if row is None or row["state"] != pending:
+                    continue
+                change = {"state": submitting, "updated_at": now, "submitted_at": now}
+                self._set(conn, job_id, change)
+                self._event(conn, job_id, JobState.PENDING, JobState.SUBMITTING, now, None)
+                moved.append(Job.from_row({**row, **change}))
+        return moved
 
     def mark_notified(
         self, job_id: int, *, now: float | None = None, result_message_id: int | None = None
@@ -157,128 +212,33 @@ class Store:
         if result_message_id is not None:
             changes["result_message_id"] = result_message_id
         job = self.update(job_id, **changes)
-        # The old token also sits in the write-ahead log until a checkpoint copies the pages
-        # back and truncates it; do that now (cheap: one job's pages) rather than someday.
-        with self._reading() as db, contextlib.suppress(sqlite3.OperationalError):
-            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self.token_blanked()
         return job
 
-    def jobs_between(self, guild_id: int, start: float, end: float, *, limit: int = 50_000) -> list[Job]:
-        """A server's jobs requested in [start, end), oldest first (for /video-admin report)."""
-        where = "guild_id = ? and created_at >= ? and created_at < ?"
-        return self._jobs(where, [guild_id, start, end], limit=limit)
+    def token_blanked(self) -> None:
+        """An interaction token was just overwritten. The old one also sits in the write-ahead
+        log until a checkpoint copies the pages back and truncates it: now, unless one ran
+        within the last second (a burst of finishing jobs shares one; `flush_checkpoint`
+        runs the one left over)."""
+        self.checkpoint_pending = True
+        if time.monotonic() - self._last_checkpoint >= CHECKPOINT_EVERY:
+            self.flush_checkpoint()
 
-    def count_by_state(self) -> list[tuple[str, int | None, int]]:
-        """(state, guild id, jobs) for every pair that has jobs (the metrics gauge)."""
-        sql = "select state, guild_id, count(*) as n from jobs group by state, guild_id"
-        with self._reading() as db:
-            return [(r["state"], r["guild_id"], r["n"]) for r in db.query(sql)]
+    def flush_checkpoint(self) -> None:
+        """Copy the write-ahead log into the file and truncate it, if a token was blanked."""
+        if not self.checkpoint_pending:
+            return
+        self.checkpoint_pending = False
+        self._last_checkpoint = time.monotonic()
+        with self._reading(), contextlib.suppress(sqlite3.OperationalError):
+            self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def note(self, job_id: int, detail: str) -> None:
         """Record something that happened to a job without changing its state (e.g. deleted)."""
-        with self._writing() as db:
-            state = self._state(db, job_id)
+        with self._tx() as conn:
+            state = self._state(conn, job_id)
             if state is not None:
-                self._event(db, job_id, state, state, time.time(), detail)
-
-    # --- queries --------------------------------------------------------------------------------
-
-    def unfinished(self) -> list[Job]:
-        where, params = _in_states("state not in", FINAL)
-        return self._jobs(f"{where} or notified_at is null", params)
-
-    def jobs_for_user(self, user_id: int, *, guild_id: int | None = None, limit: int = 10) -> list[Job]:
-        where, params = "user_id = ?", [user_id]
-        if guild_id is not None:
-            where, params = where + " and guild_id = ?", [*params, guild_id]
-        return self._jobs(where, params, order_by="id desc", limit=limit)
-
-    def jobs_for_guild(
-        self, guild_id: int, *, states: Iterable[JobState] | None = None, limit: int = 50
-    ) -> list[Job]:
-        where, params = _and_states("guild_id = ?", [guild_id], states)
-        return self._jobs(where, params, order_by="id desc", limit=limit)
-
-    def count_jobs(
-        self,
-        *,
-        since: float = 0,
-        user_id: int | None = None,
-        guild_id: int | None = None,
-        states: Iterable[JobState] | None = None,
-    ) -> int:
-        where, params = "created_at >= ?", [since]
-        if user_id is not None:
-            where, params = where + " and user_id = ?", [*params, user_id]
-        if guild_id is not None:
-            where, params = where + " and guild_id = ?", [*params, guild_id]
-        where, params = _and_states(where, params, states)
-        with self._reading() as db:
-            return db.table("jobs").count_where(where, params)
-
-    def quota_usage(self, *, guild_id: int, user_id: int, since: float) -> tuple[int, int]:
-        """(the member's, the server's) jobs created since `since` that use quota: accepted
-        upstream, or still on their way. One query over the (guild_id, created_at) index."""
-        reserving, params = _in_states("state in", RESERVING)
-        sql = (
-            "select count(*) as server, coalesce(sum(user_id = ?), 0) as member from jobs "
-            f"where guild_id = ? and created_at >= ? and (task_id is not null or {reserving})"
-        )
-        row = self._one(sql, [user_id, guild_id, since, *params])
-        return row["member"], row["server"]
-
-    def user_scope_usage(self, user_id: int, since: float) -> tuple[int, float | None]:
-        """(jobs counting toward the user quota since `since`, when the last one was asked):
-        the user's jobs outside servers that added the bot, counted as `quota_usage` does."""
-        reserving, params = _in_states("state in", RESERVING)
-        sql = (
-            "select count(*) as n, max(created_at) as last from jobs where user_id = ? and scope != 'guild' "
-            f"and created_at >= ? and (task_id is not null or {reserving})"
-        )
-        row = self._one(sql, [user_id, since, *params])
-        return row["n"], row["last"]
-
-    def last_job_at(self, *, guild_id: int, user_id: int) -> float | None:
-        """When the member last started a job here (rejected ones aside), for the cooldown."""
-        sql = "select max(created_at) as at from jobs where guild_id = ? and user_id = ? and state != ?"
-        return self._one(sql, [guild_id, user_id, JobState.REJECTED.value])["at"]
-
-    def typical_duration(self, model: str, *, samples: int = 20) -> float | None:
-        """How long this model's recent jobs took at the relay (median seconds from sending to
-        the video being ready), or None with fewer than 3 to go by."""
-        sql = (
-            "select succeeded_at - submitted_at as took from jobs where model = ? and "
-            "succeeded_at is not null and submitted_at is not null order by id desc limit ?"
-        )
-        with self._reading() as db:
-            took = sorted(r["took"] for r in db.query(sql, [model, samples]))
-        return took[len(took) // 2] if len(took) >= 3 else None
-
-    def waiting(self) -> list[Job]:
-        """Jobs waiting for a slot at the relay, first come first served."""
-        return self._jobs("state = ?", [JobState.PENDING.value])
-
-    def queue_position(self, job_id: int) -> int:
-        """1 for the next job to be sent; 0 when the job is not waiting."""
-        sql = (
-            "select count(*) as n from jobs where state = ? and id <= ? and exists "
-            "(select 1 from jobs j where j.id = ? and j.state = ?)"
-        )
-        pending = JobState.PENDING.value
-        return self._one(sql, [pending, job_id, job_id, pending])["n"]
-
-    def lineage(self, job_id: int) -> list[Job]:
-        """The job and its ancestors, newest first."""
-        chain: list[Job] = []
-        current = self.get(job_id)
-        while current is not None and len(chain) < 50:
-            chain.append(current)
-            current = self.get(current.parent_id) if current.parent_id else None
-        return chain
-
-    def children(self, job_id: int, *, limit: int = 25) -> list[Job]:
-        """Jobs built directly on this one (rerolls, remixes, upscales), oldest first."""
-        return self._jobs("parent_id = ?", [job_id], limit=limit)
+                self._event(conn, job_id, state, state, time.time(), detail)
 
     # --- per-server settings (stored as the JSON of bot.guild_settings) --------------------------
 
@@ -286,12 +246,12 @@ class Store:
         """A server's settings; the defaults for a server that changed nothing (or no server)."""
         if guild_id is None:
             return GuildSettings()
-        with self._reading() as db:
-            try:
-                data = db.table("guild_settings").get(guild_id)["data"]
-            except NotFoundError:
-                data = None
-        return GuildSettings.from_json(data)
+        # Read on every command: one plain query rather than sqlite-utils' table lookups.
+        with self._reading():
+            row = self.conn.execute(
+                "select data from guild_settings where guild_id = ?", [guild_id]
+            ).fetchone()
+        return GuildSettings.from_json(row[0] if row else None)
 
     def set_guild_rules(self, guild_id: int, rules: GuildSettings, *, by: int) -> None:
         with self._writing() as db:
@@ -331,43 +291,21 @@ class Store:
 
     # --- helpers ----------------------------------------------------------------------------------
 
-    def _one(self, sql: str, params: list[Any]) -> dict[str, Any]:
-        """The one row of an aggregate query."""
-        with self._reading() as db:
-            return next(db.query(sql, params))
-
     @staticmethod
-    def _state(db: sqlite_utils.Database, job_id: int) -> JobState | None:
-        row = db.execute("select state from jobs where id = ?", [job_id]).fetchone()
+    def _state(conn: sqlite3.Connection, job_id: int) -> JobState | None:
+        row = conn.execute("select state from jobs where id = ?", [job_id]).fetchone()
         return JobState(row[0]) if row else None
 
     @staticmethod
     def _event(
-        db: sqlite_utils.Database,
+        conn: sqlite3.Connection,
         job_id: int,
         before: JobState | None,
         after: JobState,
         at: float,
         detail: str | None,
     ) -> None:
-        db.table("job_events").insert(
-            {
-                "job_id": job_id,
-                "at": at,
-                "state_from": before.value if before else None,
-                "state_to": after.value,
-                "detail": detail,
-            }
+        conn.execute(
+            "insert into job_events (job_id, at, state_from, state_to, detail) values (?, ?, ?, ?, ?)",
+            [job_id, at, before.value if before else None, after.value, detail],
         )
-
-
-def _in_states(prefix: str, states: Iterable[JobState]) -> tuple[str, list[str]]:
-    values = sorted(JobState(s).value for s in states)
-    return f"{prefix} ({','.join('?' * len(values))})", values
-
-
-def _and_states(where: str, params: list[Any], states: Iterable[JobState] | None) -> tuple[str, list[Any]]:
-    if states is None:
-        return where, params
-    clause, values = _in_states("state in", states)
-    return f"{where} and {clause}", [*params, *values]

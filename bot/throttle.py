@@ -1,5 +1,8 @@
 """Coalesces edits of one message: Discord rate-limits edits per message, and a stale progress
-edit queued behind others would show old news. The final render always goes out first."""
+edit queued behind others would show old news. The final render always goes out first.
+
+The send may raise `bot.budgets.Superseded` while it waits for a request slot and a newer
+render arrived (`superseded()`): that send is skipped without counting as one."""
 
 from __future__ import annotations
 
@@ -9,6 +12,8 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Generic, TypeVar
+
+from bot.budgets import Superseded
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +30,7 @@ class EditThrottle(Generic[T]):
         *,
         interval: float,
         clock: Callable[[], float] = time.monotonic,
+        settle: bool = False,
     ) -> None:
         self._send = send
         self.interval = interval
@@ -33,11 +39,17 @@ class EditThrottle(Generic[T]):
         self._has_pending = False
         self._last: T | None = None
         self._has_last = False
-        self._last_at = float("-inf")
+        # Created when a job is first shown, just after its message was posted: that post
+        # counts as the last edit, so a state that changes at once is coalesced, not sent twice.
+        self._last_at = clock() if settle else float("-inf")
         self._worker: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
         self._closed = False
         self.sent = 0
+
+    def superseded(self) -> bool:
+        """A newer render (or the final one) is waiting: the one being sent is old news."""
+        return self._has_pending or self._closed
 
     def submit(self, render: T) -> None:
         if self._closed:
@@ -60,12 +72,14 @@ class EditThrottle(Generic[T]):
                     return
                 try:
                     await self._send(render)  # type: ignore[arg-type]
+                except Superseded:
+                    continue  # nothing was sent; the newer render goes next
                 except Exception:
                     # Progress is best effort; the final render is what must land.
                     log.warning("a progress edit failed", exc_info=True)
-                    continue
-                finally:
                     self._last_at = self._clock()
+                    continue
+                self._last_at = self._clock()
                 self._last, self._has_last = render, True
                 self.sent += 1
 

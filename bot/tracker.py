@@ -4,8 +4,8 @@ One `JobTracker` owns every unfinished job. It is the only code that moves a job
 states, always writing the store first and telling Discord (through a `Presenter`) second, so
 a crash at any point leaves a row the next start can finish from.
 
-When each job is next looked at is `bot.schedule`'s; admission to the relay (global and
-per-member limits) happens here, in `admit`.
+When each job is next looked at is `bot.schedule`'s, how soon `bot.polling`'s; who goes to
+the relay next is `bot.relay_queue`'s, in memory, rebuilt from the store at start-up.
 """
 
 from __future__ import annotations
@@ -16,14 +16,16 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from bot import metrics
 from bot.errors import DeadLink, RateLimited, VideoAPIError
 from bot.formatting import inert
 from bot.jobs import ACTIVE_UPSTREAM, AT_RELAY, CANCELLABLE, NOT_SENT, Job, JobState
 from bot.log import job_fields
+from bot.polling import DurationCache, Timing, next_poll, poll_news
+from bot.presenter import Presenter
+from bot.relay_queue import RelayQueue
 from bot.schedule import Background, Schedule
 from bot.store import Store
 from bot.task_status import TaskState, TaskStatus, classify_failure, explain_failure
@@ -36,33 +38,7 @@ UNCONFIRMED_REASON = (
     "job was accepted. It was not sent again, because that could pay twice: please run /video again."
 )
 
-
-class Presenter(Protocol):
-    """What the tracker needs from Discord. Implemented by the video cog."""
-
-    async def show(self, job: Job) -> None:
-        """Show a job's current state; best effort, may be coalesced or dropped."""
-
-    async def finish(self, job: Job) -> str | None:
-        """Write the job's final message (the video, the failure, the cancellation).
-
-        Returns how a video was delivered ("upload" or "link"), None for other final states.
-        Raises `DeadLink` when the video's link leads to no video (the job then fails), anything
-        else to ask for a retry later; must not raise for a message or channel that is gone.
-        """
-
-
-@dataclass(frozen=True)
-class Timing:
-    poll_interval: float = 5.0
-    poll_max_interval: float = 30.0
-    failure_deadline: float = 30 * 60.0
-    job_timeout: float = 60 * 60.0
-    create_rate_limit_wait: float = 10.0  # longest Retry-After worth waiting for on create
-    finish_retry_max: float = 60.0
-    concurrency: int = 8
-    max_running: int = 10  # jobs at the relay at once (submitting, queued, running)
-    max_running_per_member: int = 2
+DEFAULT_TIMING = Timing()
 
 
 class JobTracker:
@@ -71,7 +47,7 @@ class JobTracker:
         store: Store,
         api: VideoAPI,
         presenter: Presenter,
-        timing: Timing = Timing(),
+        timing: Timing = DEFAULT_TIMING,
         *,
         clock: Callable[[], float] = time.time,
         rng: Callable[[], float] = random.random,
@@ -82,21 +58,35 @@ class JobTracker:
         self.timing = timing
         self.clock = clock
         self.rng = rng
-        self._schedule = Schedule(clock, rng)
+        self._schedule = Schedule(clock, rng, rate=timing.polls_cap)
+        self._durations = DurationCache(store.typical_duration, clock)
         self._locks: dict[int, asyncio.Lock] = {}
         self._finish_attempts: dict[int, int] = {}
         self._slots = asyncio.Semaphore(timing.concurrency)
         self._background = Background()
-        self._admission = asyncio.Lock()
+        self._queue = RelayQueue(
+            store,
+            max_running=timing.max_running,
+            max_per_member=timing.max_running_per_member,
+            send=lambda job: self._background.spawn(self._create(job), f"create-{job.id}"),
+            show=presenter.show,
+            clock=clock,
+            refresh=timing.queue_refresh,
+        )
         self._started_at = 0.0
         self._loop_task: asyncio.Task[None] | None = None
+        self._refresh_task: asyncio.Task[None] | None = None
 
     # --- life of the tracker -------------------------------------------------------------
 
     def start(self) -> None:
         """Resume every unfinished job from the store, then run the schedule."""
         self._started_at = self.clock()
-        for job in self.store.unfinished():
+        unfinished = self.store.unfinished()
+        # Resumed jobs are looked at again spread over the time the poll budget needs for them
+        # all, so ten thousand of them do not all query the relay in the first second.
+        spread = len(unfinished) / self.timing.polls_per_second
+        for job in unfinished:
             if job.state is JobState.SUBMITTING:
                 # The create call may or may not have reached the relay; sending it again
                 # could bill twice, so the member is asked to retry instead.
@@ -108,20 +98,28 @@ class JobTracker:
                     failure_kind="unconfirmed",
                     detail="found unconfirmed at start-up",
                 )
+                self.schedule(job.id, 0)  # its final message
+                continue
+            if job.state in AT_RELAY:
+                self._queue.at_relay(job)
+            elif job.state is JobState.PENDING:
+                self._queue.enqueue(job)
             if job.state not in NOT_SENT:
-                self.schedule(job.id, 0)
+                self.schedule(job.id, self.rng() * spread)
         log.info("tracker started with %d unfinished jobs", len(self._schedule))
         self._loop_task = asyncio.create_task(
             self._schedule.run(lambda job_id: self._background.spawn(self._step(job_id), f"job-{job_id}")),
             name="job-tracker",
         )
-        self._background.spawn(self.admit(), "admit")
+        self._refresh_task = asyncio.create_task(self._queue.housekeeping(), name="queue-positions")
+        self._queue.admit()
 
     async def stop(self, grace: float = 3.0) -> None:
-        if self._loop_task:
-            self._loop_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._loop_task
+        for task in (self._loop_task, self._refresh_task):
+            if task:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         # Store writes are synchronous and atomic, so cancelling a step mid-await loses no
         # state: the next start picks the job up where its row says it is.
         await self._background.drain(grace)
@@ -131,38 +129,26 @@ class JobTracker:
 
     # --- member actions ------------------------------------------------------------------
 
-    async def admit(self) -> None:
-        """Move waiting jobs to the relay, first come first served, within the global and
-        per-member limits; then show every still-waiting job its position.
+    async def admit(self, job: Job | None = None) -> None:
+        """Queue `job` (its message is posted, or a moderator approved it), then move waiting
+        jobs to the relay, first come first served, within the global and per-member limits.
 
-        Called when a job joins the queue (a new PENDING job, an approval) and when one leaves
-        the relay. The create call itself runs in the background, after the job is marked as
-        being sent (PENDING -> SUBMITTING) in the store: a crash from then on is treated as
-        "may have been billed" and never resubmitted."""
-        async with self._admission:
-            at_relay = self.store.count_jobs(states=AT_RELAY)
-            per_member: dict[int, int] = {}
-            for job in self.store.waiting():
-                if at_relay >= self.timing.max_running:
-                    break
-                if job.message_id is None and job.created_at >= self._started_at:
-                    continue  # its command is still posting the job message
-                mine = per_member.setdefault(
-                    job.user_id, self.store.count_jobs(user_id=job.user_id, states=AT_RELAY)
-                )
-                if mine >= self.timing.max_running_per_member:
-                    continue
-                # The state is written here, before the create task runs, so the counts above
-                # stay true for the next admission and a crash leaves the job marked as sent.
-                moved = self.store.transition(job.id, JobState.SUBMITTING, expect=[JobState.PENDING])
-                if moved is None:
-                    continue
-                at_relay += 1
-                per_member[job.user_id] = mine + 1
-                self._background.spawn(self._create(moved), f"create-{job.id}")
-            for job in self.store.waiting():
-                if job.message_id is not None:
-                    await self.presenter.show(job)
+        Without a job, any waiting row of the store not queued yet is picked up (tools and
+        tests that write rows directly). The create call itself runs in the background, after
+        the job is marked as being sent (PENDING -> SUBMITTING) durably in the store: a crash
+        from then on is treated as "may have been billed" and never resubmitted."""
+        if job is not None:
+            self._queue.enqueue(job)
+        else:
+            for waiting in self.store.waiting():
+                # A job without a message, made since this start, is still being posted.
+                if waiting.message_id is not None or waiting.created_at < self._started_at:
+                    self._queue.enqueue(waiting)
+        self._queue.admit()
+
+    def queue_position(self, job_id: int) -> int:
+        """1 for the next waiting job to be sent (see `Admission.position`)."""
+        return self._queue.position(job_id)
 
     async def _create(self, job: Job) -> Job:
         request = CreateRequest.for_job(job)
@@ -206,6 +192,7 @@ class JobTracker:
         )
         if job is not None:
             self._schedule.drop(job_id)
+            self._queue.left(job_id)
             await self._finish(job)
         return job
 
@@ -220,7 +207,7 @@ class JobTracker:
             detail=f"approved by {by_user}",
         )
         if job is not None:
-            await self.admit()
+            await self.admit(job)
             # Sent at once, or still waiting for a slot: either way no longer "awaiting approval".
             await self.presenter.show(self.store.require(job_id))
         return job
@@ -263,8 +250,7 @@ class JobTracker:
         except VideoAPIError as exc:
             await self._poll_failed(job, exc, now)
             return
-        job = self.store.update(job.id, last_poll_at=now, last_poll_ok_at=now, poll_failures=0)
-        await self._apply(job, status)
+        await self._apply(job, status, polled_at=now)
 
     async def _poll_failed(self, job: Job, exc: VideoAPIError, now: float) -> None:
         failures = job.poll_failures + 1
@@ -287,12 +273,11 @@ class JobTracker:
         backoff = self.timing.poll_interval * 2 ** min(failures, 6)
         self.schedule(job.id, self._schedule.jitter(min(backoff, self.timing.poll_max_interval)))
 
-    async def _apply(self, job: Job, status: TaskStatus) -> Job:
-        """Record what the relay said, then show it; reschedule or finish."""
+    async def _apply(self, job: Job, status: TaskStatus, *, polled_at: float | None = None) -> Job:
+        """Record what the relay said, then show it; reschedule or finish. A poll that brings
+        no news writes nothing, except its bookkeeping every `poll_record_every` seconds."""
         state = status.state
-        common: dict[str, Any] = {"raw_status": status.raw_status}
-        if status.progress is not None:
-            common["progress"] = status.progress
+        news = poll_news(job, status, polled_at, self.timing.poll_record_every)
         if state is TaskState.SUCCEEDED and status.video_url:
             moved = self.store.transition(
                 job.id,
@@ -305,6 +290,8 @@ class JobTracker:
                 raw_status=status.raw_status,
             )
             if moved is not None:
+                self._durations.forget(moved.model)
+                self._queue.left(moved.id)
                 await self._finish(moved)
             return moved or job
         if state is TaskState.FAILED:
@@ -312,11 +299,15 @@ class JobTracker:
             return await self._fail(job, explain_failure(failure, status.failure_reason), failure)
         if state is TaskState.CANCELLED:
             return await self._fail(job, "The video service cancelled this job.", "upstream")
-        if state is TaskState.RUNNING or (state is TaskState.SUCCEEDED and job.state is JobState.QUEUED):
-            updated = self.store.transition(job.id, JobState.RUNNING, expect=ACTIVE_UPSTREAM, **common)
-        else:
+        updated: Job | None = job
+        running = state is TaskState.RUNNING or (
+            state is TaskState.SUCCEEDED and job.state is JobState.QUEUED
+        )
+        if running and (news or job.state is not JobState.RUNNING):
+            updated = self.store.transition(job.id, JobState.RUNNING, expect=ACTIVE_UPSTREAM, **news)
+        elif news:
             # waiting, unknown words, or "done" without a video yet: keep polling
-            updated = self.store.update(job.id, **common)
+            updated = self.store.update(job.id, **news)
         if updated is None:
             return job  # cancelled meanwhile
         age = self.clock() - (updated.submitted_at or updated.created_at)
@@ -330,7 +321,7 @@ class JobTracker:
             )
         if (updated.state, updated.progress, updated.raw_status) != (job.state, job.progress, job.raw_status):
             await self.presenter.show(updated)
-        self.schedule(job.id, self._schedule.jitter(self._interval(age)))
+        self.schedule(job.id, self._next_poll(updated, age))
         return updated
 
     async def _fail(self, job: Job, reason: str, failure: str) -> Job:
@@ -344,6 +335,7 @@ class JobTracker:
         if moved is None:
             return job
         log.info("job %d failed (%s)", job.id, failure, extra=job_fields(moved))
+        self._queue.left(moved.id)
         await self._finish(moved)
         return moved
 
@@ -378,23 +370,29 @@ class JobTracker:
             self.schedule(job.id, delay)
             return
         self._finish_attempts.pop(job.id, None)
-        if job.state is JobState.SUCCEEDED:
-            delivered = self.store.transition(
-                job.id, JobState.DELIVERED, expect=[JobState.SUCCEEDED], delivery_mode=mode
-            )
+        now, delivered = self.clock(), None
+        if job.state is JobState.SUCCEEDED:  # delivered and announced in one write
+            done: dict[str, Any] = {"delivery_mode": mode, "notified_at": now, "interaction_token": None}
+            delivered = self.store.transition(job.id, JobState.DELIVERED, expect=[JobState.SUCCEEDED], **done)
             metrics.delivered(delivered)
-        self.store.mark_notified(job.id, now=self.clock())
+        if delivered is None:
+            self.store.mark_notified(job.id, now=now)
+        else:
+            self.store.token_blanked()
         self._locks.pop(job.id, None)
-        # A slot at the relay may have freed up.
-        self._background.spawn(self.admit(), "admit")
+        self._queue.left(job.id)
 
     # --- helpers -----------------------------------------------------------------------------
 
-    def _interval(self, age: float) -> float:
-        # Fresh jobs are polled at the base rate; the interval grows with age because a job
-        # that has run ten minutes will not finish in the next five seconds.
-        t = self.timing
-        return min(t.poll_max_interval, t.poll_interval * (1 + age / 120))
+    def _next_poll(self, job: Job, age: float) -> float:
+        expected = self._durations.get(job.model)
+        return next_poll(
+            self.timing,
+            age=age,
+            expected=expected,
+            active=len(self._schedule),
+            jitter=self._schedule.jitter,
+        )
 
     def _lock(self, job_id: int) -> asyncio.Lock:
         return self._locks.setdefault(job_id, asyncio.Lock())

@@ -28,6 +28,7 @@ from cogs.video.approval import Approvals
 from cogs.video.inputs import Files, attachment_info, member_of, read_images, references, scope_of
 from cogs.video.messages import NO_MENTIONS, JobMessages, embeds
 from cogs.video.modals import PromptModal
+from cogs.video.sender import post_job_message
 from cogs.video.views import PERSISTENT_ITEMS, job_view
 
 if TYPE_CHECKING:
@@ -57,8 +58,11 @@ class VideoCog(commands.Cog, name="Video"):
                 job_timeout=s.job_timeout,
                 max_running=s.max_running_jobs,
                 max_running_per_member=s.max_running_per_member,
+                # Queue positions are re-shown a few progress edits apart at most.
+                queue_refresh=2.5 * s.progress_edit_interval,
             ),
         )
+        self.messages.positions = self.tracker.queue_position
         self.approvals = Approvals(bot, self.tracker, self.messages)
         self.actions = JobActions(self)
         self._menu = app_commands.ContextMenu(name="Make a video", callback=self.make_video_from_message)
@@ -245,14 +249,20 @@ class VideoCog(commands.Cog, name="Video"):
         moderated = job.state is JobState.AWAITING_APPROVAL
         # Moderators decide on the job message itself unless the server has an audit channel.
         decide_here = moderated and rules.audit_channel is None
-        try:
-            message = await interaction.edit_original_response(
+
+        async def post() -> discord.InteractionMessage:
+            await self.messages.budgets.take([f"webhook:{job.id}"], urgent=True)
+            return await interaction.edit_original_response(
                 content=None,
                 embeds=embeds(self.messages.render(job)),
                 view=job_view(job.id, cancellable=True, decidable=decide_here),
                 allowed_mentions=NO_MENTIONS,
                 attachments=[discord.File(io.BytesIO(data), filename=name) for name, data in request.files],
             )
+
+        try:
+            # A 429 or 5xx is retried: nothing was sent upstream yet, so the job just waits.
+            message = await post_job_message(post, job_id=job.id)
         except discord.HTTPException:
             # No message to track the job in: give up before anything is sent upstream.
             self.bot.store.transition(
@@ -281,7 +291,7 @@ class VideoCog(commands.Cog, name="Video"):
             await audit_job(self.bot, "awaiting_approval", job, by=job.user_id)
             return job
         await audit_job(self.bot, "submitted", job, by=job.user_id)
-        await self.tracker.admit()
+        await self.tracker.admit(job)
         return job
 
     # --- components (persistent: they reach the cog through `cogs.video.views`) ----------------

@@ -1,7 +1,9 @@
 """The job message: how a job is shown in Discord as it moves (the tracker's `Presenter`).
 
 Every edit goes through one `EditThrottle` per job, so progress edits are spaced and the final
-edit always wins. Edits use the interaction token while it lasts, then the bot's own channel
+edit always wins, and each request first takes a slot of its Discord rate-limit bucket from the
+shared `Budgets` (`bot.budgets`): final results before progress, superseded progress dropped,
+no bucket overdrawn. Edits use the interaction token while it lasts, then the bot's own channel
 routes; a deleted message is posted again, a deleted channel ends the job with its result kept.
 """
 
@@ -10,12 +12,14 @@ from __future__ import annotations
 import io
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import discord
 
 from bot import estimate, quota
+from bot.budgets import Budgets
 from bot.delivery import download
 from bot.errors import LinkOnly
 from bot.formatting import message_link
@@ -63,6 +67,10 @@ class JobMessages:
         self._throttles: dict[int, EditThrottle[Edit]] = {}
         self._dead_tokens: set[int] = set()
         self._upload_limits: dict[int, int] = {}
+        self.budgets = Budgets()
+        # Queue positions come from the tracker's in-memory queue once it exists (the cog
+        # sets this); the store's count is the fallback.
+        self.positions: Callable[[int], int] | None = None
 
     def remember_upload_limit(self, job_id: int, limit: int) -> None:
         """The interaction's own upload limit, known only while its command runs."""
@@ -77,7 +85,9 @@ class JobMessages:
 
     def render(self, job: Job, *, link: str | None = None) -> Render:
         store = self.bot.store
-        position = store.queue_position(job.id) if job.state is JobState.PENDING else None
+        position = None
+        if job.state is JobState.PENDING:
+            position = (self.positions or store.queue_position)(job.id)
         parent = store.get(job.parent_id) if job.parent_id else None
         typical = store.typical_duration(job.model) if job.submitted_at and not job.state.final else None
         return render(
@@ -234,7 +244,9 @@ class JobMessages:
         throttle = self._throttles.get(job_id)
         if throttle is None:
             throttle = EditThrottle(
-                lambda edit: self._send(job_id, edit), interval=self.settings.progress_edit_interval
+                lambda edit: self._send(job_id, edit),
+                interval=self.settings.progress_edit_interval,
+                settle=True,
             )
             self._throttles[job_id] = throttle
         return throttle
@@ -265,11 +277,11 @@ class JobMessages:
         if edit.video is None:
             if not edit.progress:
                 kwargs["attachments"] = refs
-            shown = await self._edit_message(job, **kwargs)
+            shown = await self._edit_message(job, progress=edit.progress, **kwargs)
             return "link" if shown else "undeliverable"
         kwargs["attachments"] = [*refs, discord.File(io.BytesIO(edit.video), filename=f"video-{job.id}.mp4")]
         try:
-            shown = await self._edit_message(job, **kwargs)
+            shown = await self._edit_message(job, progress=False, **kwargs)
             return "upload" if shown else "undeliverable"
         except discord.HTTPException as exc:
             if exc.status != 413 and exc.code != UPLOAD_TOO_LARGE:
@@ -277,10 +289,17 @@ class JobMessages:
         log.info("job %d: upload refused as too large; posting the link", job.id)
         assert edit.link_render is not None
         kwargs.update(content=edit.link_render.content, attachments=refs)
-        shown = await self._edit_message(job, **kwargs)
+        shown = await self._edit_message(job, progress=False, **kwargs)
         return "link" if shown else "undeliverable"
 
-    async def _edit_message(self, job: Job, **kwargs: Any) -> bool:
+    async def _slot(self, job: Job, progress: bool, *buckets: str) -> None:
+        """A request slot in each of `buckets` (`bot.budgets`); progress waits behind finals
+        and raises `Superseded` when a newer render of this message arrived meanwhile."""
+        throttle = self._throttles.get(job.id)
+        wanted = (lambda: throttle is None or not throttle.superseded()) if progress else (lambda: True)
+        await self.budgets.take(buckets, urgent=not progress, wanted=wanted)
+
+    async def _edit_message(self, job: Job, *, progress: bool = False, **kwargs: Any) -> bool:
         """Edit the job message: through the interaction token while it lasts, then as the bot.
 
         Returns False when the message cannot be shown at all (channel deleted, no permission):
@@ -291,6 +310,7 @@ class JobMessages:
         if self._token_usable(job):
             assert job.interaction_token and job.application_id
             webhook = discord.Webhook.partial(job.application_id, job.interaction_token, client=self.bot)
+            await self._slot(job, progress, f"webhook:{job.id}")
             try:
                 await webhook.edit_message(job.message_id, **kwargs)
                 return True
@@ -303,6 +323,7 @@ class JobMessages:
         if job.scope == "user":
             return False  # the bot is not in that server: nothing goes to its channels
         channel = self.bot.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
+        await self._slot(job, progress, f"edit:{job.channel_id}", "global")
         try:
             await channel.get_partial_message(job.message_id).edit(**kwargs)
             return True
@@ -328,6 +349,7 @@ class JobMessages:
             send_kwargs["files"] = files
         if send_kwargs.get("view") is None:
             send_kwargs.pop("view", None)
+        await self._slot(job, False, f"create:{job.channel_id}", "global")
         try:
             message = await channel.send(**send_kwargs)
         except (discord.NotFound, discord.Forbidden) as exc:

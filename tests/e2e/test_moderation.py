@@ -247,6 +247,7 @@ async def test_approval_in_an_audit_channel_with_audit_lines(fake_discord, fake_
     assert field(rejected_msg, "Approval").startswith(f"Rejected by <@{moderator.id}>")
     assert {i.split(":")[1] for i in custom_ids(rejected_msg)} == {"remix", "delete"}
     assert len(fake_api.creates) == 1
+    await fake_discord.wait_for(lambda: not request2.components)  # the request is closed
 
     # The requester withdraws a third one: its request is closed, nothing was sent.
     third = await fake_discord.slash("video", {"prompt": "third thoughts"}, user=ann, channel_id=channel)

@@ -8,9 +8,11 @@ payload shapes of messages, interactions and the interaction callback response, 
 uploads, 429s with Discord's headers (and `Via`, without which discord.py assumes a
 Cloudflare ban), error codes 10008/10003/10062/40005/50013/50027.
 
-Simplified: one shard; no permissions model beyond what tests set; no per-route buckets (a
-test injects 429s where it wants them); no zlib compression (text frames, which discord.py
-accepts although it asks for compression); no voice, presences or member chunking.
+Simplified: one shard; no permissions model beyond what tests set; rate limits only when
+switched on (`rate_limits=True`: Discord's documented global, per-channel and per-token buckets,
+see `limits.py`; otherwise a test injects 429s where it wants them); no zlib compression (text
+frames, which discord.py accepts although it asks for compression); no voice, presences or
+member chunking.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.sandbox.discord_server.limits import RateLimits
 from bot.sandbox.discord_server.model import (
     BOT_PERMISSIONS,
     EPHEMERAL,
@@ -36,6 +37,7 @@ class DiscordState:
         token: str = "fake-bot-token.Xq9.Zt7kLm2Pn8Rs4Vw6Yb1Cd3",
         application_id: int | None = None,
         bot_user_id: int | None = None,
+        rate_limits: bool = False,
     ) -> None:
         self.token = token
         self.application_id = application_id or snowflake()
@@ -57,6 +59,8 @@ class DiscordState:
         self.resume_count = 0
         self.token_ttl: float | None = None
         self._faults: list[_Fault] = []
+        # Discord's documented limits, enforced only when asked (see `limits.py`).
+        self.rate_limits: RateLimits | None = RateLimits() if rate_limits else None
         self._attachments: dict[int, FakeAttachment] = {}
         self._url_generation = 0
         self._ws: web.WebSocketResponse | None = None
@@ -218,6 +222,10 @@ class DiscordState:
 
     def attachment(self, attachment_id: int) -> FakeAttachment | None:
         return self._attachments.get(attachment_id)
+
+    def enforce_rate_limits(self, on: bool = True) -> None:
+        """Answer with 429s as Discord would (global, per-channel and per-token buckets)."""
+        self.rate_limits = RateLimits() if on else None
 
     def expire_tokens_after(self, seconds: float) -> None:
         self.token_ttl = seconds

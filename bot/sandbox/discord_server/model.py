@@ -217,6 +217,8 @@ class FakeInteraction:
     original: FakeMessage | None = None
     followups: list[FakeMessage] = field(default_factory=list)
     acked: asyncio.Event = field(default_factory=asyncio.Event)
+    acked_at: float | None = None  # time.monotonic() of the accepted callback
+    missed: bool = False  # its callback came after the 3 s window (10062)
 
     @property
     def deferred(self) -> bool:

@@ -38,6 +38,12 @@ class RestMixin(DiscordState):
         response: web.StreamResponse | None = fault
         if hang:
             await asyncio.sleep(hang)
+        limit_headers: dict[str, str] = {}
+        if response is None and self.rate_limits is not None:
+            verdict = self.rate_limits.check(request.method, path, self.application_id)
+            if verdict.refused:
+                response = _json(verdict.body, status=429, headers=verdict.headers)
+            limit_headers = verdict.headers
         if response is None:
             try:
                 response = await self._route(request, path, body, files)
@@ -47,6 +53,7 @@ class RestMixin(DiscordState):
                     status=exc.status,
                     headers={"Via": "1.1 google"},
                 )
+            response.headers.update(limit_headers)
         record.status = response.status
         return response
 
@@ -198,6 +205,7 @@ class RestMixin(DiscordState):
             raise DiscordError(401, 50027, "Invalid Webhook Token")
         age = time.monotonic() - interaction.created
         if callback and not interaction.acked.is_set() and age > INTERACTION_ACK_WINDOW:
+            interaction.missed = True
             raise DiscordError(404, 10062, "Unknown interaction")
         if self.token_ttl is not None and age > self.token_ttl:
             raise DiscordError(401, 50027, "Invalid Webhook Token")
@@ -211,6 +219,7 @@ class RestMixin(DiscordState):
             raise DiscordError(400, 40060, "Interaction has already been acknowledged.")
         kind, data = body["type"], body.get("data") or {}
         interaction.responses.append(body)
+        interaction.acked_at = time.monotonic()
         interaction.acked.set()
         message: FakeMessage | None = None
         if kind in (4, 5):

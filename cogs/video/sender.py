@@ -1,0 +1,47 @@
+"""Sending a job's first message: the one request whose failure used to cost the whole job.
+
+`post_job_message` retries a job message that Discord refused with a 429 (or a 5xx) after
+discord.py's own retries, backing off, for as long as the interaction token comfortably
+lives: until it lands, nothing has been sent upstream and the job simply waits. Only a refusal
+that will not change (4xx other than 429), or running out of attempts, fails the job.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import discord
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+RETRY_DELAYS = (1.0, 2.0, 4.0, 8.0, 16.0, 30.0)  # about a minute in all
+
+
+def worth_retrying(exc: discord.HTTPException) -> bool:
+    return exc.status == 429 or exc.status >= 500
+
+
+async def post_job_message(
+    post: Callable[[], Awaitable[T]], *, job_id: int, delays: tuple[float, ...] = RETRY_DELAYS
+) -> T:
+    """`post()`, again after each delay while Discord answers 429 or 5xx; the last error raises."""
+    for delay in (*delays, None):
+        try:
+            return await post()
+        except discord.HTTPException as exc:
+            if delay is None or not worth_retrying(exc):
+                raise
+            log.warning(
+                "job %d: posting its message was refused (%s); trying again in %.0fs",
+                job_id,
+                exc.status,
+                delay,
+                extra={"job_id": job_id},
+            )
+            await asyncio.sleep(delay)
+    raise AssertionError("unreachable")
