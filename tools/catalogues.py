@@ -77,7 +77,9 @@ async def command_messages() -> list[tuple[str, str]]:
 
 
 def template() -> Catalog:
-    catalog = Catalog(domain=i18n.DOMAIN, project="veo-discord-bot", locale=None, charset="utf-8")
+    catalog = Catalog(
+        domain=i18n.DOMAIN, project="veo-discord-bot", version="0.1.0", locale=None, charset="utf-8", fuzzy=False
+    )
     for message, where in code_messages():
         path, line = where.rsplit(":", 1)
         catalog.add(message, locations=[(path, int(line))], flags=_flags(message))
@@ -112,6 +114,10 @@ def main() -> None:
             read(path, babel_locale) if path.exists() else Catalog(locale=babel_locale, domain=i18n.DOMAIN)
         )
         catalog.update(pot, no_fuzzy_matching=True)
+        # The header is reviewed like any message (a fuzzy header would drop Plural-Forms).
+        catalog.fuzzy = False
+        catalog.project, catalog.version = "veo-discord-bot", "0.1.0"
+        catalog.last_translator = catalog.language_team = "veo-discord-bot contributors"
         write(path, catalog)
         print(f"{locale}: {len(catalog)} messages")
 
