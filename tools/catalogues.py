@@ -78,7 +78,7 @@ async def command_messages() -> list[tuple[str, str]]:
 
 def template() -> Catalog:
     catalog = Catalog(
-        domain=i18n.DOMAIN, project="veo-discord-bot", version="0.1.0", locale=None, charset="utf-8", fuzzy=False
+        domain=i18n.DOMAIN, project="veo-discord-bot", version="0.1.0", charset="utf-8", fuzzy=False
     )
     for message, where in code_messages():
         path, line = where.rsplit(":", 1)
