@@ -20,31 +20,32 @@ import discord
 from discord import app_commands
 
 from bot.errors import BotError
+from bot.i18n import Message, Text, english, render
 
 log = logging.getLogger(__name__)
 
-UNEXPECTED = "Something went wrong on the bot's side; it has been logged. Nothing was charged twice."
+UNEXPECTED = Text("Something went wrong on the bot's side; it has been logged. Nothing was charged twice.")
 PUBLIC_DEFER = "public_defer"  # key in `Interaction.extras`
 
 
-def user_message(error: BaseException) -> str | None:
+def error_text(error: BaseException) -> Message | None:
     """The text a member sees for `error`, or None for a bug (logged, then a generic message)."""
     if isinstance(error, app_commands.CommandInvokeError):
         error = error.original
     if isinstance(error, BotError):
-        return error.user_message
+        return error.text
     if isinstance(error, app_commands.NoPrivateMessage):
-        return "This command only works in a server."
+        return Text("This command only works in a server.")
     if isinstance(error, app_commands.MissingPermissions):
-        return (
-            "You need the "
-            + ", ".join(p.replace("_", " ") for p in error.missing_permissions)
-            + " permission."
+        return Text(
+            "You need the {permissions} permission.",
+            permissions=", ".join(p.replace("_", " ") for p in error.missing_permissions),
         )
     if isinstance(error, app_commands.CommandOnCooldown):
-        return f"Slow down: try again in {error.retry_after:.0f}s."
+        return Text("Slow down: try again in {seconds:.0f}s.", seconds=error.retry_after)
     if isinstance(error, app_commands.CheckFailure | app_commands.TransformerError):
-        return str(error)
+        # A check may raise with a `Text` (see cogs/admin.py); discord.py's own are English.
+        return error.args[0] if error.args and isinstance(error.args[0], Text) else str(error)
     return None
 
 
@@ -114,6 +115,12 @@ class AckFirst:
             await asyncio.sleep(0.05)
 
 
+def user_message(error: BaseException) -> str | None:
+    """`error_text` in English, for logs and for code that reads it."""
+    text = error_text(error)
+    return None if text is None else english(text)
+
+
 async def defer_publicly(interaction: discord.Interaction) -> None:
     """Defer with a public "thinking…" placeholder that will become the job message, then let
     the other commands of a burst be acknowledged before this one goes on (`AckFirst`)."""
@@ -130,8 +137,10 @@ def placeholder_used(interaction: discord.Interaction) -> None:
     interaction.extras[PUBLIC_DEFER] = False
 
 
-async def reply_privately(interaction: discord.Interaction, text: str) -> None:
+async def reply_privately(interaction: discord.Interaction, message: Message) -> None:
+    """Answer the member alone, in their own language (the interaction's locale)."""
     none = discord.AllowedMentions.none()
+    text = render(message, interaction.locale)
     try:
         if not interaction.response.is_done():
             await interaction.response.send_message(text, ephemeral=True, allowed_mentions=none)
@@ -147,7 +156,7 @@ async def reply_privately(interaction: discord.Interaction, text: str) -> None:
 
 
 async def report_error(interaction: discord.Interaction, error: BaseException) -> None:
-    text = user_message(error)
+    text = error_text(error)
     if text is None:
         data: dict[str, Any] = dict(interaction.data or {})
         command = interaction.command

@@ -19,6 +19,7 @@ from bot import health, invite
 from bot.answers import VideoTree
 from bot.settings import Settings
 from bot.store import Store
+from bot.translator import CatalogueTranslator
 from bot.video_api import VideoAPI
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,8 @@ class VideoBot(commands.Bot):
         self._heartbeat: asyncio.Task[None] | None = None
 
     async def setup_hook(self) -> None:
+        # Command names and descriptions in every shipped language (reads the catalogues now).
+        await self.tree.set_translator(CatalogueTranslator())
         for extension in self.extensions_to_load:
             try:
                 await self.load_extension(extension)
@@ -80,7 +83,12 @@ class VideoBot(commands.Bot):
         guild = discord.Object(self.settings.dev_guild_id) if self.settings.dev_guild_id else None
         if guild:
             self.tree.copy_global_to(guild=guild)
-        payload = [c.to_dict(self.tree) for c in self.tree.get_commands(guild=guild)]
+        # The translated payload, as `tree.sync` sends it: a changed translation syncs too.
+        translator = self.tree.translator
+        assert translator is not None
+        payload = [
+            await c.get_translated_payload(self.tree, translator) for c in self.tree.get_commands(guild=guild)
+        ]
         digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
         key = f"commands:{guild.id if guild else 'global'}"
         # Global sync is rate limited and slow to propagate: only sync what changed.

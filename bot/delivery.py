@@ -9,6 +9,7 @@ import aiohttp
 from yarl import URL
 
 from bot.errors import DeadLink, LinkOnly
+from bot.i18n import Text
 
 MAX_REDIRECTS = 5
 CHUNK = 64 * 1024
@@ -24,7 +25,7 @@ def is_web_url(url: str | None) -> bool:
 class TooLarge(LinkOnly):
     """The video is bigger than the cap; it can still be linked."""
 
-    user_message = "The finished video is too large to upload here."
+    text = Text("The finished video is too large to upload here.")
 
 
 async def download(session: aiohttp.ClientSession, url: str, *, max_bytes: int, time_limit: float) -> bytes:

@@ -1,22 +1,29 @@
 """Expected failures, as types.
 
 Every error a member can cause or the bot can meet in normal operation is one of these. The
-single error path (bot/answers.py) shows `user_message` ephemerally; anything that is not a
-`BotError` is a bug and is logged with its traceback.
+single error path (bot/answers.py) shows `text` ephemerally, in the member's language; anything
+that is not a `BotError` is a bug and is logged with its traceback.
 """
 
 from __future__ import annotations
+
+from bot.i18n import Message, Text, english
 
 
 class BotError(Exception):
     """An expected failure with a short message that is safe to show to a member."""
 
-    user_message: str = "Something went wrong."
+    text: Message = Text("Something went wrong.")
 
-    def __init__(self, message: str | None = None) -> None:
-        super().__init__(message or self.user_message)
+    def __init__(self, message: Message | None = None) -> None:
         if message:
-            self.user_message = message
+            self.text = message
+        super().__init__(self.user_message)
+
+    @property
+    def user_message(self) -> str:
+        """The member's message in English: for logs, and for code that reads it."""
+        return english(self.text)
 
 
 class ConfigError(BotError):
@@ -34,13 +41,13 @@ class PermissionDenied(BotError):
 class JobNotFound(InputError):
     """A button or command names a job this bot (or this server) does not have."""
 
-    user_message = "This job is not known to the bot."
+    text = Text("This job is not known to the bot.")
 
 
 class StoreError(BotError):
     """The database could not be used (locked past the retry bound, corrupt, unreadable)."""
 
-    user_message = "The bot's database is unavailable right now; nothing was submitted."
+    text = Text("The bot's database is unavailable right now; nothing was submitted.")
 
 
 # --- video API -----------------------------------------------------------------------------
@@ -53,13 +60,13 @@ class VideoAPIError(BotError):
     may be sent again without risk: see `VideoAPI.create` for why that differs between routes.
     """
 
-    user_message = "The video service failed."
+    text = Text("The video service failed.")
     retryable: bool = False
     # What a failed create is recorded as (`jobs.failure_kind`), so no caller needs a type switch.
     failure_kind: str = "upstream"
 
     def __init__(self, message: str | None = None, *, status: int | None = None) -> None:
-        # The message is the technical detail (logged); members see the class's user_message.
+        # The message is the technical detail (logged); members see the class's text.
         Exception.__init__(self, message or self.user_message)
         self.status = status
 
@@ -67,28 +74,28 @@ class VideoAPIError(BotError):
 class BadRequest(VideoAPIError):
     """400: the relay refused the parameters (unknown model, bad size, prompt rejected)."""
 
-    user_message = "The video service refused the request's parameters."
+    text = Text("The video service refused the request's parameters.")
     failure_kind = "bad_parameters"
 
 
 class AuthError(VideoAPIError):
     """401: the API key is wrong. An operator problem, never retried."""
 
-    user_message = "The bot's video API key was refused; ask the server owner to check it."
+    text = Text("The bot's video API key was refused; ask the server owner to check it.")
     failure_kind = "auth"
 
 
 class NoBalance(VideoAPIError):
     """402/403: no balance left, or the key has no access to this model."""
 
-    user_message = "The video service account has no balance or no access to this model."
+    text = Text("The video service account has no balance or no access to this model.")
     failure_kind = "no_balance"
 
 
 class RateLimited(VideoAPIError):
     """429: slow down. `retry_after` is the server's wish in seconds, when it said one."""
 
-    user_message = "The video service is busy (rate limited); try again shortly."
+    text = Text("The video service is busy (rate limited); try again shortly.")
     retryable = True
 
     def __init__(
@@ -101,14 +108,14 @@ class RateLimited(VideoAPIError):
 class UpstreamUnavailable(VideoAPIError):
     """5xx, refused connection, timeout: the relay or its upstream is in trouble."""
 
-    user_message = "The video service is unavailable right now."
+    text = Text("The video service is unavailable right now.")
     retryable = True
 
 
 class MalformedResponse(VideoAPIError):
     """The relay answered something that is not the JSON we can read."""
 
-    user_message = "The video service sent an answer the bot could not read."
+    text = Text("The video service sent an answer the bot could not read.")
     retryable = True
 
 
@@ -119,7 +126,7 @@ class CreateOutcomeUnknown(VideoAPIError):
     again could pay twice for one video.
     """
 
-    user_message = (
+    text = Text(
         "The video service did not confirm the job, and it may have been accepted anyway. "
         "It was not resubmitted to avoid paying twice; check /video-history before trying again."
     )
@@ -133,10 +140,10 @@ class CreateOutcomeUnknown(VideoAPIError):
 class DownloadError(BotError):
     """The finished video could not be fetched (bad scheme, too large, too slow, HTTP error)."""
 
-    user_message = "The finished video could not be downloaded."
+    text = Text("The finished video could not be downloaded.")
 
     def __init__(self, message: str | None = None) -> None:
-        # The detail is for the log; `user_message` stays the class's unless a subclass says.
+        # The detail is for the log; `text` stays the class's unless a subclass says.
         Exception.__init__(self, message or self.user_message)
 
 
@@ -145,7 +152,7 @@ class DeadLink(DownloadError):
 
     The job fails and says so; a dead link is never shown as a finished video."""
 
-    user_message = (
+    text = Text(
         "The video service said the video was ready, but its link does not lead to a video "
         "(the file is missing or the link is not a web address). Nothing can be shown."
     )

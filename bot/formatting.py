@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from bot.i18n import tr
+
 if TYPE_CHECKING:
     from bot.jobs import Job
 
@@ -32,15 +34,16 @@ def progress_bar(percent: int | None, width: int = 20) -> str:
     return "█" * filled + "░" * (width - filled)
 
 
-def elapsed(seconds: float) -> str:
+def elapsed(seconds: float, locale: object = None) -> str:
+    """`1m 05s`, with the unit letters from the catalogue (`1分05秒`)."""
     seconds = max(0, int(seconds))
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
     if hours:
-        return f"{hours}h {minutes:02d}m"
+        return tr(locale, "{hours}h {minutes:02d}m", hours=hours, minutes=minutes)
     if minutes:
-        return f"{minutes}m {secs:02d}s"
-    return f"{secs}s"
+        return tr(locale, "{minutes}m {seconds:02d}s", minutes=minutes, seconds=secs)
+    return tr(locale, "{seconds}s", seconds=secs)
 
 
 def truncate(text: str, limit: int) -> str:

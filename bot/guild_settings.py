@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 from bot.errors import InputError, PermissionDenied
+from bot.i18n import Text, ntr, tr
 from bot.quota import Limits, zone
 from bot.settings import Settings
 
@@ -76,7 +77,9 @@ class GuildSettings:
         """A copy with `name` set from a moderator's text; InputError says what is wrong."""
         parse = PARSERS.get(name)
         if parse is None:
-            raise InputError(f"Unknown setting {name!r}. Settings: {', '.join(PARSERS)}.")
+            raise InputError(
+                Text("Unknown setting {name!r}. Settings: {names}.", name=name, names=", ".join(PARSERS))
+            )
         updated = replace(self, **{name: parse(raw.strip())})
         if defaults is not None:
             if name == "models" and updated.default_model not in updated.offered_models(defaults):
@@ -91,7 +94,7 @@ class GuildSettings:
     ) -> GuildSettings:
         """A copy with a list of channels or roles changed, as Discord's pickers give them."""
         if name not in ID_LISTS:
-            raise InputError(f"{name} is not a list of channels or roles.")
+            raise InputError(Text("{name} is not a list of channels or roles.", name=name))
         ids: tuple[int, ...] = () if clear else tuple(getattr(self, name))
         if remove is not None:
             ids = tuple(i for i in ids if i != remove)
@@ -100,9 +103,10 @@ class GuildSettings:
         changes: dict[str, Any] = {name: ids}
         return replace(self, **changes)
 
-    def source(self, name: str) -> str:
+    def source(self, name: str, locale: object = None) -> str:
         """Where a setting's value comes from: this server, or the defaults."""
-        return "this server" if getattr(self, name) != getattr(DEFAULT_RULES, name) else "default"
+        own = getattr(self, name) != getattr(DEFAULT_RULES, name)
+        return tr(locale, "this server") if own else tr(locale, "default")
 
     # --- models ---------------------------------------------------------------------------
 
@@ -123,19 +127,30 @@ class GuildSettings:
         unknown = [m for m in self.models if m not in defaults.models]
         if unknown:
             raise InputError(
-                f"{', '.join(unknown)} is not offered by this bot. Models: {', '.join(defaults.models)}."
+                Text(
+                    "{unknown} is not offered by this bot. Models: {models}.",
+                    unknown=", ".join(unknown),
+                    models=", ".join(defaults.models),
+                )
             )
         if self.default_model is not None and self.default_model not in self.offered_models(defaults):
             raise InputError(
-                f"The default model {self.default_model} must be one of this server's models: "
-                f"{', '.join(self.offered_models(defaults))}."
+                Text(
+                    "The default model {model} must be one of this server's models: {models}.",
+                    model=self.default_model,
+                    models=", ".join(self.offered_models(defaults)),
+                )
             )
 
     def check_model(self, model: str, defaults: Defaults) -> None:
         offered = self.offered_models(defaults)
         if model not in offered:
             raise InputError(
-                f"Model {model!r} is not offered on this server. Choose one of: {', '.join(offered)}."
+                Text(
+                    "Model {model!r} is not offered on this server. Choose one of: {models}.",
+                    model=model,
+                    models=", ".join(offered),
+                )
             )
 
     # --- quotas, approval ------------------------------------------------------------------
@@ -158,9 +173,11 @@ class GuildSettings:
     def check_member(self, *, channel_id: int, role_ids: set[int], is_admin: bool) -> None:
         if self.allowed_channels and channel_id not in self.allowed_channels and not is_admin:
             where = ", ".join(f"<#{c}>" for c in self.allowed_channels)
-            raise PermissionDenied(f"Videos can only be made in {where} on this server.")
+            raise PermissionDenied(
+                Text("Videos can only be made in {channels} on this server.", channels=where)
+            )
         if self.generator_roles and not role_ids & set(self.generator_roles) and not is_admin:
-            raise PermissionDenied("You need one of this server's video roles to make videos.")
+            raise PermissionDenied(Text("You need one of this server's video roles to make videos."))
 
     def pick_duration(self, offered: tuple[int, ...], default: int) -> int:
         """The duration for a member who chose none: the default, or the longest this server allows."""
@@ -171,41 +188,63 @@ class GuildSettings:
 
     def check_request(self, *, prompt: str, duration: int, upsample: bool) -> None:
         if self.max_duration is not None and duration > self.max_duration:
-            raise InputError(f"This server allows videos of at most {self.max_duration} seconds.")
+            raise InputError(
+                Text("This server allows videos of at most {seconds} seconds.", seconds=self.max_duration)
+            )
         if upsample and not self.allow_upsample:
-            raise InputError("Upsample (HD) is turned off on this server.")
+            raise InputError(Text("Upsample (HD) is turned off on this server."))
         matched = blocked_match(prompt, self.blocked_patterns)
         if matched is not None:
-            detail = f" (matched: {matched})" if self.reveal_blocked_words else ""
-            raise InputError(f"This prompt matches one of the server's blocked-words rules{detail}.")
+            if self.reveal_blocked_words:
+                raise InputError(
+                    Text(
+                        "This prompt matches one of the server's blocked-words rules (matched: {matched}).",
+                        matched=matched,
+                    )
+                )
+            raise InputError(Text("This prompt matches one of the server's blocked-words rules."))
 
-    def describe(self, defaults: Defaults) -> list[tuple[str, str]]:
-        def ids(values: tuple[int, ...], mark: str, empty: str = "any") -> str:
-            return ", ".join(f"<{mark}{v}>" for v in values) or empty
+    def describe(self, defaults: Defaults, locale: object = None) -> list[tuple[str, str]]:
+        def ids(values: tuple[int, ...], mark: str, empty: str | None = None) -> str:
+            return ", ".join(f"<{mark}{v}>" for v in values) or empty or tr(locale, "any")
 
         limits = self.limits(defaults)
+        none, no_limit = tr(locale, "none"), tr(locale, "no limit")
 
         def count(own: int | None, effective: int, unit: str = "") -> str:
-            shown = f"{effective}{unit}" if effective else "no limit"
-            return shown if own is not None else f"{shown} (bot default)"
+            shown = f"{effective}{unit}" if effective else no_limit
+            return shown if own is not None else tr(locale, "{value} (bot default)", value=shown)
+
+        def yes(value: bool) -> str:
+            return tr(locale, "yes") if value else tr(locale, "no")
 
         return [
             ("allowed_channels", ids(self.allowed_channels, "#")),
             ("generator_roles", ids(self.generator_roles, "@&")),
             ("models", ", ".join(self.offered_models(defaults))),
             ("default_model", self.model_default(defaults)),
-            ("max_duration", f"{self.max_duration} s" if self.max_duration else "no limit"),
-            ("allow_upsample", _yes(self.allow_upsample)),
+            ("max_duration", f"{self.max_duration} s" if self.max_duration else no_limit),
+            ("allow_upsample", yes(self.allow_upsample)),
             ("member_daily_quota", count(self.member_daily_quota, limits.member_daily)),
             ("server_daily_quota", count(self.server_daily_quota, limits.server_daily)),
             ("cooldown_seconds", count(self.cooldown_seconds, limits.cooldown, " s")),
-            ("timezone", limits.timezone + ("" if self.timezone else " (bot default)")),
-            ("blocked_patterns", f"{len(self.blocked_patterns)} rules" if self.blocked_patterns else "none"),
-            ("reveal_blocked_words", _yes(self.reveal_blocked_words)),
-            ("allow_remix_others", _yes(self.allow_remix_others)),
-            ("approval_channels", ids(self.approval_channels, "#", "none")),
-            ("approver_roles", ids(self.approver_roles, "@&", "members with Manage Messages")),
-            ("audit_channel", f"<#{self.audit_channel}>" if self.audit_channel else "none"),
+            (
+                "timezone",
+                tr(locale, "{value} (bot default)", value=limits.timezone)
+                if not self.timezone
+                else limits.timezone,
+            ),
+            (
+                "blocked_patterns",
+                ntr(locale, "{n} rule", "{n} rules", n=len(self.blocked_patterns))
+                if self.blocked_patterns
+                else none,
+            ),
+            ("reveal_blocked_words", yes(self.reveal_blocked_words)),
+            ("allow_remix_others", yes(self.allow_remix_others)),
+            ("approval_channels", ids(self.approval_channels, "#", none)),
+            ("approver_roles", ids(self.approver_roles, "@&", tr(locale, "members with Manage Messages"))),
+            ("audit_channel", f"<#{self.audit_channel}>" if self.audit_channel else none),
         ]
 
 
@@ -221,17 +260,13 @@ def blocked_match(prompt: str, patterns: tuple[str, ...]) -> str | None:
     return None
 
 
-def _yes(value: bool) -> str:
-    return "yes" if value else "no"
-
-
 def _bool(raw: str) -> bool:
     value = raw.lower()
     if value in ("yes", "true", "on", "1"):
         return True
     if value in ("no", "false", "off", "0"):
         return False
-    raise InputError("Expected yes or no.")
+    raise InputError(Text("Expected yes or no."))
 
 
 def _ids(raw: str) -> tuple[int, ...]:
@@ -240,7 +275,7 @@ def _ids(raw: str) -> tuple[int, ...]:
         return ()
     found = re.findall(r"\d{15,21}", raw)
     if not found:
-        raise InputError("Expected channel or role mentions (or ids), or `none`.")
+        raise InputError(Text("Expected channel or role mentions (or ids), or `none`."))
     return tuple(dict.fromkeys(int(x) for x in found))
 
 
@@ -250,9 +285,9 @@ def _duration(raw: str) -> int | None:
     try:
         value = int(raw.removesuffix("s").strip())
     except ValueError:
-        raise InputError("Expected a number of seconds, or `none`.") from None
+        raise InputError(Text("Expected a number of seconds, or `none`.")) from None
     if value <= 0:
-        raise InputError("Expected a positive number of seconds.")
+        raise InputError(Text("Expected a positive number of seconds."))
     return value
 
 
@@ -265,7 +300,9 @@ def _patterns(raw: str) -> tuple[str, ...]:
             try:
                 re.compile(item[1:-1])
             except re.error as exc:
-                raise InputError(f"{item} is not a valid regular expression: {exc}.") from None
+                raise InputError(
+                    Text("{item} is not a valid regular expression: {error}.", item=item, error=str(exc))
+                ) from None
     return items
 
 
@@ -290,10 +327,10 @@ def _count(raw: str) -> int | None:
         number = int(value)
     except ValueError:
         raise InputError(
-            "Expected a whole number (0 or `none` for no limit, `default` for the bot's)."
+            Text("Expected a whole number (0 or `none` for no limit, `default` for the bot's).")
         ) from None
     if number < 0:
-        raise InputError("Expected zero or a positive number.")
+        raise InputError(Text("Expected zero or a positive number."))
     return number
 
 
@@ -307,7 +344,7 @@ def _timezone(raw: str) -> str | None:
 def _channel(raw: str) -> int | None:
     found = _ids(raw)
     if len(found) > 1:
-        raise InputError("Expected one channel.")
+        raise InputError(Text("Expected one channel."))
     return found[0] if found else None
 
 

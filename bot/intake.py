@@ -15,6 +15,7 @@ from typing import Any
 from bot import metrics, quota
 from bot.errors import InputError, PermissionDenied
 from bot.guild_settings import Defaults, GuildSettings
+from bot.i18n import Plural, Text
 from bot.jobs import WAITING, Job
 from bot.models import aspect_for, check_upsample, max_images, min_images, resolve_shape, size_for
 from bot.settings import Settings
@@ -102,10 +103,20 @@ class Intake:
         text = clean_prompt(prompt, max_length=s.max_prompt_length)
         model = model or self.model_for_images(rules, len(attachments))
         if model not in s.models:
-            raise InputError(f"Unknown model {model!r}. Choose one of: {', '.join(s.models)}.")
+            raise InputError(
+                Text(
+                    "Unknown model {model!r}. Choose one of: {models}.",
+                    model=model,
+                    models=", ".join(s.models),
+                )
+            )
         duration = duration or rules.pick_duration(s.durations, s.default_duration)
         if duration not in s.durations:
-            raise InputError(f"Duration must be one of {', '.join(map(str, s.durations))} seconds.")
+            raise InputError(
+                Text(
+                    "Duration must be one of {durations} seconds.", durations=", ".join(map(str, s.durations))
+                )
+            )
         chosen, _size, _aspect = resolve_shape(orientation, None, s.default_orientation)
         self.check_images(model, attachments)
         return JobRequest(
@@ -150,9 +161,14 @@ class Intake:
             return
         if member.bot_missing:
             raise PermissionDenied(
-                "I cannot post the video in this channel: I am missing the "
-                f"{', '.join(member.bot_missing)} permission{'s' if len(member.bot_missing) > 1 else ''} "
-                "here. Nothing was sent; ask a moderator to give me that, or use another channel."
+                Plural(
+                    "I cannot post the video in this channel: I am missing the {permissions} permission "
+                    "here. Nothing was sent; ask a moderator to give me that, or use another channel.",
+                    "I cannot post the video in this channel: I am missing the {permissions} permissions "
+                    "here. Nothing was sent; ask a moderator to give me that, or use another channel.",
+                    n=len(member.bot_missing),
+                    permissions=[Text(name) for name in member.bot_missing],
+                )
             )
         rules.check_member(
             channel_id=member.channel_id, role_ids=set(member.role_ids), is_admin=member.manage_guild
@@ -164,13 +180,17 @@ class Intake:
         """The owner's allow-lists and switch for use outside servers; each refusal names its rule."""
         s = self.settings
         if s.allowed_users and member.user_id not in s.allowed_users:
-            raise PermissionDenied("This bot is private: its owner has not allowed your account to use it.")
+            raise PermissionDenied(
+                Text("This bot is private: its owner has not allowed your account to use it.")
+            )
         if s.allowed_guilds and member.guild_id is not None and member.guild_id not in s.allowed_guilds:
-            raise PermissionDenied("This bot is private: its owner has not allowed it in this server.")
+            raise PermissionDenied(Text("This bot is private: its owner has not allowed it in this server."))
         if member.scope != "guild" and not s.user_daily_quota:
             raise PermissionDenied(
-                "The bot's owner has turned off videos outside servers that added the bot: "
-                "use /video in such a server."
+                Text(
+                    "The bot's owner has turned off videos outside servers that added the bot: "
+                    "use /video in such a server."
+                )
             )
 
     def check(self, member: Member, rules: GuildSettings, request: JobRequest) -> None:
@@ -185,7 +205,7 @@ class Intake:
 
     def check_remix(self, member: Member, rules: GuildSettings, parent: Job) -> None:
         if not rules.allow_remix_others and member.user_id != parent.user_id:
-            raise PermissionDenied("This server does not allow remixing other members' videos.")
+            raise PermissionDenied(Text("This server does not allow remixing other members' videos."))
         self.admit_member(member, rules)
 
     def check_waiting(self, user_id: int) -> None:
@@ -193,8 +213,11 @@ class Intake:
         waiting = self.store.count_jobs(user_id=user_id, states=WAITING)
         if waiting >= self.settings.max_waiting_per_member:
             raise InputError(
-                f"You already have {waiting} videos waiting (in the queue or for approval); "
-                "wait for one of them to start before asking for more."
+                Text(
+                    "You already have {waiting} videos waiting (in the queue or for approval); "
+                    "wait for one of them to start before asking for more.",
+                    waiting=waiting,
+                )
             )
 
     def quota_check(self, member: Member, rules: GuildSettings) -> Callable[[], None]:

@@ -11,6 +11,8 @@ from dataclasses import dataclass, fields
 from enum import StrEnum
 from typing import Any
 
+from bot.i18n import Message, Text, english
+
 
 class JobState(StrEnum):
     AWAITING_APPROVAL = "awaiting_approval"  # in a moderated channel, until a moderator decides
@@ -128,6 +130,15 @@ class Job:
     approval_message_id: int | None = None
     decided_by: int | None = None
     decided_at: float | None = None
+    # The server's language when the job was asked for: its public messages are rendered in it.
+    locale: str | None = None
+    # `failure_reason` as a message id and parameters (`Text.dumps`), to render in `locale`;
+    # `failure_reason` keeps the English text for logs and older rows.
+    failure_text: str | None = None
+
+    def failure(self) -> Message | None:
+        """What happened to a failed job, to render in a reader's language."""
+        return Text.loads(self.failure_text) if self.failure_text else self.failure_reason
 
     def request_fields(self) -> dict[str, Any]:
         """What was asked of the relay: the fields a create request, or a new job built on
@@ -164,6 +175,12 @@ def to_row(changes: dict[str, Any]) -> dict[str, Any]:
     if unknown:
         raise TypeError(f"unknown job fields: {sorted(unknown)}")
     row = dict(changes)
+    if "failure_reason" in row:
+        # A `Text` is stored twice: in English (read by logs and people) and as its message id
+        # and parameters, so every reader gets it in their own language.
+        reason = row["failure_reason"]
+        row["failure_text"] = reason.dumps() if isinstance(reason, Text) else None
+        row["failure_reason"] = english(reason) if reason is not None else None
     for key in ("images", "image_names"):
         if key in row:
             row[key] = json.dumps(list(row[key]))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.errors import InputError
+from bot.i18n import Text, tr
 
 SIZES = {"landscape": "1280x720", "portrait": "720x1280"}
 ASPECTS = {"landscape": "16:9", "portrait": "9:16"}
@@ -31,19 +32,19 @@ def display_name(model: str) -> str:
     return " ".join([head, *(w.upper() if w.lower() == "4k" else w.capitalize() for w in words[1:])]).strip()
 
 
-def takes(model: str) -> str:
+def takes(model: str, locale: object = None) -> str:
     """What a model takes, in a member's words."""
     most, least = max_images(model), min_images(model)
     if least:
-        return f"{least} to {most} reference images"
+        return tr(locale, "{least} to {most} reference images", least=least, most=most)
     if most == 2:
-        return "text, or a first and a last frame"
-    return "text, or one first frame"
+        return tr(locale, "text, or a first and a last frame")
+    return tr(locale, "text, or one first frame")
 
 
-def describe(model: str) -> str:
+def describe(model: str, locale: object = None) -> str:
     """`Veo 3.1 Fast: text, or one first frame` (autocomplete names, help)."""
-    return f"{display_name(model)}: {takes(model)}"
+    return f"{display_name(model)}: {takes(model, locale)}"
 
 
 def size_for(orientation: str) -> str:
@@ -63,13 +64,24 @@ def resolve_shape(
     different videos and should pick one.
     """
     if aspect_ratio is not None and aspect_ratio not in ORIENTATION_OF_ASPECT:
-        raise InputError(f"Aspect ratio {aspect_ratio} is not offered; use 16:9 or 9:16.")
+        raise InputError(Text("Aspect ratio {aspect} is not offered; use 16:9 or 9:16.", aspect=aspect_ratio))
     if orientation is not None and orientation not in SIZES:
-        raise InputError(f"Orientation {orientation} is not offered; use landscape or portrait.")
+        raise InputError(
+            Text(
+                "Orientation {orientation} is not offered; use landscape or portrait.",
+                orientation=orientation,
+            )
+        )
     if orientation and aspect_ratio and ASPECTS[orientation] != aspect_ratio:
         raise InputError(
-            f"Orientation {orientation} and aspect ratio {aspect_ratio} contradict each other: "
-            f"{orientation} videos are {ASPECTS[orientation]} ({SIZES[orientation]}). Leave one of them out."
+            Text(
+                "Orientation {orientation} and aspect ratio {aspect} contradict each other: "
+                "{orientation} videos are {own_aspect} ({size}). Leave one of them out.",
+                orientation=orientation,
+                aspect=aspect_ratio,
+                own_aspect=ASPECTS[orientation],
+                size=SIZES[orientation],
+            )
         )
     chosen = orientation or (ORIENTATION_OF_ASPECT[aspect_ratio] if aspect_ratio else default_orientation)
     return chosen, SIZES[chosen], ASPECTS[chosen]
@@ -77,4 +89,4 @@ def resolve_shape(
 
 def check_upsample(enable: bool, orientation: str) -> None:
     if enable and orientation != "landscape":
-        raise InputError("Upsample (HD) is only available for landscape videos.")
+        raise InputError(Text("Upsample (HD) is only available for landscape videos."))

@@ -16,12 +16,13 @@ from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.errors import InputError
+from bot.i18n import Text, tr
 
 
 class QuotaExceeded(InputError):
     """A member's or the server's daily quota is used up, or the member is cooling down."""
 
-    def __init__(self, message: str, *, scope: str) -> None:
+    def __init__(self, message: Text, *, scope: str) -> None:
         super().__init__(message)
         self.scope = scope  # which limit refused: "server", "member" or "cooldown"
 
@@ -45,7 +46,9 @@ def zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise InputError(f"{name!r} is not a time zone name like UTC or Europe/Berlin.") from None
+        raise InputError(
+            Text("{name!r} is not a time zone name like UTC or Europe/Berlin.", name=name)
+        ) from None
 
 
 def day_start(now: float, tz: str) -> float:
@@ -69,22 +72,36 @@ def check(usage: Usage, limits: Limits, *, now: float, cooldown_exempt: bool = F
     reset = int(next_reset(now, limits.timezone))
     if limits.server_daily and usage.server >= limits.server_daily:
         raise QuotaExceeded(
-            f"This server has used its {limits.server_daily} videos for today; "
-            f"the quota resets <t:{reset}:R> (midnight {limits.timezone}).",
+            Text(
+                "This server has used its {limit} videos for today; "
+                "the quota resets <t:{reset}:R> (midnight {timezone}).",
+                limit=limits.server_daily,
+                reset=reset,
+                timezone=limits.timezone,
+            ),
             scope="server",
         )
     if limits.member_daily and usage.member >= limits.member_daily:
         raise QuotaExceeded(
-            f"You have used your {limits.member_daily} videos for today; "
-            f"your quota resets <t:{reset}:R> (midnight {limits.timezone}).",
+            Text(
+                "You have used your {limit} videos for today; "
+                "your quota resets <t:{reset}:R> (midnight {timezone}).",
+                limit=limits.member_daily,
+                reset=reset,
+                timezone=limits.timezone,
+            ),
             scope="member",
         )
     if limits.cooldown and not cooldown_exempt and usage.last_job_at is not None:
         wait = usage.last_job_at + limits.cooldown - now
         if wait > 0:
             raise QuotaExceeded(
-                f"Slow down: this server allows one video every {limits.cooldown} seconds per member. "
-                f"Try again in {max(1, round(wait))} seconds.",
+                Text(
+                    "Slow down: this server allows one video every {cooldown} seconds per member. "
+                    "Try again in {wait} seconds.",
+                    cooldown=limits.cooldown,
+                    wait=max(1, round(wait)),
+                ),
                 scope="cooldown",
             )
 
@@ -127,16 +144,18 @@ def checker(
 
 
 # The one rule of what counts, said the same way in /video-usage, /video-help and the README.
-COUNTING_RULE = (
+COUNTING_RULE = Text(
     "A video counts once the video service accepts it (it is billed from then on, even if it "
     "later fails), and while it waits for approval or in the queue. A request the service "
     "refuses, a rejected one and one cancelled before it was sent do not count."
 )
 
 
-def left_today(used: int, limit: int) -> str | None:
+def left_today(used: int, limit: int, locale: object = None) -> str | None:
     """`3 of 5 left today`, or None when there is no limit."""
-    return f"{max(0, limit - used)} of {limit} left today" if limit else None
+    return (
+        tr(locale, "{left} of {limit} left today", left=max(0, limit - used), limit=limit) if limit else None
+    )
 
 
 class UserScopeCounts(Protocol):
@@ -154,15 +173,21 @@ def user_checker(
         used, _last = counts.user_scope_usage(user_id, day_start(at, "UTC"))
         if used >= daily:
             raise QuotaExceeded(
-                f"You have used your {daily} videos for today outside servers that added the bot; "
-                f"more <t:{int(next_reset(at, 'UTC'))}:R>.",
+                Text(
+                    "You have used your {limit} videos for today outside servers that added the bot; "
+                    "more <t:{reset}:R>.",
+                    limit=daily,
+                    reset=int(next_reset(at, "UTC")),
+                ),
                 scope="user",
             )
 
     return run
 
 
-def describe(used: int, limit: int) -> str:
+def describe(used: int, limit: int, locale: object = None) -> str:
     if not limit:
-        return f"{used} today (no limit)"
-    return f"{used} of {limit} today ({max(0, limit - used)} left)"
+        return tr(locale, "{used} today (no limit)", used=used)
+    return tr(
+        locale, "{used} of {limit} today ({left} left)", used=used, limit=limit, left=max(0, limit - used)
+    )

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from bot.errors import InputError
+from bot.i18n import Text, ntr, tr
 from bot.jobs import Job, JobState
 
 DAY = 86400.0
@@ -113,57 +114,79 @@ def summary_text(
     escape: Callable[[str], str] = lambda s: s,
     max_members: int = 15,
     truncated: bool = False,
+    locale: object = None,
 ) -> str:
     """The private reply: totals, then one line per member (at most `max_members`)."""
     jobs = sum(s.jobs for s in summaries)
     paid = sum(s.accepted for s in summaries)
-    lines = [f"**Videos in this server, {period_label}:** {jobs} jobs, {paid} accepted by the video service"]
+    lines = [
+        tr(
+            locale,
+            "**Videos in this server, {period}:** {jobs} jobs, {paid} accepted by the video service",
+            period=period_label,
+            jobs=jobs,
+            paid=paid,
+        )
+    ]
     if truncated:
-        lines.append("Only the oldest jobs fit in one report: choose a shorter period for the rest.")
+        lines.append(
+            tr(locale, "Only the oldest jobs fit in one report: choose a shorter period for the rest.")
+        )
     for s in summaries[:max_members]:
         name = escape(s.name[:32]) or str(s.member_id)
         others = (
-            (s.failed, "failed"),
-            (s.cancelled, "cancelled"),
-            (s.rejected, "rejected"),
-            (s.in_progress, "in progress"),
+            (s.failed, tr(locale, "{n} failed", n=s.failed)),
+            (s.cancelled, tr(locale, "{n} cancelled", n=s.cancelled)),
+            (s.rejected, tr(locale, "{n} rejected", n=s.rejected)),
+            (s.in_progress, tr(locale, "{n} in progress", n=s.in_progress)),
         )
-        parts = [f"{s.accepted} accepted", f"{s.done} done", *(f"{n} {word}" for n, word in others if n)]
+        parts = [
+            tr(locale, "{n} accepted", n=s.accepted),
+            tr(locale, "{n} done", n=s.done),
+            *(words for n, words in others if n),
+        ]
         lines.append(f"• {name}: " + ", ".join(parts))
     if len(summaries) > max_members:
-        lines.append(f"… and {len(summaries) - max_members} more members (all are in the CSV).")
+        lines.append(
+            tr(locale, "… and {count} more members (all are in the CSV).", count=len(summaries) - max_members)
+        )
     if not summaries:
-        lines.append("No jobs in this period.")
+        lines.append(tr(locale, "No jobs in this period."))
     return "\n".join(lines)
 
 
 def period(
-    now: float, *, days: int | None = None, since: str | None = None, until: str | None = None
+    now: float,
+    *,
+    days: int | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    locale: object = None,
 ) -> tuple[float, float, str]:
     """(start, end, label) of the report: the last `days` days up to now, or the UTC days from
     `since` to `until` (both included; `until` defaults to today). Jobs with start <= t < end."""
     if days is not None and (since or until):
-        raise InputError("Give either days, or since (and until), not both.")
+        raise InputError(Text("Give either days, or since (and until), not both."))
     if until and not since:
-        raise InputError("until needs since: the first day of the period.")
+        raise InputError(Text("until needs since: the first day of the period."))
     if not since:
         days = DEFAULT_DAYS if days is None else days
         if not 1 <= days <= MAX_DAYS:
-            raise InputError(f"days must be between 1 and {MAX_DAYS}.")
-        return now - days * DAY, now + 1, f"the last {days} day{'s' if days != 1 else ''}"
+            raise InputError(Text("days must be between 1 and {most}.", most=MAX_DAYS))
+        return now - days * DAY, now + 1, ntr(locale, "the last {n} day", "the last {n} days", n=days)
     first = _date("since", since)
     last = _date("until", until) if until else datetime.fromtimestamp(now, UTC).date()
     if last < first:
-        raise InputError("until is before since.")
+        raise InputError(Text("until is before since."))
     if (last - first).days + 1 > MAX_DAYS:
-        raise InputError(f"A report covers at most {MAX_DAYS} days.")
+        raise InputError(Text("A report covers at most {most} days.", most=MAX_DAYS))
     start = datetime(first.year, first.month, first.day, tzinfo=UTC).timestamp()
     end = datetime(last.year, last.month, last.day, tzinfo=UTC).timestamp() + DAY
-    return start, end, f"{first.isoformat()} to {last.isoformat()} (UTC)"
+    return start, end, tr(locale, "{first} to {last} (UTC)", first=first.isoformat(), last=last.isoformat())
 
 
 def _date(name: str, text: str) -> date:
     try:
         return date.fromisoformat(text.strip())
     except ValueError:
-        raise InputError(f"{name} must be a date like 2025-01-31.") from None
+        raise InputError(Text("{name} must be a date like 2025-01-31.", name=name)) from None

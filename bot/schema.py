@@ -192,3 +192,13 @@ def schema_status(path: Path | str) -> SchemaStatus:
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"DATABASE_PATH {path} cannot be read as a SQLite database ({exc})") from None
     return SchemaStatus(pending, unknown, writable)
+
+
+# Below `schema_status` on purpose: migrations added above it (m006) keep their order and this
+# one stays last, wherever they were written.
+@migrations()
+def m007_locale(db: sqlite_utils.Database) -> None:
+    # The server's language, for the job's public messages re-rendered long after the command;
+    # and the failure reason as a message id with parameters, to show it in that language.
+    db.table("jobs").add_column("locale", str)
+    db.table("jobs").add_column("failure_text", str)

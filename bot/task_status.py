@@ -13,6 +13,7 @@ from typing import Any
 
 from bot.errors import MalformedResponse
 from bot.formatting import inert
+from bot.i18n import Text
 
 REASON_LIMIT = 500
 
@@ -158,11 +159,11 @@ _KIND_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 _EXPLANATIONS = {
-    "content_policy": "The video service refused this prompt or image under its content policy.",
-    "no_balance": "The video service account has no balance left (or no access to this model).",
-    "timeout": "The video service took too long and gave up on this job.",
-    "bad_parameters": "The video service did not accept the job's parameters.",
-    "upstream": "The video service could not make this video.",
+    "content_policy": Text("The video service refused this prompt or image under its content policy."),
+    "no_balance": Text("The video service account has no balance left (or no access to this model)."),
+    "timeout": Text("The video service took too long and gave up on this job."),
+    "bad_parameters": Text("The video service did not accept the job's parameters."),
+    "upstream": Text("The video service could not make this video."),
 }
 
 
@@ -174,6 +175,11 @@ def classify_failure(reason: str | None) -> str:
     return "upstream"
 
 
-def explain_failure(kind: str, reason: str | None) -> str:
+def explain_failure(kind: str, reason: str | None) -> Text:
+    """In the member's words; the relay's own reason is quoted as it wrote it."""
     sentence = _EXPLANATIONS.get(kind, _EXPLANATIONS["upstream"])
-    return f"{sentence} It said: “{inert(reason)}”" if reason else sentence
+    return (
+        Text("{explanation} It said: “{reason}”", explanation=sentence, reason=inert(reason))
+        if reason
+        else sentence
+    )

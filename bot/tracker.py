@@ -21,6 +21,7 @@ from typing import Any
 from bot import metrics
 from bot.errors import DeadLink, RateLimited, VideoAPIError
 from bot.formatting import inert
+from bot.i18n import Message, Text
 from bot.jobs import ACTIVE_UPSTREAM, AT_RELAY, CANCELLABLE, NOT_SENT, Job, JobState
 from bot.log import job_fields
 from bot.polling import DurationCache, Timing, next_poll, poll_news
@@ -33,7 +34,7 @@ from bot.video_api import CreateRequest, VideoAPI
 
 log = logging.getLogger(__name__)
 
-UNCONFIRMED_REASON = (
+UNCONFIRMED_REASON = Text(
     "The bot stopped while sending this job to the video service, so it cannot tell whether the "
     "job was accepted. It was not sent again, because that could pay twice: please run /video again."
 )
@@ -261,11 +262,11 @@ class JobTracker:
             self._schedule.pause_until(now + pause)
             log.warning("video API rate limited; pausing polls for %.1fs", pause)
         if now - last_ok > self.timing.failure_deadline:
-            minutes = round(self.timing.failure_deadline / 60)
-            reason = (
-                f"The video service has not answered about this job for {minutes} minutes "
-                f"(last error: {exc.user_message}). The bot stopped waiting; the video may still "
-                "finish upstream."
+            reason = Text(
+                "The video service has not answered about this job for {minutes} minutes (last error: "
+                "{error}). The bot stopped waiting; the video may still finish upstream.",
+                minutes=round(self.timing.failure_deadline / 60),
+                error=exc.text,
             )
             await self._fail(job, reason, "timeout")
             return
@@ -298,7 +299,7 @@ class JobTracker:
             failure = classify_failure(status.failure_reason)
             return await self._fail(job, explain_failure(failure, status.failure_reason), failure)
         if state is TaskState.CANCELLED:
-            return await self._fail(job, "The video service cancelled this job.", "upstream")
+            return await self._fail(job, Text("The video service cancelled this job."), "upstream")
         updated: Job | None = job
         running = state is TaskState.RUNNING or (
             state is TaskState.SUCCEEDED and job.state is JobState.QUEUED
@@ -312,19 +313,18 @@ class JobTracker:
             return job  # cancelled meanwhile
         age = self.clock() - (updated.submitted_at or updated.created_at)
         if age > self.timing.job_timeout:
-            minutes = round(self.timing.job_timeout / 60)
-            return await self._fail(
-                updated,
-                f"The video service was still working after {minutes} minutes, so the bot stopped "
+            reason = Text(
+                "The video service was still working after {minutes} minutes, so the bot stopped "
                 "waiting. The video may still finish upstream.",
-                "timeout",
+                minutes=round(self.timing.job_timeout / 60),
             )
+            return await self._fail(updated, reason, "timeout")
         if (updated.state, updated.progress, updated.raw_status) != (job.state, job.progress, job.raw_status):
             await self.presenter.show(updated)
         self.schedule(job.id, self._next_poll(updated, age))
         return updated
 
-    async def _fail(self, job: Job, reason: str, failure: str) -> Job:
+    async def _fail(self, job: Job, reason: Message, failure: str) -> Job:
         moved = self.store.transition(
             job.id,
             JobState.FAILED,
@@ -340,11 +340,11 @@ class JobTracker:
         return moved
 
     async def _fail_submit(self, job: Job, exc: VideoAPIError) -> Job:
-        reason = exc.user_message
+        reason = exc.text
         if exc.failure_kind == "bad_parameters" and str(exc) and str(exc) != exc.user_message:
-            reason = f"{exc.user_message} It said: {inert(str(exc)[:300])}"
+            reason = Text("{message} It said: {detail}", message=exc.text, detail=inert(str(exc)[:300]))
         if exc.failure_kind != "unconfirmed":
-            reason += " Nothing was created, so nothing was billed."
+            reason = Text("{reason} Nothing was created, so nothing was billed.", reason=reason)
         log.warning("job %d: create failed (%s): %s", job.id, exc.failure_kind, exc, extra=job_fields(job))
         return await self._fail(job, reason, exc.failure_kind)
 
@@ -354,7 +354,7 @@ class JobTracker:
             mode = await self.presenter.finish(job)
         except DeadLink as exc:
             log.warning("job %d: the video link is dead: %s", job.id, exc)
-            await self._fail(job, exc.user_message, "dead_link")
+            await self._fail(job, exc.text, "dead_link")
             return
         except Exception:
             attempts = self._finish_attempts.get(job.id, 0) + 1

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from bot.errors import InputError
 from bot.formatting import inert
+from bot.i18n import Plural, Text
 from bot.models import max_images, min_images
 
 ZERO_WIDTH = dict.fromkeys(
@@ -21,9 +22,15 @@ def clean_prompt(text: str, *, max_length: int) -> str:
     text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
     text = text.strip()
     if not text:
-        raise InputError("The prompt is empty.")
+        raise InputError(Text("The prompt is empty."))
     if len(text) > max_length:
-        raise InputError(f"The prompt is {len(text)} characters long; the limit is {max_length}.")
+        raise InputError(
+            Text(
+                "The prompt is {length} characters long; the limit is {limit}.",
+                length=len(text),
+                limit=max_length,
+            )
+        )
     return text
 
 
@@ -61,34 +68,56 @@ def check_attachment_metadata(att: AttachmentInfo, *, max_bytes: int) -> None:
     declared = (att.content_type or "").split(";")[0].strip().lower()
     if declared and declared not in ACCEPTED_TYPES:
         raise InputError(
-            f"{inert(att.filename)} is not an image the video service takes (PNG, JPEG, WebP or GIF)."
+            Text(
+                "{file} is not an image the video service takes (PNG, JPEG, WebP or GIF).",
+                file=inert(att.filename),
+            )
         )
     if att.size <= 0:
-        raise InputError(f"{inert(att.filename)} is empty.")
+        raise InputError(Text("{file} is empty.", file=inert(att.filename)))
     if att.size > max_bytes:
         raise InputError(
-            f"{inert(att.filename)} is {format_size(att.size)}; the limit is {format_size(max_bytes)}."
+            Text(
+                "{file} is {size}; the limit is {limit}.",
+                file=inert(att.filename),
+                size=format_size(att.size),
+                limit=format_size(max_bytes),
+            )
         )
 
 
 def check_image_bytes(filename: str, data: bytes, declared: str | None, *, max_bytes: int) -> str:
     """The bytes decide: a lying content type with real image bytes passes, non-images do not."""
     if not data:
-        raise InputError(f"{inert(filename)} is empty.")
+        raise InputError(Text("{file} is empty.", file=inert(filename)))
     if len(data) > max_bytes:
         raise InputError(
-            f"{inert(filename)} is {format_size(len(data))}; the limit is {format_size(max_bytes)}."
+            Text(
+                "{file} is {size}; the limit is {limit}.",
+                file=inert(filename),
+                size=format_size(len(data)),
+                limit=format_size(max_bytes),
+            )
         )
     sniffed = sniff_image(data)
     if sniffed is None:
-        raise InputError(f"{inert(filename)} is not an image (PNG, JPEG, WebP or GIF).")
+        raise InputError(Text("{file} is not an image (PNG, JPEG, WebP or GIF).", file=inert(filename)))
     return sniffed
 
 
 def check_image_count(model: str, count: int) -> None:
     most, least = max_images(model), min_images(model)
     if count > most:
-        noun = "image" if most == 1 else "images"
-        raise InputError(f"{model} takes at most {most} {noun}; you attached {count}.")
+        raise InputError(
+            Plural(
+                "{model} takes at most {n} image; you attached {count}.",
+                "{model} takes at most {n} images; you attached {count}.",
+                n=most,
+                model=model,
+                count=count,
+            )
+        )
     if count < least:
-        raise InputError(f"{model} needs 1 to {most} reference images; attach at least one.")
+        raise InputError(
+            Text("{model} needs 1 to {most} reference images; attach at least one.", model=model, most=most)
+        )

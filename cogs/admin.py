@@ -16,6 +16,7 @@ from discord.ext import commands
 from bot import audit, report
 from bot.errors import InputError
 from bot.guild_settings import ID_LISTS, PARSERS, PICKED, Defaults, GuildSettings
+from bot.i18n import N_, Text, tr
 from cogs.audit import post_audit
 
 if TYPE_CHECKING:
@@ -44,6 +45,25 @@ SETTING_HELP = {
     "approver_roles": "roles that may approve, besides Manage Messages",
     "audit_channel": "a channel for the audit log and approval requests, or none",
 }
+# The settings' names as /video-admin show labels them.
+LABELS = {
+    "allowed_channels": N_("Allowed channels"),
+    "generator_roles": N_("Generator roles"),
+    "models": N_("Models"),
+    "default_model": N_("Default model"),
+    "max_duration": N_("Max duration"),
+    "allow_upsample": N_("Allow upsample"),
+    "member_daily_quota": N_("Member daily quota"),
+    "server_daily_quota": N_("Server daily quota"),
+    "cooldown_seconds": N_("Cooldown seconds"),
+    "timezone": N_("Timezone"),
+    "blocked_patterns": N_("Blocked patterns"),
+    "reveal_blocked_words": N_("Reveal blocked words"),
+    "allow_remix_others": N_("Allow remix others"),
+    "approval_channels": N_("Approval channels"),
+    "approver_roles": N_("Approver roles"),
+    "audit_channel": N_("Audit channel"),
+}
 
 
 @app_commands.guild_only()
@@ -61,7 +81,9 @@ class VideoAdmin(commands.GroupCog, group_name="video-admin"):
         # Discord hides the group from others by default, but a server can change that:
         # the bot checks again.
         if not interaction.permissions.manage_guild:
-            raise app_commands.CheckFailure("Only members with Manage Server can change the video settings.")
+            raise app_commands.CheckFailure(
+                Text("Only members with Manage Server can change the video settings.")
+            )
         return True
 
     @app_commands.command(name="show")
@@ -69,18 +91,24 @@ class VideoAdmin(commands.GroupCog, group_name="video-admin"):
         """Show this server's video settings and where each comes from."""
         assert interaction.guild_id is not None
         current = self.bot.store.guild_rules(interaction.guild_id)
-        embed = discord.Embed(title="Video settings", colour=0x95A5A6)
-        for name, value in current.describe(self.defaults):
-            label = name.replace("_", " ").capitalize()
-            embed.add_field(name=label, value=f"{value}\n*{current.source(name)}*", inline=True)
+        locale = interaction.locale
+        embed = discord.Embed(title=tr(locale, "Video settings"), colour=0x95A5A6)
+        for name, value in current.describe(self.defaults, locale):
+            label = tr(locale, LABELS[name]) if name in LABELS else name.replace("_", " ").capitalize()
+            embed.add_field(name=label, value=f"{value}\n*{current.source(name, locale)}*", inline=True)
         if current.blocked_patterns:
             embed.add_field(
-                name="blocked patterns", value="`" + "`, `".join(current.blocked_patterns)[:1000] + "`"
+                name=tr(locale, "blocked patterns"),
+                value="`" + "`, `".join(current.blocked_patterns)[:1000] + "`",
             )
         env = self.bot.settings
         embed.set_footer(
-            text=f"The bot owner offers: {', '.join(env.models)}. Change settings with /video-admin set, "
-            "channels, roles and audit-channel; /video-admin reset puts one back."
+            text=tr(
+                locale,
+                "The bot owner offers: {models}. Change settings with /video-admin set, "
+                "channels, roles and audit-channel; /video-admin reset puts one back.",
+                models=", ".join(env.models),
+            )
         )
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
@@ -98,7 +126,10 @@ class VideoAdmin(commands.GroupCog, group_name="video-admin"):
         assert interaction.guild_id is not None
         if setting in PICKED:
             raise InputError(
-                f"{setting} is chosen with Discord's pickers: see /video-admin channels and roles."
+                Text(
+                    "{setting} is chosen with Discord's pickers: see /video-admin channels and roles.",
+                    setting=setting,
+                )
             )
         before = self.bot.store.guild_rules(interaction.guild_id)
         await self._change(interaction, setting, before, before.with_value(setting, value, self.defaults))
@@ -170,7 +201,7 @@ class VideoAdmin(commands.GroupCog, group_name="video-admin"):
     ) -> None:
         assert interaction.guild_id is not None
         if add is None and remove is None and not clear:
-            raise InputError("Pick a channel or role to add or remove, or choose clear.")
+            raise InputError(Text("Pick a channel or role to add or remove, or choose clear."))
         before = self.bot.store.guild_rules(interaction.guild_id)
         updated = before.with_ids(
             setting, add=add.id if add else None, remove=remove.id if remove else None, clear=clear
@@ -184,21 +215,33 @@ class VideoAdmin(commands.GroupCog, group_name="video-admin"):
         assert interaction.guild_id is not None
         self.bot.store.set_guild_rules(interaction.guild_id, updated, by=interaction.user.id)
         log.info("guild %s: %s changed %s", interaction.guild_id, interaction.user.id, setting)
-        described = dict(updated.describe(self.defaults))
-        shown = described[setting]
-        if setting == "models":
-            shown += f" (default: {described['default_model']})"
+        locale = interaction.locale
+        shown = self._shown(updated, setting, locale)
         await interaction.response.send_message(
-            f"{setting} is now: {shown}", ephemeral=True, allowed_mentions=NO_MENTIONS
+            tr(locale, "{setting} is now: {value}", setting=setting, value=shown),
+            ephemeral=True,
+            allowed_mentions=NO_MENTIONS,
         )
-        posted = await self._audit(interaction, setting, shown, reset=False, before=before, after=updated)
+        posted = await self._audit(interaction, setting, reset=False, before=before, after=updated)
         if setting == "audit_channel" and updated.audit_channel and not posted:
             await interaction.followup.send(
-                f"⚠️ I could not post in <#{updated.audit_channel}>: give me View Channel, Send Messages "
-                "and Attach Files there, or approval requests will appear on the job messages instead.",
+                tr(
+                    locale,
+                    "⚠️ I could not post in <#{channel}>: give me View Channel, Send Messages "
+                    "and Attach Files there, or approval requests will appear on the job messages instead.",
+                    channel=updated.audit_channel,
+                ),
                 ephemeral=True,
                 allowed_mentions=NO_MENTIONS,
             )
+
+    def _shown(self, rules: GuildSettings, setting: str, locale: object) -> str:
+        """A setting's value in words, as the reply and the audit line say it."""
+        described = dict(rules.describe(self.defaults, locale))
+        shown = described[setting]
+        if setting == "models":
+            shown += tr(locale, " (default: {model})", model=described["default_model"])
+        return shown
 
     @app_commands.command(name="reset")
     @app_commands.describe(setting="What to put back to the default")
@@ -209,11 +252,13 @@ class VideoAdmin(commands.GroupCog, group_name="video-admin"):
         current = self.bot.store.guild_rules(interaction.guild_id)
         updated = replace(current, **{setting: getattr(GuildSettings(), setting)})
         self.bot.store.set_guild_rules(interaction.guild_id, updated, by=interaction.user.id)
-        shown = dict(updated.describe(self.defaults))[setting]
+        shown = dict(updated.describe(self.defaults, interaction.locale))[setting]
         await interaction.response.send_message(
-            f"{setting} is back to its default: {shown}", ephemeral=True, allowed_mentions=NO_MENTIONS
+            tr(interaction.locale, "{setting} is back to its default: {value}", setting=setting, value=shown),
+            ephemeral=True,
+            allowed_mentions=NO_MENTIONS,
         )
-        await self._audit(interaction, setting, shown, reset=True, before=current, after=updated)
+        await self._audit(interaction, setting, reset=True, before=current, after=updated)
 
     @app_commands.command(name="report")
     @app_commands.describe(
@@ -230,13 +275,19 @@ class VideoAdmin(commands.GroupCog, group_name="video-admin"):
     ) -> None:
         """This server's videos for a period, as a CSV file with a summary per member."""
         assert interaction.guild_id is not None
-        start, end, label = report.period(time.time(), days=days, since=since, until=until)
+        start, end, label = report.period(
+            time.time(), days=days, since=since, until=until, locale=interaction.locale
+        )
         await interaction.response.defer(ephemeral=True, thinking=True)
         jobs = self.bot.store.jobs_between(interaction.guild_id, start, end, limit=REPORT_MAX_JOBS + 1)
         truncated = len(jobs) > REPORT_MAX_JOBS
         jobs = jobs[:REPORT_MAX_JOBS]
         text = report.summary_text(
-            report.summarize(jobs), label, escape=discord.utils.escape_markdown, truncated=truncated
+            report.summarize(jobs),
+            label,
+            escape=discord.utils.escape_markdown,
+            truncated=truncated,
+            locale=interaction.locale,
         )
         day = datetime.fromtimestamp(time.time(), UTC).date().isoformat()
         # UTF-8 with a byte-order mark, so spreadsheets read members' names in any script.
@@ -254,14 +305,22 @@ class VideoAdmin(commands.GroupCog, group_name="video-admin"):
         self,
         interaction: discord.Interaction,
         setting: str,
-        shown: str,
         *,
         reset: bool,
         before: GuildSettings,
         after: GuildSettings,
     ) -> bool:
-        """Post the change in the audit channel; False when it could not be posted there."""
-        line = audit.settings_line(setting, shown, by=interaction.user.id, at=time.time(), reset=reset)
+        """Post the change in the audit channel, in the server's language; False when it could
+        not be posted there."""
+        locale = interaction.guild_locale
+        shown = (
+            dict(after.describe(self.defaults, locale))[setting]
+            if reset
+            else self._shown(after, setting, locale)
+        )
+        line = audit.settings_line(
+            setting, shown, by=interaction.user.id, at=time.time(), reset=reset, locale=locale
+        )
         posted = await post_audit(self.bot, interaction.guild_id, line)
         if before.audit_channel and before.audit_channel != after.audit_channel:
             # The old channel learns where the audit log went (or that it was turned off).

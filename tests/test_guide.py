@@ -38,7 +38,7 @@ def test_the_members_rules_carry_this_servers_figures():
     assert "you 2 of 5 today (3 left)" in mine and "this server 7 of 50 today (43 left)" in mine
     assert "up to 6 seconds" in mine and "One video every 60 seconds" in mine
     assert "<#5>, <#6>" in mine and "a moderator approves each video first." in mine
-    assert quota.COUNTING_RULE in mine
+    assert str(quota.COUNTING_RULE) in mine
     assert "Veo 3.1 Fast: text, or one first frame (default)" in fields["Models here"]
     assert "1 to 3 reference images" in fields["Models here"]
     assert "a reply that mentions you" in fields["When a video is done"]

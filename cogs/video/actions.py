@@ -13,6 +13,7 @@ import discord
 
 from bot.answers import answering_errors, defer_publicly
 from bot.errors import InputError, JobNotFound, PermissionDenied
+from bot.i18n import Text, tr
 from bot.intake import JobRequest
 from bot.jobs import Job, JobState
 from cogs.audit import audit_job
@@ -23,7 +24,14 @@ from cogs.video.views import confirm_delete_view
 if TYPE_CHECKING:
     from cogs.video.cog import VideoCog
 
-NOT_YOURS = "Only the member who asked for this video, or a member with Manage Messages, can {}."
+NOT_YOURS = {
+    "delete": Text(
+        "Only the member who asked for this video, or a member with Manage Messages, can delete it."
+    ),
+    "cancel": Text(
+        "Only the member who asked for this video, or a member with Manage Messages, can cancel it."
+    ),
+}
 
 
 class JobActions:
@@ -53,7 +61,9 @@ class JobActions:
         rules = self.intake.rules(member.guild_id, member.scope)
         if action == "remix":
             self.intake.check_remix(member, rules, job)
-            await interaction.response.send_modal(RemixModal(self, job, self.cog.settings.max_prompt_length))
+            await interaction.response.send_modal(
+                RemixModal(self, job, self.cog.settings.max_prompt_length, interaction.locale)
+            )
             return
         request = JobRequest.from_job(job, enable_upsample=job.enable_upsample or action == "upscale")
         self.intake.check(member, rules, request)
@@ -75,25 +85,33 @@ class JobActions:
         """Deleting a finished video cannot be undone: ask the member first, privately."""
         self._may_delete(interaction, job)
         await interaction.response.send_message(
-            f"Delete video #{job.id}? The message and its video go for everyone; this cannot be undone.",
-            view=confirm_delete_view(job.id),
+            tr(
+                interaction.locale,
+                "Delete video #{id}? The message and its video go for everyone; this cannot be undone.",
+                id=job.id,
+            ),
+            view=confirm_delete_view(job.id, interaction.locale),
             ephemeral=True,
         )
 
     def _may_delete(self, interaction: discord.Interaction, job: Job) -> None:
         if interaction.user.id != job.user_id and not interaction.permissions.manage_messages:
-            raise PermissionDenied(NOT_YOURS.format("delete it"))
+            raise PermissionDenied(NOT_YOURS["delete"])
 
     async def _delete(self, interaction: discord.Interaction, job: Job) -> None:
         self._may_delete(interaction, job)
         await interaction.response.defer(ephemeral=True, thinking=True)
         if not await self.cog.messages.delete_job_message(job):
             raise InputError(
-                "Where the bot is only installed on your account, a video can be deleted for the "
-                "first 14 minutes only; delete the message yourself, or ask the server's moderators."
+                Text(
+                    "Where the bot is only installed on your account, a video can be deleted for the "
+                    "first 14 minutes only; delete the message yourself, or ask the server's moderators."
+                )
             )
         self.bot.store.note(job.id, f"message deleted by {interaction.user.id}")
-        await interaction.followup.send(f"Deleted video #{job.id}.", ephemeral=True)
+        await interaction.followup.send(
+            tr(interaction.locale, "Deleted video #{id}.", id=job.id), ephemeral=True
+        )
         await audit_job(self.bot, "deleted", job, by=interaction.user.id)
 
     async def cancel(self, interaction: discord.Interaction, job_id: int) -> None:
@@ -102,16 +120,23 @@ class JobActions:
     async def _cancel(self, interaction: discord.Interaction, job_id: int) -> None:
         job = self._job(interaction, job_id)
         if interaction.user.id != job.user_id and not interaction.permissions.manage_messages:
-            raise PermissionDenied(NOT_YOURS.format("cancel it"))
+            raise PermissionDenied(NOT_YOURS["cancel"])
         await interaction.response.defer(ephemeral=True, thinking=True)
         cancelled = await self.cog.tracker.cancel(job_id, by_user=interaction.user.id)
+        locale = interaction.locale
         if cancelled is None:
-            text = "This job has already finished."
+            text = tr(locale, "This job has already finished.")
         elif cancelled.submitted_at is None:
-            text = "Cancelled before it was sent; nothing was billed."
+            text = tr(locale, "Cancelled before it was sent; nothing was billed.")
         else:
-            text = "Cancelled. The video service has no cancel route, so the task may still finish upstream."
+            text = tr(
+                locale,
+                "Cancelled. The video service has no cancel route, so the task may still finish upstream.",
+            )
         await interaction.followup.send(text, ephemeral=True)
         if cancelled is not None and job.state is JobState.AWAITING_APPROVAL:
-            outcome = f"🚫 Cancelled by <@{interaction.user.id}> before a decision."
+            # The approval request is public: the server's language.
+            outcome = tr(
+                cancelled.locale, "🚫 Cancelled by <@{user}> before a decision.", user=interaction.user.id
+            )
             await self.cog.approvals.close(cancelled, outcome)

@@ -15,6 +15,7 @@ import discord
 from bot.answers import answering_errors
 from bot.errors import JobNotFound, PermissionDenied
 from bot.guild_settings import GuildSettings
+from bot.i18n import Text, tr
 from bot.jobs import Job, JobState
 from bot.tracker import JobTracker
 from cogs.audit import audit_job
@@ -49,13 +50,18 @@ class Approvals:
         if rules.audit_channel is not None:
             channel = self.bot.get_partial_messageable(rules.audit_channel, guild_id=job.guild_id)
             try:
+                asks = tr(
+                    job.locale,
+                    "<@{user}> asks for a video in <#{channel}>. A member with Manage Messages (or an "
+                    "approver role) can approve or reject it.",
+                    user=job.user_id,
+                    channel=job.channel_id,
+                )
                 message = await channel.send(
-                    content=f"🛂 {ping + ': ' if ping else ''}<@{job.user_id}> asks for a video in "
-                    f"<#{job.channel_id}>. A member with Manage Messages (or an approver role) can "
-                    "approve or reject it.",
+                    content=f"🛂 {ping + ': ' if ping else ''}{asks}",
                     embeds=embeds(self.messages.render(job)),
                     files=[discord.File(io.BytesIO(data), filename=name) for name, data in files],
-                    view=decision_view(job.id),
+                    view=decision_view(job.id, job.locale),
                     allowed_mentions=approvers,
                 )
                 return self.bot.store.update(
@@ -74,7 +80,7 @@ class Approvals:
             channel = self.bot.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
             try:
                 await channel.send(
-                    f"🛂 {ping}: video #{job.id} waits for your decision.",
+                    f"🛂 {ping}: " + tr(job.locale, "video #{id} waits for your decision.", id=job.id),
                     reference=channel.get_partial_message(job.message_id).to_reference(
                         fail_if_not_exists=False
                     ),
@@ -95,8 +101,10 @@ class Approvals:
         member = member_of(interaction)
         if not rules.can_approve(role_ids=set(member.role_ids), manage_messages=member.manage_messages):
             raise PermissionDenied(
-                "Only members with Manage Messages or one of this server's approver roles can approve "
-                "or reject videos."
+                Text(
+                    "Only members with Manage Messages or one of this server's approver roles can approve "
+                    "or reject videos."
+                )
             )
         await interaction.response.defer(ephemeral=True, thinking=True)
         me = interaction.user.id
@@ -105,13 +113,21 @@ class Approvals:
             decided = await self.tracker.approve(job_id, by_user=me)
         else:
             decided = await self.tracker.reject(job_id, by_user=me)
+        locale = interaction.locale
         if decided is None:
-            await interaction.followup.send(already_decided(self.bot.store.require(job_id)), ephemeral=True)
+            await interaction.followup.send(
+                already_decided(self.bot.store.require(job_id), locale), ephemeral=True
+            )
             return
-        word = "Approved" if approve else "Rejected"
-        log.info("job %d: %s by %s", job_id, word.lower(), me)
-        await interaction.followup.send(f"{word} video #{job_id}.", ephemeral=True)
-        await self.close(decided, f"{'✅' if approve else '⛔'} {word} by <@{me}>.")
+        log.info("job %d: %s by %s", job_id, "approved" if approve else "rejected", me)
+        if approve:
+            said = tr(locale, "Approved video #{id}.", id=job_id)
+            outcome = tr(decided.locale, "✅ Approved by <@{user}>.", user=me)
+        else:
+            said = tr(locale, "Rejected video #{id}.", id=job_id)
+            outcome = tr(decided.locale, "⛔ Rejected by <@{user}>.", user=me)
+        await interaction.followup.send(said, ephemeral=True)
+        await self.close(decided, outcome)
         await audit_job(self.bot, "approved" if approve else "rejected", decided, by=me)
 
     async def close(self, job: Job, outcome: str) -> None:
@@ -133,14 +149,18 @@ class Approvals:
             log.warning("job %d: approval request not updated: %s", job.id, exc)
 
 
-def already_decided(job: Job) -> str:
+def already_decided(job: Job, locale: object = None) -> str:
     """What a moderator who clicked too late is told: who decided, in words."""
     if job.state is JobState.REJECTED:
-        what = f"rejected by <@{job.decided_by}>" if job.decided_by else "rejected"
-    elif job.state is JobState.CANCELLED and job.decided_by is None:
-        what = "withdrawn by the member who asked" if job.cancelled_by == job.user_id else "cancelled"
-    elif job.decided_by:
-        what = f"approved by <@{job.decided_by}>"
-    else:
-        what = "decided"
-    return f"Video #{job.id} was already {what}."
+        if job.decided_by:
+            return tr(
+                locale, "Video #{id} was already rejected by <@{user}>.", id=job.id, user=job.decided_by
+            )
+        return tr(locale, "Video #{id} was already rejected.", id=job.id)
+    if job.state is JobState.CANCELLED and job.decided_by is None:
+        if job.cancelled_by == job.user_id:
+            return tr(locale, "Video #{id} was already withdrawn by the member who asked.", id=job.id)
+        return tr(locale, "Video #{id} was already cancelled.", id=job.id)
+    if job.decided_by:
+        return tr(locale, "Video #{id} was already approved by <@{user}>.", id=job.id, user=job.decided_by)
+    return tr(locale, "Video #{id} was already decided.", id=job.id)

@@ -16,6 +16,7 @@ from discord.ext import commands
 from bot.answers import defer_publicly, placeholder_used, reply_privately
 from bot.errors import InputError
 from bot.guild_settings import GuildSettings
+from bot.i18n import Text, tr
 from bot.intake import Intake, JobRequest, Member
 from bot.jobs import Job, JobState
 from bot.log import job_fields
@@ -155,10 +156,11 @@ class VideoCog(commands.Cog, name="Video"):
             self.intake.defaults
         )
         wanted = current.lower()
+        locale = interaction.locale
         return [
-            app_commands.Choice(name=describe(m)[:100], value=m)
+            app_commands.Choice(name=describe(m, locale)[:100], value=m)
             for m in offered
-            if wanted in m.lower() or wanted in describe(m).lower()
+            if wanted in m.lower() or wanted in describe(m, locale).lower()
         ][:25]
 
     @video.autocomplete("duration")
@@ -169,7 +171,8 @@ class VideoCog(commands.Cog, name="Video"):
         most = self.intake.rules(interaction.guild_id, scope_of(interaction)).max_duration
         allowed = [d for d in self.settings.durations if most is None or d <= most]
         return [
-            app_commands.Choice(name=f"{d} seconds", value=d) for d in allowed or self.settings.durations[:1]
+            app_commands.Choice(name=tr(interaction.locale, "{seconds} seconds", seconds=d), value=d)
+            for d in allowed or self.settings.durations[:1]
         ]
 
     # --- "Make a video" on any message with images ------------------------------------------
@@ -181,14 +184,14 @@ class VideoCog(commands.Cog, name="Video"):
     ) -> None:
         images = [a for a in message.attachments if (a.content_type or "image/").startswith("image/")]
         if not images:
-            raise InputError("That message has no images to make a video from.")
+            raise InputError(Text("That message has no images to make a video from."))
         member = member_of(interaction)
         rules = self.intake.rules(member.guild_id, member.scope)
         model = self.intake.model_for_images(rules, len(images))
         # The prompt comes from the modal; everything else is checked before it opens.
         self.intake.check_images(model, tuple(attachment_info(a) for a in images))
         self.intake.admit_member(member, rules)
-        await interaction.response.send_modal(PromptModal(self, images, model))
+        await interaction.response.send_modal(PromptModal(self, images, model, interaction.locale))
 
     async def make_video(
         self, interaction: discord.Interaction, images: list[discord.Attachment], model: str, prompt: str
@@ -234,11 +237,13 @@ class VideoCog(commands.Cog, name="Video"):
                 application_id=interaction.application_id,
                 parent_id=parent.id if parent else None,
                 origin=origin,
+                # Its public messages (job message, notifications, audit lines) use the server's language.
+                locale=str(interaction.guild_locale or interaction.locale),
                 state=JobState.AWAITING_APPROVAL if moderated else JobState.PENDING,
                 **request.job_fields(),
             )
         except QuotaExceeded as exc:
-            await reply_privately(interaction, exc.user_message)
+            await reply_privately(interaction, exc.text)
             return None
         return await self._post_job(interaction, job, request, rules)
 
@@ -255,7 +260,7 @@ class VideoCog(commands.Cog, name="Video"):
             return await interaction.edit_original_response(
                 content=None,
                 embeds=embeds(self.messages.render(job)),
-                view=job_view(job.id, cancellable=True, decidable=decide_here),
+                view=job_view(job.id, cancellable=True, decidable=decide_here, locale=job.locale),
                 allowed_mentions=NO_MENTIONS,
                 attachments=[discord.File(io.BytesIO(data), filename=name) for name, data in request.files],
             )
@@ -268,7 +273,7 @@ class VideoCog(commands.Cog, name="Video"):
             self.bot.store.transition(
                 job.id,
                 JobState.FAILED,
-                failure_reason="The job message could not be posted.",
+                failure_reason=Text("The job message could not be posted."),
                 failure_kind="discord",
                 expect=[JobState.PENDING, JobState.AWAITING_APPROVAL],
             )

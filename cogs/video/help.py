@@ -13,6 +13,7 @@ from discord.ext import commands
 
 from bot import guide, quota
 from bot.guild_settings import Defaults
+from bot.i18n import render, tr
 from bot.quota import Limits
 from cogs.video.inputs import member_of
 
@@ -57,12 +58,16 @@ class HelpCog(commands.Cog, name="Video help"):
             server_used=server,
             notify=store.notify_pref(member.user_id),
         )
-        embed = discord.Embed(title="Making videos here", colour=COLOUR)
-        for name, value in guide.member_fields(rules, defaults, self.bot.settings.durations, asker):
+        locale = interaction.locale
+        embed = discord.Embed(title=tr(locale, "Making videos here"), colour=COLOUR)
+        durations = self.bot.settings.durations
+        for name, value in guide.member_fields(rules, defaults, durations, asker, locale):
             embed.add_field(name=name, value=value[:1024], inline=False)
         if member.manage_guild and member.scope == "guild":
-            checklist = guide.setup_checklist(rules, self.defaults, member.bot_missing)
-            embed.add_field(name="Set-up checklist (Manage Server)", value=checklist[:1024], inline=False)
+            checklist = guide.setup_checklist(rules, self.defaults, member.bot_missing, locale)
+            embed.add_field(
+                name=tr(locale, "Set-up checklist (Manage Server)"), value=checklist[:1024], inline=False
+            )
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     @app_commands.command(name="video-settings")
@@ -82,9 +87,11 @@ class HelpCog(commands.Cog, name="Video help"):
         if notify is not None:
             store.set_notify_pref(interaction.user.id, notify)
         current = store.notify_pref(interaction.user.id)
-        text = f"When a video of yours is done you get {guide.NOTIFY_WORDS[current]}."
+        locale = interaction.locale
+        how = render(guide.NOTIFY_WORDS[current], locale)
+        text = tr(locale, "When a video of yours is done you get {how}.", how=how)
         await interaction.response.send_message(
-            ("Saved. " if notify else "") + text, ephemeral=True, allowed_mentions=NO_MENTIONS
+            (tr(locale, "Saved. ") if notify else "") + text, ephemeral=True, allowed_mentions=NO_MENTIONS
         )
 
     @commands.Cog.listener()
@@ -95,14 +102,15 @@ class HelpCog(commands.Cog, name="Video help"):
             log.info("joined guild %s; no system channel to greet in", guild.id)
             return
         rules = self.bot.store.guild_rules(guild.id)
+        locale = guild.preferred_locale  # a public welcome: the server's language
         embed = discord.Embed(
-            title="Thanks for adding the video bot",
-            description="Members make videos with `/video`; `/video-help` explains the rest.",
+            title=tr(locale, "Thanks for adding the video bot"),
+            description=tr(locale, "Members make videos with `/video`; `/video-help` explains the rest."),
             colour=COLOUR,
         )
         embed.add_field(
-            name="Set-up checklist (for Manage Server)",
-            value=guide.setup_checklist(rules, self.defaults, None)[:1024],
+            name=tr(locale, "Set-up checklist (for Manage Server)"),
+            value=guide.setup_checklist(rules, self.defaults, None, locale)[:1024],
             inline=False,
         )
         try:

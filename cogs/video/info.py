@@ -13,6 +13,8 @@ from bot import quota
 from bot.delivery import is_web_url
 from bot.errors import InputError, PermissionDenied
 from bot.guild_settings import Defaults
+from bot.i18n import N_, Text, tr
+from bot.i18n import render as localize
 from bot.jobs import Job, JobState
 from cogs.video.inputs import scope_of
 from cogs.video.listing import job_lines
@@ -24,6 +26,10 @@ if TYPE_CHECKING:
 
 NO_MENTIONS = discord.AllowedMentions.none()
 ACTIVE = [JobState.SUBMITTING, JobState.QUEUED, JobState.RUNNING, JobState.SUCCEEDED]
+SOMEONE_ELSES = {
+    "history": N_("Only members with Manage Messages can see someone else's history."),
+    "use": N_("Only members with Manage Messages can see someone else's use."),
+}
 
 
 class JobInfoCog(commands.Cog, name="Video info"):
@@ -41,12 +47,19 @@ class JobInfoCog(commands.Cog, name="Video info"):
         everyone_waiting = store.waiting()  # positions are global: the relay limit is shared
         positions = {j.id: i for i, j in enumerate(everyone_waiting, 1)}
         waiting = [j for j in everyone_waiting if j.guild_id == interaction.guild_id]
-        embed = discord.Embed(title="Video queue", colour=0x3498DB)
+        locale = interaction.locale
+        embed = discord.Embed(title=tr(locale, "Video queue"), colour=0x3498DB)
         embed.add_field(
-            name=f"Running ({len(running)})", value=job_lines(running, limit=1000) or "nothing", inline=False
+            name=tr(locale, "Running ({count})", count=len(running)),
+            value=job_lines(running, limit=1000, locale=locale) or tr(locale, "nothing"),
+            inline=False,
         )
-        lines = job_lines(waiting, limit=1000, positions=positions) if waiting else "nobody is waiting"
-        embed.add_field(name=f"Waiting ({len(waiting)})", value=lines, inline=False)
+        lines = (
+            job_lines(waiting, limit=1000, positions=positions, locale=locale)
+            if waiting
+            else tr(locale, "nobody is waiting")
+        )
+        embed.add_field(name=tr(locale, "Waiting ({count})", count=len(waiting)), value=lines, inline=False)
         held = list(
             reversed(
                 store.jobs_for_guild(interaction.guild_id, states=[JobState.AWAITING_APPROVAL], limit=50)
@@ -54,7 +67,9 @@ class JobInfoCog(commands.Cog, name="Video info"):
         )
         if held:
             embed.add_field(
-                name=f"Awaiting approval ({len(held)})", value=job_lines(held, limit=1000), inline=False
+                name=tr(locale, "Awaiting approval ({count})", count=len(held)),
+                value=job_lines(held, limit=1000, locale=locale),
+                inline=False,
             )
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
@@ -71,11 +86,21 @@ class JobInfoCog(commands.Cog, name="Video info"):
         # not be posted in its channel.
         done = found.state in (JobState.SUCCEEDED, JobState.DELIVERED) and is_web_url(found.video_url)
         # Task ids are for moderators (who may need them with the relay's support), not members.
-        task = f"Task {found.task_id}" if found.task_id and interaction.permissions.manage_messages else None
-        shown = render(found, position=position, link=found.video_url if done else None, footer=task)
+        moderator = interaction.permissions.manage_messages
+        task = (
+            tr(interaction.locale, "Task {task}", task=found.task_id) if found.task_id and moderator else None
+        )
+        # A private answer: in the asker's language, buttons too.
+        shown = render(
+            found,
+            position=position,
+            link=found.video_url if done else None,
+            footer=task,
+            locale=interaction.locale,
+        )
         embeds = [discord.Embed.from_dict(e) for e in shown.embeds]
         # Like Midjourney's /show: a finished job comes back with its buttons (Reroll, Remix…).
-        view = finished_view(found) if found.state.final else discord.utils.MISSING
+        view = finished_view(found, interaction.locale) if found.state.final else discord.utils.MISSING
         await interaction.response.send_message(
             content=shown.content or None,
             embeds=embeds,
@@ -100,9 +125,10 @@ class JobInfoCog(commands.Cog, name="Video info"):
             return
         target = _target(interaction, member, "history")
         jobs = self.bot.store.jobs_for_user(target.id, guild_id=interaction.guild_id, limit=15)
+        locale = interaction.locale
         embed = discord.Embed(
-            title=f"Recent videos of {target.display_name}",
-            description=job_lines(jobs) if jobs else "No videos yet.",
+            title=tr(locale, "Recent videos of {name}", name=target.display_name),
+            description=job_lines(jobs, locale=locale) if jobs else tr(locale, "No videos yet."),
             colour=0x2ECC71,
         )
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
@@ -111,11 +137,16 @@ class JobInfoCog(commands.Cog, name="Video info"):
         store = self.bot.store
         chain = list(reversed(store.lineage(job.id)))  # oldest first: who started it, who built on it
         built = store.children(job.id)
-        embed = discord.Embed(title=f"Lineage of video #{job.id}", colour=0x9B59B6)
-        embed.add_field(name="Built on (oldest first)", value=job_lines(chain, limit=1000), inline=False)
+        locale = interaction.locale
+        embed = discord.Embed(title=tr(locale, "Lineage of video #{id}", id=job.id), colour=0x9B59B6)
         embed.add_field(
-            name=f"Built on this ({len(built)})",
-            value=job_lines(built, limit=1000) if built else "nothing yet",
+            name=tr(locale, "Built on (oldest first)"),
+            value=job_lines(chain, limit=1000, locale=locale),
+            inline=False,
+        )
+        embed.add_field(
+            name=tr(locale, "Built on this ({count})", count=len(built)),
+            value=job_lines(built, limit=1000, locale=locale) if built else tr(locale, "nothing yet"),
             inline=False,
         )
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
@@ -127,7 +158,7 @@ class JobInfoCog(commands.Cog, name="Video info"):
         found = store.get(int(key.lstrip("#"))) if key.lstrip("#").isdigit() else store.get_by_task(key)
         # A server's jobs in that server; a member's own jobs wherever they ask (DMs included).
         if found is None or (found.guild_id != interaction.guild_id and found.user_id != interaction.user.id):
-            raise InputError(f"No job {key!r} here.")
+            raise InputError(Text("No job {key!r} here.", key=key))
         return found
 
     @app_commands.command(name="video-usage")
@@ -146,29 +177,50 @@ class JobInfoCog(commands.Cog, name="Video info"):
         now = time.time()
         since = quota.day_start(now, limits.timezone)
         mine, server = store.quota_usage(guild_id=interaction.guild_id, user_id=target.id, since=since)
-        who = "You" if target.id == interaction.user.id else target.display_name
+        locale = interaction.locale
+        who = tr(locale, "You") if target.id == interaction.user.id else target.display_name
         lines = [
-            f"**{who}:** {quota.describe(mine, limits.member_daily)}",
-            f"**This server:** {quota.describe(server, limits.server_daily)}",
-            f"Quotas reset <t:{int(quota.next_reset(now, limits.timezone))}:R> "
-            f"(midnight, {limits.timezone}). {quota.COUNTING_RULE}",
+            f"**{who}:** {quota.describe(mine, limits.member_daily, locale)}",
+            tr(locale, "**This server:** {usage}", usage=quota.describe(server, limits.server_daily, locale)),
+            tr(
+                locale,
+                "Quotas reset <t:{reset}:R> (midnight, {timezone}).",
+                reset=int(quota.next_reset(now, limits.timezone)),
+                timezone=limits.timezone,
+            )
+            + " "
+            + localize(quota.COUNTING_RULE, locale),
         ]
         if limits.cooldown:
-            lines.append(f"One video every {limits.cooldown} seconds per member.")
-        embed = discord.Embed(title="Video usage today", description="\n".join(lines), colour=0x3498DB)
+            lines.append(tr(locale, "One video every {seconds} seconds per member.", seconds=limits.cooldown))
+        embed = discord.Embed(
+            title=tr(locale, "Video usage today"), description="\n".join(lines), colour=0x3498DB
+        )
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     async def _user_usage(self, interaction: discord.Interaction, target: discord.abc.User) -> None:
         """Use outside servers that added the bot: the owner's USER_DAILY_QUOTA, per UTC day."""
         now = time.time()
         used, _last = self.bot.store.user_scope_usage(target.id, quota.day_start(now, "UTC"))
-        who = "You" if target.id == interaction.user.id else target.display_name
+        locale = interaction.locale
+        who = tr(locale, "You") if target.id == interaction.user.id else target.display_name
         lines = [
-            f"**{who}, outside servers that added the bot:** "
-            f"{quota.describe(used, self.bot.settings.user_daily_quota)}",
-            f"Resets <t:{int(quota.next_reset(now, 'UTC'))}:R> (midnight UTC). {quota.COUNTING_RULE}",
+            tr(
+                locale,
+                "**{who}, outside servers that added the bot:** {usage}",
+                who=who,
+                usage=quota.describe(used, self.bot.settings.user_daily_quota, locale),
+            ),
+            tr(
+                locale,
+                "Resets <t:{reset}:R> (midnight UTC). {rule}",
+                reset=int(quota.next_reset(now, "UTC")),
+                rule=localize(quota.COUNTING_RULE, locale),
+            ),
         ]
-        embed = discord.Embed(title="Video usage today", description="\n".join(lines), colour=0x3498DB)
+        embed = discord.Embed(
+            title=tr(locale, "Video usage today"), description="\n".join(lines), colour=0x3498DB
+        )
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
 
@@ -178,5 +230,5 @@ def _target(
     """The member asked about: oneself, or anyone for members with Manage Messages."""
     target = member or interaction.user
     if target.id != interaction.user.id and not interaction.permissions.manage_messages:
-        raise PermissionDenied(f"Only members with Manage Messages can see someone else's {what}.")
+        raise PermissionDenied(Text(SOMEONE_ELSES[what]))
     return target

@@ -9,6 +9,7 @@ import discord
 
 from bot.errors import InputError
 from bot.formatting import inert
+from bot.i18n import N_, Text
 from bot.intake import Member
 from bot.jobs import Job
 from bot.validation import AttachmentInfo, check_image_bytes
@@ -51,13 +52,14 @@ def bot_missing(interaction: discord.Interaction) -> tuple[str, ...]:
         return ()
     have = interaction.app_permissions
     in_thread = isinstance(interaction.channel, discord.Thread)
+    # Discord's names of the permissions, translated where they are shown.
     needed = {
-        "View Channel": have.view_channel,
-        "Send Messages in Threads" if in_thread else "Send Messages": (
+        N_("View Channel"): have.view_channel,
+        N_("Send Messages in Threads") if in_thread else N_("Send Messages"): (
             have.send_messages_in_threads if in_thread else have.send_messages
         ),
-        "Embed Links": have.embed_links,
-        "Attach Files": have.attach_files,
+        N_("Embed Links"): have.embed_links,
+        N_("Attach Files"): have.attach_files,
     }
     return tuple(name for name, ok in needed.items() if not ok)
 
@@ -75,7 +77,7 @@ async def read_images(attachments: list[discord.Attachment], *, max_bytes: int) 
                 data = await a.read()
         except (discord.HTTPException, TimeoutError):
             raise InputError(
-                f"{inert(a.filename)} could not be downloaded from Discord; try again."
+                Text("{file} could not be downloaded from Discord; try again.", file=inert(a.filename))
             ) from None
         mime = check_image_bytes(a.filename, data, a.content_type, max_bytes=max_bytes)
         files.append((f"{REF_PREFIX}{i}.{mime.split('/')[1]}", data))
@@ -118,10 +120,10 @@ async def reference_files(client: discord.Client, job: Job, shown: discord.Messa
     else:
         refs = await reference_attachments(client, job)
     if len(refs) != len(job.images):
-        raise InputError(f"The reference images of video #{job.id} are no longer available.")
+        raise InputError(Text("The reference images of video #{id} are no longer available.", id=job.id))
     try:
         return tuple([(a.filename, await a.read()) for a in refs])
     except discord.HTTPException:
         raise InputError(
-            f"The reference images of video #{job.id} could not be fetched; try again."
+            Text("The reference images of video #{id} could not be fetched; try again.", id=job.id)
         ) from None

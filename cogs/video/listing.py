@@ -5,46 +5,62 @@ from __future__ import annotations
 import time
 
 from bot.formatting import elapsed, inert, message_link, truncate
+from bot.i18n import N_, tr
 from bot.jobs import Job, JobState
 
 STATE_WORDS = {
-    JobState.AWAITING_APPROVAL: "🛂 awaiting approval",
-    JobState.PENDING: "⏳ waiting",
-    JobState.SUBMITTING: "📨 sending",
-    JobState.QUEUED: "🕒 queued at the video service",
-    JobState.RUNNING: "🎬 generating",
-    JobState.SUCCEEDED: "📦 delivering",
-    JobState.DELIVERED: "✅ done",
-    JobState.FAILED: "❌ failed",
-    JobState.CANCELLED: "🚫 cancelled",
-    JobState.REJECTED: "⛔ rejected",
+    JobState.AWAITING_APPROVAL: N_("🛂 awaiting approval"),
+    JobState.PENDING: N_("⏳ waiting"),
+    JobState.SUBMITTING: N_("📨 sending"),
+    JobState.QUEUED: N_("🕒 queued at the video service"),
+    JobState.RUNNING: N_("🎬 generating"),
+    JobState.SUCCEEDED: N_("📦 delivering"),
+    JobState.DELIVERED: N_("✅ done"),
+    JobState.FAILED: N_("❌ failed"),
+    JobState.CANCELLED: N_("🚫 cancelled"),
+    JobState.REJECTED: N_("⛔ rejected"),
 }
+BUILT_ON = {"reroll": N_("reroll of {job}"), "remix": N_("remix of {job}"), "upscale": N_("upscale of {job}")}
 
 
-def job_line(job: Job, *, now: float | None = None, position: int | None = None) -> str:
+def job_line(
+    job: Job, *, now: float | None = None, position: int | None = None, locale: object = None
+) -> str:
     now = time.time() if now is None else now
-    state = STATE_WORDS[job.state]
+    state = tr(locale, STATE_WORDS[job.state])
     if job.state is JobState.RUNNING and job.progress is not None:
         state += f" {job.progress}%"
     if position:
-        state += f" (#{position} in line)"
+        state += tr(locale, " (#{position} in line)", position=position)
     prompt = inert(truncate(" ".join(job.prompt.split()), 60))
     link = message_link(job)
     shown = f"[{prompt}]({link})" if link else prompt
-    built = f" · {job.origin} of `#{job.parent_id}`" if job.parent_id else ""
-    return f"`#{job.id}` {state} · <@{job.user_id}> · {shown}{built} · {elapsed(now - job.created_at)} ago"
+    parent = f"`#{job.parent_id}`"
+    origin = BUILT_ON.get(job.origin)
+    built = (
+        (f" · {tr(locale, origin, job=parent) if origin else f'{job.origin} of {parent}'}")
+        if job.parent_id
+        else ""
+    )
+    ago = tr(locale, "{time} ago", time=elapsed(now - job.created_at, locale))
+    return f"`#{job.id}` {state} · <@{job.user_id}> · {shown}{built} · {ago}"
 
 
 def job_lines(
-    jobs: list[Job], *, limit: int = 3900, now: float | None = None, positions: dict[int, int] | None = None
+    jobs: list[Job],
+    *,
+    limit: int = 3900,
+    now: float | None = None,
+    positions: dict[int, int] | None = None,
+    locale: object = None,
 ) -> str:
     """Lines until the embed text would overflow, then a count of the rest."""
     out: list[str] = []
     used = 0
     for i, job in enumerate(jobs):
-        line = job_line(job, now=now, position=(positions or {}).get(job.id))
+        line = job_line(job, now=now, position=(positions or {}).get(job.id), locale=locale)
         if used + len(line) + 1 > limit:
-            out.append(f"… and {len(jobs) - i} more")
+            out.append(tr(locale, "… and {count} more", count=len(jobs) - i))
             break
         out.append(line)
         used += len(line) + 1

@@ -24,6 +24,7 @@ from bot.delivery import download
 from bot.errors import LinkOnly
 from bot.formatting import message_link
 from bot.guild_settings import Defaults
+from bot.i18n import N_, tr
 from bot.jobs import Job, JobState
 from bot.throttle import EditThrottle
 from cogs.audit import audit_job
@@ -42,10 +43,10 @@ UPLOAD_TOO_LARGE = 40005
 INVALID_WEBHOOK_TOKEN = 50027
 UNKNOWN_MESSAGE = 10008
 ENDINGS = {
-    JobState.SUCCEEDED: "your video #{id} is ready.",
-    JobState.DELIVERED: "your video #{id} is ready.",
-    JobState.FAILED: "your video #{id} could not be made; the message says why.",
-    JobState.REJECTED: "your video #{id} was not approved by a moderator.",
+    JobState.SUCCEEDED: N_("your video #{id} is ready."),
+    JobState.DELIVERED: N_("your video #{id} is ready."),
+    JobState.FAILED: N_("your video #{id} could not be made; the message says why."),
+    JobState.REJECTED: N_("your video #{id} was not approved by a moderator."),
 }
 
 
@@ -97,6 +98,7 @@ class JobMessages:
             parent=parent,
             ready_at=estimate.ready_at(job, typical, time.time()),
             footer=self._quota_left(job),
+            locale=job.locale,
         )
 
     def _quota_left(self, job: Job) -> str | None:
@@ -108,7 +110,7 @@ class JobMessages:
             return None
         since = quota.day_start(time.time(), limits.timezone)
         used, _server = self.bot.store.quota_usage(guild_id=job.guild_id, user_id=job.user_id, since=since)
-        return quota.left_today(used, limits.member_daily)
+        return quota.left_today(used, limits.member_daily, job.locale)
 
     async def finish(self, job: Job) -> str | None:
         # The upload limit of a resumed job comes from the guild cache, filled by READY.
@@ -163,7 +165,7 @@ class JobMessages:
         if how == "mention" and job.scope == "user" and not self._token_usable(job):
             how = "dm"  # no channel access once the token is gone: a DM is the only way
         where = message_link(job)
-        what = ENDINGS.get(job.state, ENDINGS[JobState.FAILED]).format(id=job.id)
+        what = tr(job.locale, ENDINGS.get(job.state, ENDINGS[JobState.FAILED]), id=job.id)
         try:
             if how == "dm":
                 dm = await self.bot.create_dm(discord.Object(job.user_id))
@@ -191,7 +193,12 @@ class JobMessages:
         """The job message cannot show the result (permission removed, channel locked): tell the
         member privately while the interaction token lives, by DM after that. Returns how."""
         shown = edit.link_render or edit.render
-        text = f"I could not post the result of video #{job.id} in <#{job.channel_id}>, so here it is."
+        text = tr(
+            job.locale,
+            "I could not post the result of video #{id} in <#{channel}>, so here it is.",
+            id=job.id,
+            channel=job.channel_id,
+        )
         content = f"{text}\n{shown.content}" if shown.content else text
         kwargs: dict[str, Any] = {
             "content": content,
@@ -263,7 +270,7 @@ class JobMessages:
             return None  # the command is still posting the message; only a final edit posts anew
         cancellable = edit.render.cancellable and not job.state.final
         decidable = job.state is JobState.AWAITING_APPROVAL and job.approval_message_id == job.message_id
-        view = job_view(job.id, cancellable=cancellable, decidable=decidable)
+        view = job_view(job.id, cancellable=cancellable, decidable=decidable, locale=job.locale)
         if not edit.progress:
             view = finished_view(job)
         kwargs: dict[str, Any] = {

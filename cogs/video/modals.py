@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import discord
 
 from bot.answers import report_error
+from bot.i18n import tr
 from bot.jobs import Job
 
 if TYPE_CHECKING:
@@ -26,12 +27,17 @@ class JobModal(discord.ui.Modal):
 class RemixModal(JobModal, title="Remix this video"):
     """The parent's prompt, prefilled, to change before sending a new job with its settings."""
 
-    def __init__(self, actions: JobActions, parent: Job, max_prompt_length: int) -> None:
-        super().__init__(custom_id=f"video:remix-modal:{parent.id}", timeout=900)
+    def __init__(
+        self, actions: JobActions, parent: Job, max_prompt_length: int, locale: object = None
+    ) -> None:
+        # In the language of the member who opens it.
+        super().__init__(
+            title=tr(locale, "Remix this video"), custom_id=f"video:remix-modal:{parent.id}", timeout=900
+        )
         self.actions = actions
         self.parent = parent
         self.prompt: discord.ui.TextInput[RemixModal] = discord.ui.TextInput(
-            label="Prompt",
+            label=tr(locale, "Prompt"),
             style=discord.TextStyle.paragraph,
             default=parent.prompt[:MODAL_TEXT_LIMIT],
             max_length=min(MODAL_TEXT_LIMIT, max_prompt_length),
@@ -44,15 +50,17 @@ class RemixModal(JobModal, title="Remix this video"):
 
 
 class PromptModal(JobModal, title="Make a video from these images"):
-    def __init__(self, cog: VideoCog, images: list[discord.Attachment], model: str) -> None:
-        super().__init__(timeout=900)
+    def __init__(
+        self, cog: VideoCog, images: list[discord.Attachment], model: str, locale: object = None
+    ) -> None:
+        super().__init__(title=tr(locale, "Make a video from these images"), timeout=900)
         self.cog = cog
         self.images = images
         self.model = model
         self.prompt: discord.ui.TextInput[PromptModal] = discord.ui.TextInput(
-            label="Prompt",
+            label=tr(locale, "Prompt"),
             style=discord.TextStyle.paragraph,
-            placeholder="What should happen in the video?",
+            placeholder=tr(locale, "What should happen in the video?"),
             max_length=min(MODAL_TEXT_LIMIT, cog.settings.max_prompt_length),
             custom_id="prompt",
         )

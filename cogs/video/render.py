@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.formatting import elapsed, inert, message_link, progress_bar, truncate
+from bot.i18n import N_, Text, tr
+from bot.i18n import render as localize
 from bot.jobs import Job, JobState
 from bot.models import display_name
 
@@ -18,7 +20,13 @@ FIELD_LIMIT = 1024
 TOTAL_EMBED_LIMIT = 6000
 PROMPT_SHOWN = 3000  # leaves room for the fields within the 6,000 characters of all embeds
 
-SHAPE_WORDS = {"landscape": "Landscape 16:9 (1280×720)", "portrait": "Portrait 9:16 (720×1280)"}
+SHAPE_WORDS = {"landscape": Text("Landscape 16:9 (1280×720)"), "portrait": Text("Portrait 9:16 (720×1280)")}
+# How a job came about, in "Reroll of #12" (the origin names are stored, not shown).
+ORIGIN_OF = {
+    "reroll": N_("Reroll of {job}"),
+    "remix": N_("Remix of {job}"),
+    "upscale": N_("Upscale of {job}"),
+}
 COLOURS = {
     "waiting": 0x95A5A6,
     "generating": 0x3498DB,
@@ -50,28 +58,28 @@ def phase(job: Job) -> str:
     return "failed"
 
 
-def status_line(job: Job, position: int | None = None) -> str:
+def status_line(job: Job, position: int | None = None, locale: object = None) -> str:
     p = phase(job)
     if job.state is JobState.AWAITING_APPROVAL:
-        return "🛂 Waiting for approval by a moderator"
+        return tr(locale, "🛂 Waiting for approval by a moderator")
     if job.state is JobState.REJECTED:
-        return "⛔ Rejected by a moderator"
+        return tr(locale, "⛔ Rejected by a moderator")
     if job.state is JobState.PENDING:
         if position:
-            return f"⏳ Waiting in the queue: position {position}"
-        return "⏳ Waiting to be sent"
+            return tr(locale, "⏳ Waiting in the queue: position {position}", position=position)
+        return tr(locale, "⏳ Waiting to be sent")
     if job.state is JobState.SUBMITTING:
-        return "📨 Sending to the video service…"
+        return tr(locale, "📨 Sending to the video service…")
     if p == "waiting":
-        return "🕒 Queued at the video service"
+        return tr(locale, "🕒 Queued at the video service")
     if p == "generating":
         pct = job.progress if job.progress is not None else 0
-        return f"🎬 Generating… {pct}%\n`{progress_bar(job.progress)}`"
+        return tr(locale, "🎬 Generating… {percent}%", percent=pct) + f"\n`{progress_bar(job.progress)}`"
     if p == "done":
-        return "✅ Done"
+        return tr(locale, "✅ Done")
     if p == "cancelled":
-        return "🚫 Cancelled"
-    return "❌ Failed"
+        return tr(locale, "🚫 Cancelled")
+    return tr(locale, "❌ Failed")
 
 
 def render(
@@ -82,68 +90,89 @@ def render(
     parent: Job | None = None,
     ready_at: float | None = None,
     footer: str | None = None,
+    locale: object = None,
 ) -> Render:
-    """The job message for `job`. `link` puts the video URL in the content so it plays inline;
-    `ready_at` is the estimate of when the video will be ready; `footer` a line for the member
-    (their quota left today)."""
+    """The job message for `job`, in `locale`'s language. `link` puts the video URL in the
+    content so it plays inline; `ready_at` is the estimate of when the video will be ready;
+    `footer` a line for the member (their quota left today)."""
     p = phase(job)
+    shape = SHAPE_WORDS.get(job.orientation)
     fields: list[dict] = [
-        {"name": "Status", "value": status_line(job, position), "inline": False},
-        {"name": "Model", "value": display_name(job.model), "inline": True},
-        {"name": "Shape", "value": SHAPE_WORDS.get(job.orientation, job.orientation), "inline": True},
+        {"name": tr(locale, "Status"), "value": status_line(job, position, locale), "inline": False},
+        {"name": tr(locale, "Model"), "value": display_name(job.model), "inline": True},
         {
-            "name": "Duration",
-            "value": f"{job.duration}s" + (" · upsampled" if job.enable_upsample else ""),
+            "name": tr(locale, "Shape"),
+            "value": localize(shape, locale) if shape else job.orientation,
+            "inline": True,
+        },
+        {
+            "name": tr(locale, "Duration"),
+            "value": tr(locale, "{seconds}s", seconds=job.duration)
+            + (tr(locale, " · upsampled") if job.enable_upsample else ""),
             "inline": True,
         },
     ]
     end = _ended_at(job)
     if end:
-        fields.append({"name": "Took", "value": elapsed(end - job.created_at), "inline": True})
+        fields.append(
+            {"name": tr(locale, "Took"), "value": elapsed(end - job.created_at, locale), "inline": True}
+        )
     else:
         # Discord's live timestamp counts up by itself: no edit is needed to keep it true.
-        fields.append({"name": "Asked", "value": f"<t:{int(job.created_at)}:R>", "inline": True})
+        fields.append({"name": tr(locale, "Asked"), "value": f"<t:{int(job.created_at)}:R>", "inline": True})
         if ready_at is not None:
-            fields.append({"name": "Ready", "value": f"about <t:{int(ready_at)}:R>", "inline": True})
+            value = tr(locale, "about <t:{at}:R>", at=int(ready_at))
+            fields.append({"name": tr(locale, "Ready"), "value": value, "inline": True})
     if job.images:
         links = " ".join(f"[{i}]({url})" for i, url in enumerate(job.images, 1))
-        fields.append({"name": "Reference images", "value": truncate(links, FIELD_LIMIT), "inline": True})
+        fields.append(
+            {"name": tr(locale, "Reference images"), "value": truncate(links, FIELD_LIMIT), "inline": True}
+        )
     if parent is not None:
         where = message_link(parent)
-        name = f"#{parent.id}"
+        name = f"[#{parent.id}]({where})" if where else f"#{parent.id}"
+        origin = ORIGIN_OF.get(job.origin)
+        built = tr(locale, origin, job=name) if origin else f"{job.origin.capitalize()} of {name}"
+        fields.append({"name": tr(locale, "Built on"), "value": built, "inline": True})
+    if job.enhanced_prompt:
         fields.append(
             {
-                "name": "Built on",
-                "value": f"{job.origin.capitalize()} of [{name}]({where})"
-                if where
-                else f"{job.origin.capitalize()} of {name}",
-                "inline": True,
+                "name": tr(locale, "Enhanced prompt"),
+                "value": truncate(inert(job.enhanced_prompt), FIELD_LIMIT),
             }
         )
-    if job.enhanced_prompt:
-        fields.append({"name": "Enhanced prompt", "value": truncate(inert(job.enhanced_prompt), FIELD_LIMIT)})
-    if p == "failed" and job.failure_reason:
-        fields.append({"name": "What happened", "value": truncate(job.failure_reason, FIELD_LIMIT)})
+    failure = job.failure()
+    if p == "failed" and failure:
+        fields.append(
+            {"name": tr(locale, "What happened"), "value": truncate(localize(failure, locale), FIELD_LIMIT)}
+        )
     if job.decided_by:
-        verdict = "Rejected" if job.state is JobState.REJECTED else "Approved"
         when = f" <t:{int(job.decided_at)}:R>" if job.decided_at else ""
-        value = f"{verdict} by <@{job.decided_by}>{when}"
-        fields.append({"name": "Approval", "value": value, "inline": True})
-    if p == "cancelled":
-        who = f"<@{job.cancelled_by}>" if job.cancelled_by else "a moderator"
-        if job.submitted_at is None:
-            value = f"Cancelled by {who} before it was sent; nothing was created or billed."
+        if job.state is JobState.REJECTED:
+            value = tr(locale, "Rejected by <@{user}>{when}", user=job.decided_by, when=when)
         else:
-            value = (
-                f"Cancelled by {who}. The video service has no cancel route, so the task may "
-                "still finish (and be billed) upstream; the bot stopped tracking it."
+            value = tr(locale, "Approved by <@{user}>{when}", user=job.decided_by, when=when)
+        fields.append({"name": tr(locale, "Approval"), "value": value, "inline": True})
+    if p == "cancelled":
+        who = f"<@{job.cancelled_by}>" if job.cancelled_by else tr(locale, "a moderator")
+        if job.submitted_at is None:
+            value = tr(
+                locale, "Cancelled by {who} before it was sent; nothing was created or billed.", who=who
             )
-        fields.append({"name": "Cancelled", "value": value})
+        else:
+            value = tr(
+                locale,
+                "Cancelled by {who}. The video service has no cancel route, so the task may "
+                "still finish (and be billed) upstream; the bot stopped tracking it.",
+                who=who,
+            )
+        fields.append({"name": tr(locale, "Cancelled"), "value": value})
+    requested = tr(locale, "Requested by {name}", name=job.user_name or job.user_id)
     main: dict = {
-        "title": f"Video #{job.id}",
+        "title": tr(locale, "Video #{id}", id=job.id),
         "description": truncate(inert(job.prompt), PROMPT_SHOWN),
         "color": COLOURS[p],
-        "author": {"name": truncate(f"Requested by {job.user_name or job.user_id}", 256)},
+        "author": {"name": truncate(requested, 256)},
         "fields": fields,
     }
     if footer:
@@ -153,7 +182,8 @@ def render(
     embeds = [main]
     # One small embed per further reference image, so every reference shows as a thumbnail.
     for i, url in enumerate(job.images[1:], 2):
-        embeds.append({"description": f"Reference image {i}", "thumbnail": {"url": url}, "color": COLOURS[p]})
+        shown = tr(locale, "Reference image {number}", number=i)
+        embeds.append({"description": shown, "thumbnail": {"url": url}, "color": COLOURS[p]})
     content = link or ""
     return Render(content=content, embeds=tuple(embeds), cancellable=not job.state.final and p != "done")
 

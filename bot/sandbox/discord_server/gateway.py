@@ -36,6 +36,7 @@ class GatewayMixin(DiscordState):
         channel_id: int,
         subcommand: str | None = None,
         attachments: dict[str, tuple[Any, ...]] | None = None,
+        locale: tuple[str, str] | None = None,
     ) -> FakeInteraction:
         command = self.command(name)
         spec = command.get("options", [])
@@ -73,7 +74,7 @@ class GatewayMixin(DiscordState):
             data["resolved"] = resolved
         if command.get("guild_id"):
             data["guild_id"] = command["guild_id"]
-        return await self._dispatch_interaction(2, data, user, channel_id)
+        return await self._dispatch_interaction(2, data, user, channel_id, locale=locale)
 
     async def autocomplete(
         self, name: str, option: str, typed: str, *, user: FakeUser, channel_id: int
@@ -90,9 +91,13 @@ class GatewayMixin(DiscordState):
         choices: list[dict[str, Any]] = response.get("data", {}).get("choices", [])
         return choices
 
-    async def click(self, message: FakeMessage, custom_id: str, *, user: FakeUser) -> FakeInteraction:
+    async def click(
+        self, message: FakeMessage, custom_id: str, *, user: FakeUser, locale: tuple[str, str] | None = None
+    ) -> FakeInteraction:
         data = {"custom_id": custom_id, "component_type": 2}
-        return await self._dispatch_interaction(3, data, user, message.channel_id, message=message)
+        return await self._dispatch_interaction(
+            3, data, user, message.channel_id, message=message, locale=locale
+        )
 
     async def submit_modal(
         self,
@@ -102,12 +107,13 @@ class GatewayMixin(DiscordState):
         user: FakeUser,
         channel_id: int,
         message: FakeMessage | None = None,
+        locale: tuple[str, str] | None = None,
     ) -> FakeInteraction:
         rows = [
             {"type": 1, "components": [{"type": 4, "custom_id": k, "value": v}]} for k, v in values.items()
         ]
         data = {"custom_id": custom_id, "components": rows}
-        return await self._dispatch_interaction(5, data, user, channel_id, message=message)
+        return await self._dispatch_interaction(5, data, user, channel_id, message=message, locale=locale)
 
     async def context_menu(self, name: str, message: FakeMessage, *, user: FakeUser) -> FakeInteraction:
         command = self.command(name)
@@ -128,7 +134,10 @@ class GatewayMixin(DiscordState):
         channel_id: int,
         *,
         message: FakeMessage | None = None,
+        locale: tuple[str, str] | None = None,
     ) -> FakeInteraction:
+        """`locale`: (the member's, the server's) Discord locales; en-US for both by default."""
+        member_locale, guild_locale = locale or ("en-US", "en-US")
         guild_id = self.channel_guild.get(channel_id)
         guild = self.guilds[guild_id] if guild_id else None
         token = "aW50ZXJhY3Rpb246" + secrets.token_urlsafe(48)
@@ -163,7 +172,7 @@ class GatewayMixin(DiscordState):
                 }
             ),
             "app_permissions": str(self.bot_permissions.get(channel_id, BOT_PERMISSIONS)),
-            "locale": "en-US",
+            "locale": member_locale,
             "entitlements": [],
             "attachment_size_limit": guild.filesize_limit if guild else TIER_LIMITS[0],
             # 0 a server, 1 the bot's DM, 2 a group DM or a DM between users.
@@ -175,8 +184,8 @@ class GatewayMixin(DiscordState):
         }
         if guild_id:
             payload["guild_id"] = str(guild_id)
-            payload["guild_locale"] = "en-US"
-            payload["guild"] = {"id": str(guild_id), "locale": "en-US", "features": []}
+            payload["guild_locale"] = guild_locale
+            payload["guild"] = {"id": str(guild_id), "locale": guild_locale, "features": []}
             payload["member"] = user.member_json(guild_id)
         else:
             payload["user"] = user.json()
