@@ -60,7 +60,7 @@ class JobTracker:
         self.clock = clock
         self.rng = rng
         self._schedule = Schedule(clock, rng, rate=timing.polls_cap)
-        self._durations = DurationCache(store.typical_duration, clock)
+        self.durations = DurationCache(store.typical_duration, clock)
         self._locks: dict[int, asyncio.Lock] = {}
         self._finish_attempts: dict[int, int] = {}
         self._slots = asyncio.Semaphore(timing.concurrency)
@@ -291,7 +291,7 @@ class JobTracker:
                 raw_status=status.raw_status,
             )
             if moved is not None:
-                self._durations.forget(moved.model)
+                self.durations.forget(moved.model)
                 self._queue.left(moved.id)
                 await self._finish(moved)
             return moved or job
@@ -385,7 +385,7 @@ class JobTracker:
     # --- helpers -----------------------------------------------------------------------------
 
     def _next_poll(self, job: Job, age: float) -> float:
-        expected = self._durations.get(job.model)
+        expected = self.durations.get(job.model)
         return next_poll(
             self.timing,
             age=age,

@@ -64,6 +64,7 @@ class VideoCog(commands.Cog, name="Video"):
             ),
         )
         self.messages.positions = self.tracker.queue_position
+        self.messages.durations = self.tracker.durations.get
         self.approvals = Approvals(bot, self.tracker, self.messages)
         self.actions = JobActions(self)
         self._menu = app_commands.ContextMenu(name="Make a video", callback=self.make_video_from_message)

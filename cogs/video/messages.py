@@ -72,6 +72,8 @@ class JobMessages:
         # Queue positions come from the tracker's in-memory queue once it exists (the cog
         # sets this); the store's count is the fallback.
         self.positions: Callable[[int], int] | None = None
+        # Likewise the model's typical duration, from the tracker's cache (for the estimate).
+        self.durations: Callable[[str], float | None] | None = None
 
     def remember_upload_limit(self, job_id: int, limit: int) -> None:
         """The interaction's own upload limit, known only while its command runs."""
@@ -90,7 +92,9 @@ class JobMessages:
         if job.state is JobState.PENDING:
             position = (self.positions or store.queue_position)(job.id)
         parent = store.get(job.parent_id) if job.parent_id else None
-        typical = store.typical_duration(job.model) if job.submitted_at and not job.state.final else None
+        typical = None
+        if job.submitted_at and not job.state.final:
+            typical = (self.durations or store.typical_duration)(job.model)
         return render(
             job,
             position=position,
