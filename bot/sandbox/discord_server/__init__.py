@@ -28,6 +28,7 @@ from bot.sandbox.discord_server.model import (
     FakeInteraction,
     FakeMessage,
     FakeUser,
+    InvalidRequest,
     RequestRecord,
     snowflake,
 )
@@ -47,6 +48,7 @@ __all__ = [
     "FakeInteraction",
     "FakeMessage",
     "FakeUser",
+    "InvalidRequest",
     "RequestRecord",
     "snowflake",
 ]

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import hashlib
 import itertools
+import logging
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -23,10 +24,14 @@ from bot.sandbox.discord_server.model import (
     FakeInteraction,
     FakeMessage,
     FakeUser,
+    InvalidRequest,
     RequestRecord,
     _Fault,
+    _json,
     snowflake,
 )
+
+log = logging.getLogger(__name__)
 
 
 class DiscordState:
@@ -36,6 +41,7 @@ class DiscordState:
         token: str = "fake-bot-token.Xq9.Zt7kLm2Pn8Rs4Vw6Yb1Cd3",
         application_id: int | None = None,
         bot_user_id: int | None = None,
+        validate: bool = True,
     ) -> None:
         self.token = token
         self.application_id = application_id or snowflake()
@@ -52,6 +58,13 @@ class DiscordState:
         self.global_commands: list[dict[str, Any]] = []
         self.guild_commands: dict[int, list[dict[str, Any]]] = {}
         self.requests: list[RequestRecord] = []
+        # Each REST request is checked as Discord would (spec/); a refused one is answered with
+        # Discord's 400/50035 and kept here, so the test that caused it fails. Off in a sandbox
+        # without jsonschema; the import below fails at once when it is asked for and missing.
+        self.validate = validate
+        self.invalid_requests: list[InvalidRequest] = []
+        if validate:
+            from bot.sandbox.discord_server.spec import check  # noqa: F401
         self.identify_count = 0
         self.resume_count = 0
         self.token_ttl: float | None = None
@@ -152,6 +165,21 @@ class DiscordState:
             if cmd["name"] == name:
                 return cmd
         raise KeyError(name)
+
+    # --- checking -----------------------------------------------------------------------------
+
+    def _refusal(self, method: str, path: str, body: Any, files: int) -> web.Response | None:
+        """Discord's answer to a request it would refuse (recorded), or None when it passes."""
+        if not self.validate:
+            return None
+        from bot.sandbox.discord_server.spec.check import answer, check_request
+
+        status, problems = check_request(method, path, body, files)
+        if not problems:
+            return None
+        self.invalid_requests.append(InvalidRequest(method, path, [str(p) for p in problems], body))
+        log.warning("Discord would refuse %s %s: %s", method, path, "; ".join(map(str, problems[:3])))
+        return _json(answer(status, problems), status=status, headers={"Via": "1.1 google"})
 
     # --- faults ------------------------------------------------------------------------------
 

@@ -34,8 +34,11 @@ class RestMixin(DiscordState):
         body, files = await self._read_body(request)
         record = RequestRecord(request.method, request.path, 0, time.monotonic(), body)
         self.requests.append(record)
-        fault, hang = self._fault_for(request.method, request.path)
-        response: web.StreamResponse | None = fault
+        # A body Discord would refuse is refused before any injected fault is spent on it.
+        response: web.StreamResponse | None = self._refusal(request.method, path, body, len(files))
+        hang = 0.0
+        if response is None:
+            response, hang = self._fault_for(request.method, request.path)
         if hang:
             await asyncio.sleep(hang)
         if response is None:
