@@ -60,11 +60,13 @@ class DiscordState:
         self.requests: list[RequestRecord] = []
         # Each REST request is checked as Discord would (spec/); a refused one is answered with
         # Discord's 400/50035 and kept here, so the test that caused it fails. Off in a sandbox
-        # without jsonschema; the import below fails at once when it is asked for and missing.
+        # without jsonschema, which is imported here (and fails at once when asked for and missing).
         self.validate = validate
         self.invalid_requests: list[InvalidRequest] = []
         if validate:
-            from bot.sandbox.discord_server.spec import check  # noqa: F401
+            from bot.sandbox.discord_server.spec.check import warm
+
+            warm()
         self.identify_count = 0
         self.resume_count = 0
         self.token_ttl: float | None = None

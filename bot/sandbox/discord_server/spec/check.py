@@ -6,13 +6,22 @@ import functools
 from typing import Any
 
 from bot.sandbox.discord_server.spec.limits import check_limits
-from bot.sandbox.discord_server.spec.openapi import Problem, check_body
+from bot.sandbox.discord_server.spec.openapi import Problem, body_validator, check_body
 from bot.sandbox.discord_server.spec.routes import SERVED, Router
 
 
 @functools.cache
 def _router() -> Router:
     return Router({template for _, template in SERVED})
+
+
+def warm() -> None:
+    """Read the description and build every route's validator now (once per process), so the
+    first requests of a test are not slower than the rest: some tests race two of them."""
+    for method, template in SERVED:
+        validator = body_validator(method, template)
+        if validator is not None:
+            validator.is_valid({})
 
 
 def check_request(method: str, path: str, body: Any, files: int = 0) -> tuple[int, list[Problem]]:
