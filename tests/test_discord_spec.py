@@ -272,3 +272,36 @@ def test_each_exception_still_corrects_something_the_description_gets_wrong():
         if prop is not None:
             assert prop not in raw[name].get("properties", {}), f"the description now has {name}.{prop}"
     assert raw["SnowflakeType"] == {"type": "string", "pattern": "^(0|[1-9][0-9]*)$", "format": "snowflake"}
+
+
+def test_union_dispatch_gives_jsonschemas_own_verdicts():
+    # unions.py validates only the branch a `type` (or null, or a const) selects; plain oneOf/anyOf
+    # over every branch must agree, valid and invalid bodies alike.
+    from jsonschema import Draft202012Validator
+
+    row = {"type": 1, "components": [button("a")]}
+    option = {"type": 3, "name": "prompt", "description": "d"}
+    cases = [
+        ("POST", "/channels/{channel_id}/messages", body)
+        for body in (
+            {"components": [row], "allowed_mentions": {"parse": ["users"]}},
+            {"components": [{**row, "type": 99}]},
+            {"components": [{"type": 1, "components": [{**button("a"), "style": True}]}]},
+            {"allowed_mentions": {"parse": ["everyone", "nobody"]}, "message_reference": None},
+            {"message_reference": {"message_id": True}, "poll": 5},
+        )
+    ] + [
+        ("PUT", "/applications/{application_id}/commands", body)
+        for body in (
+            [command(options=[option, {**option, "name": "n", "type": 4}])],
+            [command(options=[{**option, "type": 33}])],
+            [command(type=1.0, contexts=[0, 7])],
+            [command(options=[{**option, "type": True}])],
+        )
+    ]
+    for method, template, body in cases:
+        escaped = template.replace("/", "~1")
+        pointer = f"#/paths/{escaped}/{method.lower()}/requestBody/content/application~1json/schema"
+        plain = Draft202012Validator({"$ref": openapi.SPEC_URI + pointer}, registry=openapi._registry())
+        fast = openapi.body_validator(method, template)
+        assert fast is not None and fast.is_valid(body) == plain.is_valid(body), body
