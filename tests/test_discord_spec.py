@@ -305,3 +305,30 @@ def test_union_dispatch_gives_jsonschemas_own_verdicts():
         plain = Draft202012Validator({"$ref": openapi.SPEC_URI + pointer}, registry=openapi._registry())
         fast = openapi.body_validator(method, template)
         assert fast is not None and fast.is_valid(body) == plain.is_valid(body), body
+
+
+# --- the switch --------------------------------------------------------------------------------
+
+
+def test_the_sandbox_runs_without_jsonschema():
+    # jsonschema is a test dependency only: importing the sandbox and the fake must not need it,
+    # and the fake with validate=False (the sandbox where it is missing) serves as before.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, bot.sandbox.runner, bot.sandbox.discord_server as d; d.FakeDiscord(validate=False); "
+        "assert 'jsonschema' not in sys.modules"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+async def test_with_validation_off_nothing_is_refused():
+    async with FakeDiscord(validate=False) as fake, aiohttp.ClientSession() as http:
+        channel = fake.add_guild().channels[0]
+        url = f"{fake.base_url}/channels/{channel}/messages"
+        body = {"content": "x" * 2001}
+        async with http.post(url, json=body, headers={"Authorization": f"Bot {fake.token}"}) as response:
+            assert response.status == 200
+        assert fake.invalid_requests == []

@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 import functools
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -185,9 +184,3 @@ def _discord_words(error: ValidationError) -> tuple[str, str]:
     }
     return words.get(str(error.validator), ("BASE_TYPE_INVALID", "Invalid value."))
 
-
-def walk_schemas() -> Iterator[tuple[str, str]]:
-    """Every (method, template) the vendored description holds."""
-    for template, item in spec()["paths"].items():
-        for method in item:
-            yield method.upper(), template
