@@ -40,6 +40,12 @@ async def run_bot(
     for bot in started:
         if bot.running:
             await bot.kill9()
+    # Discord would have accepted every request the bot sent: each REST body matched its route's
+    # schema in Discord's OpenAPI description and the documented limits (bot/sandbox/.../spec/).
+    invalid = fake_discord.invalid_requests
+    assert not invalid, f"{len(invalid)} request(s) Discord would refuse:\n" + "\n".join(
+        f"{r.method} {r.path}: {'; '.join(r.errors)}\n  body: {str(r.body)[:600]}" for r in invalid[:3]
+    )
     # Secrets never reach a log line or the database, whatever the test did.
     secrets = (fake_discord.token, fake_api.api_key)
     for bot in started:

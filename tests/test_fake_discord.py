@@ -58,6 +58,8 @@ async def client():
             await fake.wait_ready()
             await fake.wait_commands()
             yield fake, probe, guild
+            # The unmodified discord.py client sends only what Discord accepts (see test_discord_spec).
+            assert fake.invalid_requests == []
         finally:
             await probe.close()
             runner.cancel()

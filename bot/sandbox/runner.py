@@ -18,6 +18,7 @@ import tempfile
 from pathlib import Path
 
 from bot.sandbox.discord_server import FakeDiscord
+from bot.sandbox.discord_server.spec import available as spec_check_available
 from bot.sandbox.page import Page
 from bot.sandbox.relay import FakeVideoAPI
 from bot.sandbox.simulator import Simulator
@@ -99,7 +100,9 @@ def bot_env(settings: Settings, discord: FakeDiscord, relay: FakeVideoAPI, workd
 
 async def run_sandbox(settings: Settings, profile: str) -> int:
     async with (
-        FakeDiscord(token=settings.discord_token) as discord,
+        # Requests Discord would refuse are refused here too (and logged) where jsonschema is
+        # installed; the bot's own dependencies do not include it.
+        FakeDiscord(token=settings.discord_token, validate=spec_check_available()) as discord,
         FakeVideoAPI(api_key=settings.video_api_key) as relay,
     ):
         discord.heartbeat_ack_delay = 0.05

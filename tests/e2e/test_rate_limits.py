@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.helpers import job_rows, life, settled_rows, setup_guild, video_attachment, wait_final
+from tests.e2e.helpers import life, settled_rows, setup_guild, video_attachment, wait_final
 
 pytestmark = pytest.mark.e2e
 
@@ -46,5 +46,5 @@ async def test_a_429_on_posting_the_job_message_is_retried_not_failed(
     message = await wait_final(fake_discord, interaction, timeout=30)
     assert video_attachment(message)
     assert len(fake_api.creates) == 1
-    (row,) = job_rows(tmp_path)
+    (row,) = await settled_rows(fake_discord, tmp_path)  # recorded after the final edit lands
     assert row["state"] == "delivered" and row["failure_kind"] is None

@@ -6,7 +6,8 @@ The real, unmodified discord.py client connects to it when the bot is started wi
 (HELLO, IDENTIFY, heartbeats, READY with `resume_gateway_url`, GUILD_CREATE, RESUME), the
 payload shapes of messages, interactions and the interaction callback response, multipart
 uploads, 429s with Discord's headers (and `Via`, without which discord.py assumes a
-Cloudflare ban), error codes 10008/10003/10062/40005/50013/50027.
+Cloudflare ban), error codes 10008/10003/10062/40005/50013/50027, and 50035 for any body
+Discord would refuse (`spec/`: its OpenAPI description and documented limits).
 
 Simplified: one shard; no permissions model beyond what tests set; rate limits only when
 switched on (`rate_limits=True`: Discord's documented global, per-channel and per-token buckets,
@@ -30,6 +31,7 @@ from bot.sandbox.discord_server.model import (
     FakeInteraction,
     FakeMessage,
     FakeUser,
+    InvalidRequest,
     RequestRecord,
     snowflake,
 )
@@ -49,6 +51,7 @@ __all__ = [
     "FakeInteraction",
     "FakeMessage",
     "FakeUser",
+    "InvalidRequest",
     "RequestRecord",
     "snowflake",
 ]

@@ -243,6 +243,16 @@ class RequestRecord:
 
 
 @dataclass
+class InvalidRequest:
+    """A request Discord would have refused (see `spec/`): what was sent and why it fails."""
+
+    method: str
+    path: str
+    errors: list[str]
+    body: Any
+
+
+@dataclass
 class _Fault:
     method: str
     pattern: re.Pattern[str]

@@ -34,8 +34,11 @@ class RestMixin(DiscordState):
         body, files = await self._read_body(request)
         record = RequestRecord(request.method, request.path, 0, time.monotonic(), body)
         self.requests.append(record)
-        fault, hang = self._fault_for(request.method, request.path)
-        response: web.StreamResponse | None = fault
+        # A body Discord would refuse is refused before any injected fault is spent on it.
+        response: web.StreamResponse | None = self._refusal(request.method, path, body, len(files))
+        hang = 0.0
+        if response is None:
+            response, hang = self._fault_for(request.method, request.path)
         if hang:
             await asyncio.sleep(hang)
         limit_headers: dict[str, str] = {}
@@ -163,11 +166,8 @@ class RestMixin(DiscordState):
         user = next((g.members[user_id] for g in self.guilds.values() if user_id in g.members), None)
         if user is None:
             raise DiscordError(400, 50007, "Cannot send messages to this user")
-        channel = self.dm_channels.setdefault(user_id, snowflake())
-        self._messages.setdefault(channel, [])
-        return _json(
-            {"id": str(channel), "type": 1, "last_message_id": None, "flags": 0, "recipients": [user.json()]}
-        )
+        dm = {"id": str(self.open_dm(user)), "type": 1, "last_message_id": None, "flags": 0}
+        return _json({**dm, "recipients": [user.json()]})
 
     def _commands(self, method: str, guild_id: int | None, body: Any) -> web.Response:
         if method == "PUT":

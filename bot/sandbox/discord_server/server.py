@@ -6,11 +6,12 @@ import contextlib
 
 from aiohttp import web
 
+from bot.sandbox.discord_server.faults import FaultsMixin
 from bot.sandbox.discord_server.gateway import GatewayMixin
 from bot.sandbox.discord_server.rest import RestMixin
 
 
-class FakeDiscord(RestMixin, GatewayMixin):
+class FakeDiscord(RestMixin, GatewayMixin, FaultsMixin):
     # --- lifecycle ---------------------------------------------------------------------------
 
     async def start(self) -> None:
