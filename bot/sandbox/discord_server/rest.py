@@ -285,14 +285,7 @@ class RestMixin(DiscordState):
                 msg = None
         if msg is None or msg.deleted or msg.channel_id in self.deleted_channels:
             raise DiscordError(404, 10008, "Unknown Message")
-        if method == "GET":
-            return _json(msg.json(self))
-        if method == "DELETE":
-            self._delete(msg)
-            return web.Response(status=204)
-        self._check_size(msg.channel_id, files)
-        self._apply_edit(msg, body or {}, files)
-        return _json(msg.json(self))
+        return self._on_message(method, msg, body, files)
 
     # channel messages
 
@@ -331,18 +324,24 @@ class RestMixin(DiscordState):
         msg = next((x for x in self._messages[channel_id] if x.id == message_id and not x.deleted), None)
         if msg is None:
             raise DiscordError(404, 10008, "Unknown Message")
+        if method == "PATCH" and msg.author.id != self.bot.id:
+            raise DiscordError(403, 50005, "Cannot edit a message authored by another user")
+        if method not in ("GET", "DELETE", "PATCH"):
+            raise DiscordError(405, 0, "405: Method Not Allowed")
+        return self._on_message(method, msg, body, files)
+
+    def _on_message(
+        self, method: str, msg: FakeMessage, body: Any, files: list[tuple[str, bytes, str | None]]
+    ) -> web.Response:
+        """GET, DELETE or PATCH (anything else on webhook routes) of one existing message."""
         if method == "GET":
             return _json(msg.json(self))
         if method == "DELETE":
             self._delete(msg)
             return web.Response(status=204)
-        if method == "PATCH":
-            if msg.author.id != self.bot.id:
-                raise DiscordError(403, 50005, "Cannot edit a message authored by another user")
-            self._check_size(channel_id, files)
-            self._apply_edit(msg, body or {}, files)
-            return _json(msg.json(self))
-        raise DiscordError(405, 0, "405: Method Not Allowed")
+        self._check_size(msg.channel_id, files)
+        self._apply_edit(msg, body or {}, files)
+        return _json(msg.json(self))
 
     def _new_message(
         self,
