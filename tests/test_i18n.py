@@ -13,7 +13,7 @@ import pytest
 import regex
 from discord import app_commands
 
-from bot import audit, catalogues, i18n, quota
+from bot import audit, i18n, quota
 from bot.answers import error_text, user_message
 from bot.errors import CreateOutcomeUnknown, InputError
 from bot.i18n import Plural, Text, english, render, tr
@@ -22,6 +22,7 @@ from bot.task_status import explain_failure
 from bot.translator import MENU, NAME, TEXT, CatalogueTranslator
 from bot.validation import clean_prompt
 from cogs.video.render import render as render_job
+from tools import catalogues
 
 # Discord's rule for command and option names (shared/discord-notes.md, Localization).
 NAME_RULE = regex.compile(r"^[-_\p{L}\p{N}\p{sc=Deva}\p{sc=Thai}]{1,32}$")
@@ -51,7 +52,7 @@ def test_the_template_has_every_text_of_the_code_and_the_commands(template):
     in_code = {(None, m if isinstance(m, str) else tuple(m)) for m, _where in catalogues.code_messages()}
     in_commands = set(asyncio.run(catalogues.command_messages()))
     missing = (in_code | in_commands) - in_template
-    assert not missing, f"run `python -m bot.catalogues`: {sorted(map(str, missing))[:5]}"
+    assert not missing, f"run `python -m tools.catalogues`: {sorted(map(str, missing))[:5]}"
     assert len(in_code) > 250 and len(in_commands) > 100
 
 
