@@ -138,16 +138,15 @@ class VideoCog(commands.Cog, name="Video"):
     ) -> Files:
         """Read and check the images before the public "thinking…" (so a bad file is refused
         privately, with nothing shown to the channel), unless that takes too long for
-        Discord's 3 seconds: then defer first and read after."""
-        limit = self.settings.max_image_bytes
-        try:
-            async with asyncio.timeout(IMAGES_BEFORE_DEFER):
-                files = await read_images(attachments, max_bytes=limit)
-        except TimeoutError:
+        Discord's 3 seconds: then defer first and let the same read finish after."""
+        reading = asyncio.create_task(read_images(attachments, max_bytes=self.settings.max_image_bytes))
+        done, _pending = await asyncio.wait({reading}, timeout=IMAGES_BEFORE_DEFER)
+        if done:
+            files = reading.result()  # a bad file raises here, before anything is shown
             await defer_publicly(interaction)
-            return await read_images(attachments, max_bytes=limit)
+            return files
         await defer_publicly(interaction)
-        return files
+        return await reading
 
     @video.autocomplete("model")
     async def _model_choices(
