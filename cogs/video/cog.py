@@ -26,7 +26,7 @@ from bot.tracker import JobTracker, Timing
 from cogs.audit import audit_job
 from cogs.video.actions import JobActions
 from cogs.video.approval import Approvals
-from cogs.video.inputs import Files, attachment_info, member_of, read_images, references, scope_of
+from cogs.video.inputs import Files, anywhere, attachment_info, member_of, read_images, references, scope_of
 from cogs.video.messages import NO_MENTIONS, JobMessages, embeds
 from cogs.video.modals import PromptModal
 from cogs.video.sender import post_job_message
@@ -85,8 +85,7 @@ class VideoCog(commands.Cog, name="Video"):
     # --- the command -------------------------------------------------------------------------
 
     @app_commands.command(name="video")
-    @app_commands.allowed_installs(guilds=True, users=True)
-    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
+    @anywhere
     @app_commands.describe(
         prompt="What the video shows (any language)",
         image="A reference image or first frame (PNG, JPEG, WebP or GIF)",
@@ -177,8 +176,7 @@ class VideoCog(commands.Cog, name="Video"):
 
     # --- "Make a video" on any message with images ------------------------------------------
 
-    @app_commands.allowed_installs(guilds=True, users=True)
-    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
+    @anywhere
     async def make_video_from_message(
         self, interaction: discord.Interaction, message: discord.Message
     ) -> None:

@@ -15,7 +15,7 @@ from bot import guide, quota
 from bot.guild_settings import Defaults
 from bot.i18n import render, tr
 from bot.quota import Limits
-from cogs.video.inputs import member_of
+from cogs.video.inputs import anywhere, member_of
 
 if TYPE_CHECKING:
     from bot.client import VideoBot
@@ -32,8 +32,7 @@ class HelpCog(commands.Cog, name="Video help"):
         self.defaults = Defaults.from_settings(bot.settings)
 
     @app_commands.command(name="video-help")
-    @app_commands.allowed_installs(guilds=True, users=True)
-    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
+    @anywhere
     async def help(self, interaction: discord.Interaction) -> None:
         """How to make a video here: the options, the models, and this server's rules for you."""
         member = member_of(interaction)
@@ -71,8 +70,7 @@ class HelpCog(commands.Cog, name="Video help"):
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     @app_commands.command(name="video-settings")
-    @app_commands.allowed_installs(guilds=True, users=True)
-    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
+    @anywhere
     @app_commands.describe(notify="How you are told that one of your videos is done, failed or was rejected")
     @app_commands.choices(
         notify=[

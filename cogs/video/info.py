@@ -16,7 +16,7 @@ from bot.guild_settings import Defaults
 from bot.i18n import N_, Text, tr
 from bot.i18n import render as localize
 from bot.jobs import Job, JobState
-from cogs.video.inputs import scope_of
+from cogs.video.inputs import anywhere, scope_of
 from cogs.video.listing import job_lines
 from cogs.video.render import render
 from cogs.video.views import finished_view
@@ -74,8 +74,7 @@ class JobInfoCog(commands.Cog, name="Video info"):
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     @app_commands.command(name="video-status")
-    @app_commands.allowed_installs(guilds=True, users=True)
-    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
+    @anywhere
     @app_commands.describe(job="A video number like #12 (or, for moderators, its task id)")
     async def status(self, interaction: discord.Interaction, job: str) -> None:
         """Show one job's current state."""
@@ -110,8 +109,7 @@ class JobInfoCog(commands.Cog, name="Video info"):
         )
 
     @app_commands.command(name="video-history")
-    @app_commands.allowed_installs(guilds=True, users=True)
-    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
+    @anywhere
     @app_commands.describe(
         member="Whose jobs (moderators with Manage Messages may look at anyone's)",
         job="Instead: one job's lineage, what it was built on and what was built on it (#12 or task id)",
@@ -162,8 +160,7 @@ class JobInfoCog(commands.Cog, name="Video info"):
         return found
 
     @app_commands.command(name="video-usage")
-    @app_commands.allowed_installs(guilds=True, users=True)
-    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
+    @anywhere
     @app_commands.describe(member="Whose use (moderators with Manage Messages may look at anyone's)")
     async def usage(self, interaction: discord.Interaction, member: discord.Member | None = None) -> None:
         """Videos made today against this server's daily quotas, and when they reset."""

@@ -4,8 +4,10 @@ a job message keeps, read and checked. The checks themselves are `bot.intake`'s.
 from __future__ import annotations
 
 import asyncio
+from typing import TypeVar
 
 import discord
+from discord import app_commands
 
 from bot.errors import InputError
 from bot.formatting import inert
@@ -18,6 +20,14 @@ IMAGE_READ_TIMEOUT = 30.0
 REF_PREFIX = "ref"  # the job message's copies of the reference images: ref1.png, ref2.jpeg…
 
 Files = tuple[tuple[str, bytes], ...]
+T = TypeVar("T")
+
+
+def anywhere(command: T) -> T:
+    """A member-facing command offered wherever the app is: servers that added the bot, and
+    (through a user install) the bot's DM, group DMs and other servers."""
+    installed = app_commands.allowed_installs(guilds=True, users=True)(command)
+    return app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)(installed)
 
 
 def member_of(interaction: discord.Interaction) -> Member:
