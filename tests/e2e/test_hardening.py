@@ -95,7 +95,9 @@ async def test_a_dead_video_link_ends_as_a_plain_failure(
     rows = await settled_rows(fake_discord, tmp_path)
     assert rows[0]["state"] == "failed" and rows[0]["failure_kind"] == "dead_link"
     assert said in bot.output
-    assert [b for b in msg.edits[-1]["components"]]  # Remix and Delete stay on the failure
+    # The failure keeps its buttons (a dead link is no reason not to try again; no Upscale).
+    buttons = {c["custom_id"].split(":")[1] for row in msg.edits[-1]["components"] for c in row["components"]}
+    assert buttons == {"reroll", "remix", "delete"}
 
 
 async def test_no_job_is_sent_where_the_bot_cannot_post_its_result(fake_discord, fake_api, run_bot):
