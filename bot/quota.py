@@ -158,6 +158,10 @@ def left_today(used: int, limit: int, locale: object = None) -> str | None:
     )
 
 
+# The user quota (outside servers that added the bot) has no server to take a zone from.
+USER_ZONE = "UTC"
+
+
 class UserScopeCounts(Protocol):
     def user_scope_usage(self, user_id: int, since: float) -> tuple[int, float | None]: ...
 
@@ -170,14 +174,14 @@ def user_checker(
 
     def run() -> None:
         at = now()
-        used, _last = counts.user_scope_usage(user_id, day_start(at, "UTC"))
+        used, _last = counts.user_scope_usage(user_id, day_start(at, USER_ZONE))
         if used >= daily:
             raise QuotaExceeded(
                 Text(
                     "You have used your {limit} videos for today outside servers that added the bot; "
                     "more <t:{reset}:R>.",
                     limit=daily,
-                    reset=int(next_reset(at, "UTC")),
+                    reset=int(next_reset(at, USER_ZONE)),
                 ),
                 scope="user",
             )

@@ -46,7 +46,8 @@ class HelpCog(commands.Cog, name="Video help"):
             # Outside servers that added the bot: the owner's defaults and the user quota.
             rules = store.guild_rules(None)
             defaults = replace(defaults, limits=Limits(member_daily=self.bot.settings.user_daily_quota))
-            mine, _last = store.user_scope_usage(member.user_id, quota.day_start(time.time(), "UTC"))
+            today = quota.day_start(time.time(), quota.USER_ZONE)
+            mine, _last = store.user_scope_usage(member.user_id, today)
             server = 0
         asker = guide.Asker(
             channel_id=member.channel_id,

@@ -198,7 +198,7 @@ class JobInfoCog(commands.Cog, name="Video info"):
     async def _user_usage(self, interaction: discord.Interaction, target: discord.abc.User) -> None:
         """Use outside servers that added the bot: the owner's USER_DAILY_QUOTA, per UTC day."""
         now = time.time()
-        used, _last = self.bot.store.user_scope_usage(target.id, quota.day_start(now, "UTC"))
+        used, _last = self.bot.store.user_scope_usage(target.id, quota.day_start(now, quota.USER_ZONE))
         locale = interaction.locale
         who = tr(locale, "You") if target.id == interaction.user.id else target.display_name
         lines = [
@@ -211,7 +211,7 @@ class JobInfoCog(commands.Cog, name="Video info"):
             tr(
                 locale,
                 "Resets <t:{reset}:R> (midnight UTC). {rule}",
-                reset=int(quota.next_reset(now, "UTC")),
+                reset=int(quota.next_reset(now, quota.USER_ZONE)),
                 rule=localize(quota.COUNTING_RULE, locale),
             ),
         ]
