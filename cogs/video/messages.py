@@ -106,7 +106,14 @@ class JobMessages:
         )
 
     def _quota_left(self, job: Job) -> str | None:
-        """The requester's quota left today, where this server has one."""
+        """The requester's quota left today: the server's where it added the bot, the owner's
+        user quota anywhere else (DMs, user installs)."""
+        if job.scope != "guild":
+            daily = self.settings.user_daily_quota
+            used, _last = self.bot.store.user_scope_usage(
+                job.user_id, quota.day_start(time.time(), quota.USER_ZONE)
+            )
+            return quota.left_today(used, daily, job.locale)
         if job.guild_id is None:
             return None
         limits = self.bot.store.guild_rules(job.guild_id).limits(self.defaults)

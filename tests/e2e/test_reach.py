@@ -54,6 +54,8 @@ async def test_a_dm_job_is_delivered_once(fake_discord, fake_api, run_bot, tmp_p
     job = await fake_discord.slash("video", {"prompt": "in my DMs"}, user=ann, channel_id=dm)
     message = await wait_final(fake_discord, job)
     assert video_attachment(message) is not None
+    # The footer counts the owner's user quota (USER_DAILY_QUOTA, default 3) here.
+    assert message.embeds[0]["footer"]["text"] == "2 of 3 left today"
     rows = await settled_rows(fake_discord, tmp_path)
     assert [(r["state"], r["scope"], r["guild_id"]) for r in rows] == [("delivered", "dm", None)]
     assert len(fake_api.creates) == 1
