@@ -180,7 +180,9 @@ async def test_approval_requests_ping_only_the_approver_roles(fake_discord, fake
     assert not request.allowed_mentions.get("users")
 
 
-async def test_a_refusal_before_anything_is_spent_leaves_no_public_trace(fake_discord, fake_api, run_bot):
+async def test_a_refusal_before_anything_is_spent_leaves_no_public_trace(
+    fake_discord, fake_api, run_bot, tmp_path
+):
     guild, channel, (ann,) = await setup_guild(fake_discord)
     admin = fake_discord.add_member(guild.id, name="admin", permissions=BASIC | MANAGE_GUILD)
     fake_api.default_life = life(0.3)
@@ -191,6 +193,7 @@ async def test_a_refusal_before_anything_is_spent_leaves_no_public_trace(fake_di
         fake_discord, await fake_discord.slash("video", {"prompt": "one"}, user=ann, channel_id=channel)
     )
     assert first.embeds[0]["footer"]["text"] == "0 of 1 left today"
+    await settled_rows(fake_discord, tmp_path)  # the first job's notification is out too
     before = len(fake_discord.messages(channel))
     again = await fake_discord.slash("video", {"prompt": "two"}, user=ann, channel_id=channel)
     assert "used your 1 videos for today" in await fake_discord.wait_for(lambda: private_text(again))
