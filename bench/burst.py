@@ -51,6 +51,12 @@ PRODUCTION = {
     "LOG_LEVEL": "INFO",
     "GUILD_READY_TIMEOUT": "0.1",
 }
+PROFILE_DIR: Path | None = None  # --profile
+PROFILED = (
+    "import cProfile, runpy, sys, time; sys.argv = ['bot']; p = cProfile.Profile(time.process_time)\n"
+    "try: p.runcall(runpy.run_module, 'bot', run_name='__main__')\n"
+    "finally: p.dump_stats(%r)"
+)
 RAISED = {
     "MAX_RUNNING_JOBS": "100000",
     "MAX_RUNNING_PER_MEMBER": "100000",
@@ -125,7 +131,10 @@ class Run:
         return self
 
     async def start_bot(self) -> None:
-        self.bot = await start_bot(self.discord, self.relay, self.workdir, self.env)
+        # PROFILE_DIR: run the bot under cProfile counting CPU time, not wall time (an fsync
+        # is not CPU), written when it stops.
+        args = ("-c", PROFILED % str(PROFILE_DIR / f"{self.workdir.name}.prof")) if PROFILE_DIR else ()
+        self.bot = await start_bot(self.discord, self.relay, self.workdir, self.env, python_args=args)
         await self.discord.wait_commands()
         self.first_request = len(self.discord.requests)
         self.cpu_at_start = cpu_seconds(self.bot.proc.pid)
@@ -394,7 +403,13 @@ if __name__ == "__main__":
         "--scale", type=float, default=1.0, help="job counts times this (0.1 for a smoke run)"
     )
     parser.add_argument("--out", type=Path, default=None, help="write the figures as JSON here")
+    parser.add_argument(
+        "--profile", type=Path, default=None, help="run the bot under cProfile, one SCENARIO.prof per run here"
+    )
     args = parser.parse_args()
+    if args.profile is not None:
+        args.profile.mkdir(parents=True, exist_ok=True)
+        PROFILE_DIR = args.profile.resolve()
     chosen = [s.strip() for s in args.scenarios.split(",") if s.strip()]
     unknown = set(chosen) - set(SCENARIOS)
     if unknown:

@@ -86,6 +86,7 @@ async def start_bot(
     extra_env: Mapping[str, str] = (),
     *,
     wait_ready: bool = True,
+    python_args: tuple[str, ...] = (),
 ) -> BotProcess:
     workdir.mkdir(parents=True, exist_ok=True)
     env = bot_env(discord, api, workdir, dict(extra_env))
@@ -93,7 +94,7 @@ async def start_bot(
     log_file = log_path.open("wb")
     # cwd is the test's own directory, so no developer .env is read.
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", cwd=workdir, env=env, stdout=log_file, stderr=asyncio.subprocess.STDOUT
+        sys.executable, *python_args, "-m", "bot", cwd=workdir, env=env, stdout=log_file, stderr=asyncio.subprocess.STDOUT
     )
     log_file.close()
     bot = BotProcess(proc, log_path, env)
