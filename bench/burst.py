@@ -404,7 +404,10 @@ if __name__ == "__main__":
     )
     parser.add_argument("--out", type=Path, default=None, help="write the figures as JSON here")
     parser.add_argument(
-        "--profile", type=Path, default=None, help="run the bot under cProfile, one SCENARIO.prof per run here"
+        "--profile",
+        type=Path,
+        default=None,
+        help="run the bot under cProfile, one SCENARIO.prof per run here",
     )
     args = parser.parse_args()
     if args.profile is not None:

@@ -7,7 +7,7 @@ states lives here so no module keeps its own list that could drift from the othe
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from enum import StrEnum
 from typing import Any
 
@@ -76,7 +76,8 @@ STATE_TIMESTAMP = {
 }
 
 
-@dataclass(frozen=True)
+# slots: a busy bot keeps a thousand or more of these in memory (the store's live jobs).
+@dataclass(frozen=True, slots=True)
 class Job:
     id: int
     state: JobState
@@ -154,19 +155,33 @@ class Job:
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Job:
-        data: dict[str, Any] = {name: row[name] for name in JOB_COLUMNS if name in row}
-        data["state"] = JobState(row["state"])
-        data["images"] = tuple(json.loads(row.get("images") or "[]"))
-        data["image_names"] = tuple(json.loads(row.get("image_names") or "[]"))
-        data["enable_upsample"] = bool(row.get("enable_upsample"))
-        data["user_name"] = row.get("user_name") or ""
-        data["origin"] = row.get("origin") or "new"
-        data["scope"] = row.get("scope") or "guild"
-        data["poll_failures"] = row.get("poll_failures") or 0
-        return cls(**data)
+        return cls(**from_columns(row))
+
+    def with_columns(self, row: dict[str, Any]) -> Job:
+        """This job with `row` (columns as `to_row` writes them) applied: what reading the
+        row back after writing them would give."""
+        return replace(self, **from_columns(row))
 
 
 JOB_COLUMNS = frozenset(f.name for f in fields(Job))
+# Columns that read back as NULL or empty stand for these values.
+_EMPTY_MEANS = {"user_name": "", "origin": "new", "scope": "guild", "poll_failures": 0}
+
+
+def from_columns(row: dict[str, Any]) -> dict[str, Any]:
+    """Job fields from (some of) a row's columns: the reverse of `to_row`."""
+    data = {name: value for name, value in row.items() if name in JOB_COLUMNS}
+    if "state" in data:
+        data["state"] = JobState(data["state"])
+    for key in ("images", "image_names"):
+        if key in data:
+            data[key] = tuple(json.loads(data[key] or "[]"))
+    if "enable_upsample" in data:
+        data["enable_upsample"] = bool(data["enable_upsample"])
+    for key, empty in _EMPTY_MEANS.items():
+        if key in data and not data[key]:
+            data[key] = empty
+    return data
 
 
 def to_row(changes: dict[str, Any]) -> dict[str, Any]:

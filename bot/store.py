@@ -11,6 +11,14 @@ sqlite-utils would add a SAVEPOINT, a `PRAGMA table_info` and a re-read per call
 with `synchronous=NORMAL` (a power cut may lose the last moments, never corrupt the file); the
 one write whose loss could bill twice, a job marked as being sent (`submit`), is made durable
 (`synchronous=FULL`) before it returns, so before the create call leaves.
+
+The bot is its database's only writer while it runs, so the store also keeps, in memory, the
+last `Job` it read or wrote for every job not yet over (`_live`): a send that reads its job, or
+a change that returns the job it wrote, needs no read. Compare-and-set stays with SQLite: an
+update names the state the store believes the row is in, and when the row says otherwise (no
+row changed) the store reads it and decides again, so a stale belief can cost a read, never a
+wrong move. Server rules and members' notification choices, read on every command and every
+render, are kept the same way and replaced when the bot writes them.
 """
 
 from __future__ import annotations
@@ -35,6 +43,10 @@ from bot.store_queries import JobQueries
 # A blanked interaction token also sits in the write-ahead log until a checkpoint: one
 # checkpoint per this many seconds covers every token blanked meanwhile.
 CHECKPOINT_EVERY = 1.0
+# Jobs kept in memory at most (the oldest go first); a job leaves as soon as it is over.
+LIVE_JOBS = 20_000
+# Members' notification choices kept in memory at most (all dropped when full).
+PREFS_KEPT = 10_000
 
 
 class Store(JobQueries):
@@ -43,6 +55,9 @@ class Store(JobQueries):
         self.conn: sqlite3.Connection = db.conn
         self._last_checkpoint = float("-inf")
         self.checkpoint_pending = False
+        self._live: dict[int, Job] = {}
+        self._rules: dict[int, GuildSettings] = {}
+        self._prefs: dict[int, str] = {}
 
     @classmethod
     def open(cls, path: Path | str, *, busy_timeout_ms: int = 5000) -> Store:
@@ -95,9 +110,29 @@ class Store(JobQueries):
         return dict(zip([d[0] for d in cursor.description], values, strict=True))
 
     @staticmethod
-    def _set(conn: sqlite3.Connection, job_id: int, row: dict[str, Any]) -> None:
+    def _set(
+        conn: sqlite3.Connection, job_id: int, row: dict[str, Any], *, if_state: str | None = None
+    ) -> bool:
+        """Write `row`'s columns; with `if_state`, only if the job is in that state. Whether a
+        row changed."""
         columns = ", ".join(f"[{name}] = ?" for name in row)
-        conn.execute(f"update jobs set {columns} where id = ?", [*row.values(), job_id])
+        if if_state is None:
+            cursor = conn.execute(f"update jobs set {columns} where id = ?", [*row.values(), job_id])
+        else:
+            cursor = conn.execute(
+                f"update jobs set {columns} where id = ? and state = ?", [*row.values(), job_id, if_state]
+            )
+        return cursor.rowcount > 0
+
+    def _keep(self, job: Job) -> Job:
+        """Remember `job` as its row now stands; a job that is over (final and shown) is forgotten."""
+        if job.state.final and job.notified_at is not None:
+            self._live.pop(job.id, None)
+            return job
+        if job.id not in self._live and len(self._live) >= LIVE_JOBS:
+            del self._live[next(iter(self._live))]
+        self._live[job.id] = job
+        return job
 
     # --- jobs ---------------------------------------------------------------------------------
 
@@ -126,12 +161,15 @@ class Store(JobQueries):
             assert cursor.lastrowid is not None
             job_id = int(cursor.lastrowid)
             self._event(conn, job_id, None, state, now, "created")
-        return Job.from_row({**row, "id": job_id})
+        return self._keep(Job.from_row({**row, "id": job_id}))
 
     def get(self, job_id: int) -> Job | None:
+        live = self._live.get(job_id)
+        if live is not None:
+            return live
         with self._reading():
             row = self._row(self.conn, job_id)
-        return Job.from_row(row) if row is not None else None
+        return self._keep(Job.from_row(row)) if row is not None else None
 
     def require(self, job_id: int) -> Job:
         job = self.get(job_id)
@@ -148,12 +186,16 @@ class Store(JobQueries):
             raise TypeError("use transition() to change a job's state")
         row = to_row(changes)
         row["updated_at"] = time.time()
+        live = self._live.get(job_id)
         with self._tx() as conn:
+            if live is not None and self._set(conn, job_id, row, if_state=live.state.value):
+                return self._keep(live.with_columns(row))
             current = self._row(conn, job_id)
             if current is None:
+                self._live.pop(job_id, None)
                 raise StoreError(f"Job {job_id} is not in the database.")
             self._set(conn, job_id, row)
-        return Job.from_row({**current, **row})
+        return self._keep(Job.from_row({**current, **row}))
 
     def transition(
         self,
@@ -169,36 +211,68 @@ class Store(JobQueries):
         now = time.time() if now is None else now
         allowed = set(expect) if expect is not None else {s for s, nxt in ALLOWED.items() if to in nxt}
         row = to_row(changes)
+        live = self._live.get(job_id)
         with self._tx() as conn:
+            if live is not None and live.state in allowed and to in ALLOWED[live.state]:
+                # The row is most likely in the state this process last wrote: try that first.
+                moved = self._move(conn, live, to, row, now, detail)
+                if moved is not None:
+                    return moved
             before = self._row(conn, job_id)
             if before is None:
+                self._live.pop(job_id, None)
                 return None
-            current = JobState(before["state"])
-            if current not in allowed or to not in ALLOWED[current]:
+            job = self._keep(Job.from_row(before))
+            if job.state not in allowed or to not in ALLOWED[job.state]:
                 return None
-            row.update(state=to.value, updated_at=now)
-            if to in STATE_TIMESTAMP and current is not to:
-                row[STATE_TIMESTAMP[to]] = now
-            self._set(conn, job_id, row)
-            if current is not to:
-                self._event(conn, job_id, current, to, now, detail)
-        return Job.from_row({**before, **row})
+            return self._move(conn, job, to, row, now, detail)
+
+    def _move(
+        self,
+        conn: sqlite3.Connection,
+        job: Job,
+        to: JobState,
+        row: dict[str, Any],
+        now: float,
+        detail: str | None,
+    ) -> Job | None:
+        """Write the move of `job` (as this process knows it) to `to`, if its row is still in
+        `job.state`; None when it is not."""
+        change = {**row, "state": to.value, "updated_at": now}
+        if to in STATE_TIMESTAMP and job.state is not to:
+            change[STATE_TIMESTAMP[to]] = now
+        if not self._set(conn, job.id, change, if_state=job.state.value):
+            return None
+        if job.state is not to:
+            self._event(conn, job.id, job.state, to, now, detail)
+        return self._keep(job.with_columns(change))
 
     def submit(self, job_ids: Iterable[int], *, now: float | None = None) -> list[Job]:
         """Mark waiting jobs as being sent (PENDING -> SUBMITTING), durably, in one transaction:
         the create calls may leave once this returns. Jobs no longer waiting are left out."""
         now = time.time() if now is None else now
         moved: list[Job] = []
-        pending, submitting = JobState.PENDING.value, JobState.SUBMITTING.value
+        change = {"state": JobState.SUBMITTING.value, "updated_at": now, "submitted_at": now}
         with self._tx(durable=True) as conn:
             for job_id in job_ids:
-                row = self._row(conn, job_id)
-                if row is None or row["state"] != pending:
-                    continue
-                change = {"state": submitting, "updated_at": now, "submitted_at": now}
-                self._set(conn, job_id, change)
+                job = self._live.get(job_id)
+                pending = JobState.PENDING.value
+                if (
+                    job is None
+                    or job.state is not JobState.PENDING
+                    or not self._set(conn, job_id, change, if_state=pending)
+                ):
+                    row = self._row(conn, job_id)
+                    if row is None:
+                        self._live.pop(job_id, None)
+                        continue
+                    job = self._keep(Job.from_row(row))
+                    if job.state is not JobState.PENDING or not self._set(
+                        conn, job_id, change, if_state=pending
+                    ):
+                        continue
                 self._event(conn, job_id, JobState.PENDING, JobState.SUBMITTING, now, None)
-                moved.append(Job.from_row({**row, **change}))
+                moved.append(self._keep(job.with_columns(change)))
         return moved
 
     def mark_notified(
@@ -246,35 +320,47 @@ class Store(JobQueries):
         """A server's settings; the defaults for a server that changed nothing (or no server)."""
         if guild_id is None:
             return GuildSettings()
-        # Read on every command: one plain query rather than sqlite-utils' table lookups.
-        with self._reading():
-            row = self.conn.execute(
-                "select data from guild_settings where guild_id = ?", [guild_id]
-            ).fetchone()
-        return GuildSettings.from_json(row[0] if row else None)
+        rules = self._rules.get(guild_id)
+        if rules is None:
+            with self._reading():
+                row = self.conn.execute(
+                    "select data from guild_settings where guild_id = ?", [guild_id]
+                ).fetchone()
+            rules = self._rules[guild_id] = GuildSettings.from_json(row[0] if row else None)
+        return rules
 
     def set_guild_rules(self, guild_id: int, rules: GuildSettings, *, by: int) -> None:
+        self._rules.pop(guild_id, None)
+        data = rules.to_json()
         with self._writing() as db:
             db.table("guild_settings").upsert(
-                {"guild_id": guild_id, "data": rules.to_json(), "updated_at": time.time(), "updated_by": by},
+                {"guild_id": guild_id, "data": data, "updated_at": time.time(), "updated_by": by},
                 pk="guild_id",
             )
+        self._rules[guild_id] = GuildSettings.from_json(data)  # exactly what a read gives
 
     # --- a member's own choices -----------------------------------------------------------------
 
     def notify_pref(self, user_id: int) -> str:
         """How the member wants to hear that a job ended: mention (the default), dm or off."""
-        with self._reading() as db:
-            try:
-                return str(db.table("member_prefs").get(user_id)["notify"])
-            except NotFoundError:
-                return "mention"
+        pref = self._prefs.get(user_id)
+        if pref is None:
+            with self._reading():
+                row = self.conn.execute(
+                    "select notify from member_prefs where user_id = ?", [user_id]
+                ).fetchone()
+            if len(self._prefs) >= PREFS_KEPT:
+                self._prefs.clear()
+            pref = self._prefs[user_id] = str(row[0]) if row else "mention"
+        return pref
 
     def set_notify_pref(self, user_id: int, notify: str) -> None:
+        self._prefs.pop(user_id, None)
         with self._writing() as db:
             db.table("member_prefs").upsert(
                 {"user_id": user_id, "notify": notify, "updated_at": time.time()}, pk="user_id"
             )
+        self._prefs[user_id] = notify
 
     # --- small key/value facts (e.g. the hash of the last synced command set) -----------------
 

@@ -94,7 +94,14 @@ async def start_bot(
     log_file = log_path.open("wb")
     # cwd is the test's own directory, so no developer .env is read.
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, *python_args, "-m", "bot", cwd=workdir, env=env, stdout=log_file, stderr=asyncio.subprocess.STDOUT
+        sys.executable,
+        *python_args,
+        "-m",
+        "bot",
+        cwd=workdir,
+        env=env,
+        stdout=log_file,
+        stderr=asyncio.subprocess.STDOUT,
     )
     log_file.close()
     bot = BotProcess(proc, log_path, env)
