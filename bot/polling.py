@@ -5,7 +5,8 @@ A job far from its expected finish is polled rarely (its progress bar still move
 seconds, so the poll that sees the video lands close to the finish; a job running late backs
 off again. Without history the interval grows with age, as before. Under load the interval of a
 far-from-done (or late) job stretches to `active / polls_per_second`, so waiting jobs cost a
-bounded rate whatever their number; the schedule caps every query at `polls_cap` a second.
+bounded rate whatever their number — but never past the expected finish's window, nor further
+than the job is late; the schedule caps every query at `polls_cap` a second.
 """
 
 from __future__ import annotations
@@ -51,13 +52,17 @@ def next_poll(
     window = max(2 * fine, 0.1 * expected)
     until = expected - age
     if until > window:
-        # Wake when the window before the expected finish opens; show progress meanwhile.
-        return max(floor, min(until - window, jitter(t.poll_max_interval)))
+        # Wake when the window before the expected finish opens (the budget may stretch the
+        # progress polls meanwhile, never past that); show progress meanwhile.
+        return min(until - window, max(floor, jitter(t.poll_max_interval)))
     late = -until - window
     if late <= 0:
         return jitter(fine)
-    # Later than the model's jobs usually are: back off from the fine interval again.
-    return max(floor, jitter(min(t.poll_max_interval, fine * (1 + late / 30))))
+    # Later than the model's jobs usually are: back off from the fine interval again. The
+    # budget stretches the wait only as far as the job is late: one a few seconds behind
+    # (its create left late in a burst, say) is not left waiting for a minute.
+    backoff = jitter(min(t.poll_max_interval, fine * (1 + late / 30)))
+    return max(min(floor, late), backoff)
 
 
 class DurationCache:

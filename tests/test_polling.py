@@ -49,3 +49,23 @@ def test_many_jobs_stretch_far_polls_to_the_budget():
 def test_young_jobs_without_history_keep_their_pace_in_a_burst():
     assert next_poll(T, age=5, expected=None, active=1000, jitter=same) < 6.0
     assert next_poll(T, age=600, expected=None, active=10_000, jitter=same) == 200.0
+
+
+def test_the_budget_never_holds_a_job_past_the_window_before_its_expected_finish():
+    # 1,000 jobs at 50 queries a second stretch far polls to 20 s, but this job's window
+    # (2 s before its expected finish at 12 s) opens in 5 s.
+    assert next_poll(T, age=5, expected=12.0, active=1000, jitter=same) == pytest.approx(5.0)
+
+
+@pytest.mark.parametrize("behind", [0.5, 2.0, 4.0])
+def test_a_job_a_little_late_in_a_burst_is_seen_within_seconds_of_finishing(behind):
+    """A burst's creates leave seconds after the jobs were sent, so the jobs finish a little
+    later than the model's history says; the budget must not add a minute to that."""
+    finish = 10.0 + 2.0 + behind  # expected 10 s, window 2 s
+    ages = plan(10.0, until=finish + 60, active=1000)
+    seen = next(a for a in ages if a >= finish)
+    assert seen - finish <= behind + 2.0
+
+
+def test_a_job_long_overdue_yields_to_the_budget():
+    assert next_poll(T, age=2000, expected=100.0, active=10_000, jitter=same) == 200.0
