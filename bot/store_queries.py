@@ -41,9 +41,11 @@ class JobQueries:
             return [Job.from_row(r) for r in rows]
 
     def _one(self, sql: str, params: list[Any]) -> dict[str, Any]:
-        """The one row of an aggregate query."""
+        """The one row of an aggregate query (on the bare connection: several run per command,
+        and sqlite-utils would wrap each in a SAVEPOINT)."""
         with self._reading() as db:
-            return next(db.query(sql, params))
+            cursor = db.conn.execute(sql, params)
+            return dict(zip([d[0] for d in cursor.description], cursor.fetchone(), strict=True))
 
     def jobs_between(self, guild_id: int, start: float, end: float, *, limit: int = 50_000) -> list[Job]:
         """A server's jobs requested in [start, end), oldest first (for /video-admin report)."""

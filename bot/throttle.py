@@ -21,8 +21,9 @@ T = TypeVar("T")
 
 
 class EditThrottle(Generic[T]):
-    """At most one send per `interval`; only the latest pending render is kept; equal renders
-    are skipped; `final()` cancels what is pending, sends at once and closes the throttle."""
+    """At most one send per `interval` (or per `stretch()`, when that is longer: the caller's
+    say on how busy it is); only the latest pending render is kept; equal renders are skipped;
+    `final()` cancels what is pending, sends at once and closes the throttle."""
 
     def __init__(
         self,
@@ -31,9 +32,11 @@ class EditThrottle(Generic[T]):
         interval: float,
         clock: Callable[[], float] = time.monotonic,
         settle: bool = False,
+        stretch: Callable[[], float] | None = None,
     ) -> None:
         self._send = send
         self.interval = interval
+        self._stretch = stretch
         self._clock = clock
         self._pending: T | None = None
         self._has_pending = False
@@ -60,7 +63,8 @@ class EditThrottle(Generic[T]):
 
     async def _drain(self) -> None:
         while self._has_pending and not self._closed:
-            wait = self._last_at + self.interval - self._clock()
+            interval = self.interval if self._stretch is None else max(self.interval, self._stretch())
+            wait = self._last_at + interval - self._clock()
             if wait > 0:
                 await asyncio.sleep(wait)
                 continue

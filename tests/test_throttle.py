@@ -73,3 +73,23 @@ async def test_progress_errors_are_swallowed_but_final_errors_propagate():
     await asyncio.sleep(0.05)
     with pytest.raises(RuntimeError):
         await throttle.final("done")
+
+
+async def test_a_busy_caller_stretches_the_interval_and_the_latest_render_still_wins():
+    rec = Recorder()
+    busy = {"stretch": 0.3}
+    throttle = EditThrottle(rec, interval=0.02, stretch=lambda: busy["stretch"])
+    throttle.submit("first")
+    await asyncio.sleep(0.05)
+    for i in range(5):
+        throttle.submit(i)
+        await asyncio.sleep(0.04)
+    # 0.25 s after the first send: the stretched interval (0.3 s) has not passed yet.
+    assert rec.sent == ["first"]
+    await asyncio.sleep(0.15)
+    assert rec.sent == ["first", 4]
+    busy["stretch"] = 0.0  # calm again: the base interval applies
+    throttle.submit("calm")
+    await asyncio.sleep(0.05)
+    assert rec.sent == ["first", 4, "calm"]
+    await throttle.aclose()
