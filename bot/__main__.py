@@ -20,7 +20,7 @@ import yarl
 
 from bot import check, metrics
 from bot.backup import BackupError, backup
-from bot.client import VideoBot
+from bot.client import DISCORD_CONNECTIONS, VideoBot
 from bot.errors import ConfigError, StoreError
 from bot.log import setup_logging
 from bot.settings import Settings, load_settings
@@ -73,6 +73,7 @@ async def run(settings: Settings) -> None:
                 api=api,
                 extensions=EXTENSIONS,
                 http_trace=metrics.discord_trace(),
+                connector=aiohttp.TCPConnector(limit=DISCORD_CONNECTIONS),
             )
             async with metrics_endpoint(settings, store), bot:
                 loop = asyncio.get_running_loop()

@@ -25,6 +25,11 @@ from bot.video_api import VideoAPI
 log = logging.getLogger(__name__)
 
 HEARTBEAT_EVERY = 15.0
+# Connections to Discord at once. discord.py opens one per concurrent request, without limit:
+# a burst of a thousand commands opened a thousand, each with its buffers (about 7 MiB of the
+# peak), for requests the rate limits would spread out anyway. Requests beyond this wait for
+# a free connection; interaction callbacks are quick and keep their place in that line.
+DISCORD_CONNECTIONS = 50
 
 # The permissions the invite link asks for (listed, with why, in bot/invite.py).
 INVITE_PERMISSIONS = discord.Permissions(invite.PERMISSIONS)
@@ -40,6 +45,7 @@ class VideoBot(commands.Bot):
         api: VideoAPI,
         extensions: tuple[str, ...] = (),
         http_trace: aiohttp.TraceConfig,
+        connector: aiohttp.BaseConnector | None = None,
     ) -> None:
         # Slash commands only: no privileged intents, no message content.
         intents = discord.Intents.none()
@@ -56,6 +62,7 @@ class VideoBot(commands.Bot):
             # Nothing here reads messages back from discord.py's cache (the bot sees no message
             # events, and job messages are found by id): keeping the last 1,000 only costs memory.
             max_messages=None,
+            connector=connector,
         )
         self.extensions_to_load = extensions
         self.settings = settings

@@ -308,13 +308,20 @@ class JobMessages:
                 kwargs["attachments"] = refs
             shown = await self._edit_message(job, progress=edit.progress, **kwargs)
             return "link" if shown else "undeliverable"
-        kwargs["attachments"] = [*refs, discord.File(io.BytesIO(edit.video), filename=f"video-{job.id}.mp4")]
+        # The upload's copy of the video is freed as soon as the edit is over: the request
+        # objects that hold it are cyclic garbage and could keep megabytes per video alive
+        # until the next full collection. discord.py never closes a file it did not open (it
+        # swaps `close` for a no-op on the object), hence the call through the class.
+        upload = io.BytesIO(edit.video)
+        kwargs["attachments"] = [*refs, discord.File(upload, filename=f"video-{job.id}.mp4")]
         try:
             shown = await self._edit_message(job, progress=False, **kwargs)
             return "upload" if shown else "undeliverable"
         except discord.HTTPException as exc:
             if exc.status != 413 and exc.code != UPLOAD_TOO_LARGE:
                 raise
+        finally:
+            io.BytesIO.close(upload)
         log.info("job %d: upload refused as too large; posting the link", job.id)
         assert edit.link_render is not None
         kwargs.update(content=edit.link_render.content, attachments=refs)
