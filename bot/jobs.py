@@ -7,7 +7,7 @@ states lives here so no module keeps its own list that could drift from the othe
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from enum import StrEnum
 from typing import Any
 
@@ -63,6 +63,9 @@ ALLOWED: dict[JobState, frozenset[JobState]] = {
     JobState.CANCELLED: frozenset(),
     JobState.REJECTED: frozenset(),
 }
+
+# The states each state can be reached from (ALLOWED read backwards).
+ALLOWED_INTO = {to: frozenset(s for s, nxt in ALLOWED.items() if to in nxt) for to in JobState}
 
 STATE_TIMESTAMP = {
     JobState.SUBMITTING: "submitted_at",
@@ -159,11 +162,18 @@ class Job:
 
     def with_columns(self, row: dict[str, Any]) -> Job:
         """This job with `row` (columns as `to_row` writes them) applied: what reading the
-        row back after writing them would give."""
-        return replace(self, **from_columns(row))
+        row back after writing them would give. (`dataclasses.replace` would do, at twice the
+        cost: the store calls this on every change of every job.)"""
+        new = object.__new__(Job)
+        for slot in _SLOTS:
+            slot.__set__(new, slot.__get__(self))
+        for name, value in from_columns(row).items():
+            object.__setattr__(new, name, value)
+        return new
 
 
 JOB_COLUMNS = frozenset(f.name for f in fields(Job))
+_SLOTS = tuple(getattr(Job, f.name) for f in fields(Job))  # the slot descriptors
 # Columns that read back as NULL or empty stand for these values.
 _EMPTY_MEANS = {"user_name": "", "origin": "new", "scope": "guild", "poll_failures": 0}
 

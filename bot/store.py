@@ -36,7 +36,7 @@ from sqlite_utils.db import NotFoundError
 
 from bot.errors import StoreError
 from bot.guild_settings import GuildSettings
-from bot.jobs import ALLOWED, STATE_TIMESTAMP, Job, JobState, to_row
+from bot.jobs import ALLOWED, ALLOWED_INTO, STATE_TIMESTAMP, Job, JobState, to_row
 from bot.schema import connect
 from bot.store_queries import JobQueries
 
@@ -47,6 +47,53 @@ CHECKPOINT_EVERY = 1.0
 LIVE_JOBS = 20_000
 # Members' notification choices kept in memory at most (all dropped when full).
 PREFS_KEPT = 10_000
+
+
+def _unavailable(exc: sqlite3.Error) -> StoreError:
+    return StoreError(f"The job database is unavailable ({exc}).")
+
+
+class _Transaction:
+    """`with store._tx() as conn:` — BEGIN IMMEDIATE … COMMIT, or ROLLBACK when the body
+    raises; SQLite's operational errors become `StoreError`. A class rather than a generator
+    context manager: several run per job, and this is a third of the overhead."""
+
+    __slots__ = ("conn", "durable")
+
+    def __init__(self, conn: sqlite3.Connection, durable: bool) -> None:
+        self.conn = conn
+        self.durable = durable
+
+    def __enter__(self) -> sqlite3.Connection:
+        try:
+            if self.durable:
+                self.conn.execute("PRAGMA synchronous = FULL")
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            self._relax()
+            raise _unavailable(exc) from None
+        return self.conn
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, _tb: object) -> None:
+        try:
+            if exc_type is None:
+                self.conn.execute("COMMIT")
+                return
+            self.conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.OperationalError):
+                raise _unavailable(exc) from None
+        except sqlite3.OperationalError as failed:
+            if self.conn.in_transaction:  # a COMMIT that failed leaves the transaction open
+                with contextlib.suppress(sqlite3.Error):
+                    self.conn.execute("ROLLBACK")
+            raise _unavailable(failed) from None
+        finally:
+            self._relax()
+
+    def _relax(self) -> None:
+        if self.durable:
+            with contextlib.suppress(sqlite3.Error):
+                self.conn.execute("PRAGMA synchronous = NORMAL")
 
 
 class Store(JobQueries):
@@ -78,28 +125,11 @@ class Store(JobQueries):
             with self.db.atomic():
                 yield self.db
         except sqlite3.OperationalError as exc:
-            raise StoreError(f"The job database is unavailable ({exc}).") from None
+            raise _unavailable(exc) from None
 
-    @contextmanager
-    def _tx(self, *, durable: bool = False) -> Iterator[sqlite3.Connection]:
+    def _tx(self, *, durable: bool = False) -> _Transaction:
         """One write transaction on the bare connection; `durable` waits for the disk."""
-        conn = self.conn
-        try:
-            if durable:
-                conn.execute("PRAGMA synchronous = FULL")
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-        except sqlite3.OperationalError as exc:
-            raise StoreError(f"The job database is unavailable ({exc}).") from None
-        finally:
-            if durable:
-                with contextlib.suppress(sqlite3.Error):
-                    conn.execute("PRAGMA synchronous = NORMAL")
+        return _Transaction(self.conn, durable)
 
     @staticmethod
     def _row(conn: sqlite3.Connection, job_id: int) -> dict[str, Any] | None:
@@ -209,7 +239,7 @@ class Store(JobQueries):
     ) -> Job | None:
         """Move a job to `to` if its current state allows it; None (and no change) otherwise."""
         now = time.time() if now is None else now
-        allowed = set(expect) if expect is not None else {s for s, nxt in ALLOWED.items() if to in nxt}
+        allowed = ALLOWED_INTO[to] if expect is None else frozenset(expect)
         row = to_row(changes)
         live = self._live.get(job_id)
         with self._tx() as conn:
