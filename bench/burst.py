@@ -52,6 +52,7 @@ PRODUCTION = {
     "GUILD_READY_TIMEOUT": "0.1",
 }
 PROFILE_DIR: Path | None = None  # --profile
+PIN = os.environ.get("BENCH_PIN", "1") != "0"
 PROFILED = (
     "import cProfile, runpy, sys, time; sys.argv = ['bot']; p = cProfile.Profile(time.process_time)\n"
     "try: p.runcall(runpy.run_module, 'bot', run_name='__main__')\n"
@@ -135,6 +136,12 @@ class Run:
         # is not CPU), written when it stops.
         args = ("-c", PROFILED % str(PROFILE_DIR / f"{self.workdir.name}.prof")) if PROFILE_DIR else ()
         self.bot = await start_bot(self.discord, self.relay, self.workdir, self.env, python_args=args)
+        if PIN and len(os.sched_getaffinity(0)) >= 2:
+            # The bot on a core of its own, the fakes and this driver on the others: the bot's
+            # CPU figure then varies far less with how the two happen to share the cores.
+            cores = sorted(os.sched_getaffinity(0))
+            os.sched_setaffinity(self.bot.proc.pid, {cores[-1]})
+            os.sched_setaffinity(0, set(cores[:-1]))
         await self.discord.wait_commands()
         self.first_request = len(self.discord.requests)
         self.cpu_at_start = cpu_seconds(self.bot.proc.pid)
