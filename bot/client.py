@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import hashlib
 import json
 import logging
@@ -85,6 +86,11 @@ class VideoBot(commands.Bot):
         log.info("invite the bot with: %s", invite.bot_invite_url(self.application_id))
         log.info("install it on your own account with: %s", invite.user_install_url(self.application_id))
         self._heartbeat = asyncio.create_task(self._beat(), name="heartbeat")
+        # What start-up loaded (modules, catalogues, commands) lives as long as the process:
+        # out of the collector's generations, each full collection skips it and so comes
+        # cheaper and sooner, and a burst's cyclic garbage (request objects, views) goes sooner.
+        gc.collect()
+        gc.freeze()
 
     async def _sync_commands(self) -> None:
         guild = discord.Object(self.settings.dev_guild_id) if self.settings.dev_guild_id else None

@@ -61,7 +61,7 @@ class Edit:
 
     render: Render
     video: bytes | None = None
-    link_render: Render | None = None  # shown instead when the upload is refused as too large
+    link: str | None = None  # the video's URL, shown instead when the upload is refused
     progress: bool = True
 
 
@@ -156,7 +156,6 @@ class JobMessages:
 
     async def _video_edit(self, job: Job) -> Edit:
         assert job.video_url is not None
-        link = self.render(job, link=job.video_url)
         limit = self._upload_limit(job)
         try:
             data = await download(
@@ -169,8 +168,9 @@ class JobMessages:
             # Too large to upload, or too slow to fetch: the link still plays inline. (A dead
             # link raises on, and the tracker fails the job with the reason.)
             log.info("job %d: linking the video instead of uploading (%s)", job.id, exc)
-            return Edit(link, progress=False)
-        return Edit(self.render(job), video=data, link_render=link, progress=False)
+            return Edit(self.render(job, link=job.video_url), progress=False)
+        # The link version is rendered only if the upload is refused (rarely).
+        return Edit(self.render(job), video=data, link=job.video_url, progress=False)
 
     async def _notify(self, job: Job) -> None:
         """Tell the requester the job ended, their way: a reply that pings only them (the
@@ -193,7 +193,11 @@ class JobMessages:
             text = f"<@{job.user_id}> {what}"
             if self._token_usable(job):
                 # A followup is a new message (it notifies) and needs no channel permission.
-                await self._followup(job).send(f"{text} {where or ''}".strip(), allowed_mentions=only_them)
+                # Nothing reads it back: through the plain webhook discord.py lets `wait=False`
+                # skip building a Message from Discord's answer (one per job in a burst).
+                assert job.application_id and job.interaction_token
+                hook = discord.Webhook.partial(job.application_id, job.interaction_token, client=self.bot)
+                await hook.send(f"{text} {where or ''}".strip(), allowed_mentions=only_them, wait=False)
                 return
             channel = self.bot.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
             reference = (
@@ -208,7 +212,7 @@ class JobMessages:
     async def _tell_member(self, job: Job, edit: Edit) -> str:
         """The job message cannot show the result (permission removed, channel locked): tell the
         member privately while the interaction token lives, by DM after that. Returns how."""
-        shown = edit.link_render or edit.render
+        shown = self.render(job, link=edit.link) if edit.link else edit.render
         text = tr(
             job.locale,
             "I could not post the result of video #{id} in <#{channel}>, so here it is.",
@@ -323,8 +327,8 @@ class JobMessages:
         finally:
             io.BytesIO.close(upload)
         log.info("job %d: upload refused as too large; posting the link", job.id)
-        assert edit.link_render is not None
-        kwargs.update(content=edit.link_render.content, attachments=refs)
+        assert edit.link is not None
+        kwargs.update(content=self.render(job, link=edit.link).content, attachments=refs)
         shown = await self._edit_message(job, progress=False, **kwargs)
         return "link" if shown else "undeliverable"
 
