@@ -41,8 +41,12 @@ class Schedule:
         if self._due.get(job_id, float("inf")) <= due:
             return
         self._due[job_id] = due
+        # The loop sleeps until the soonest entry: only a new soonest one needs to wake it (in
+        # a burst, waking it for every poll scheduled cost a task per wake-up).
+        sooner = not self._heap or due < self._heap[0][0]
         heapq.heappush(self._heap, (due, job_id))
-        self._wake.set()
+        if sooner:
+            self._wake.set()
 
     def jitter(self, delay: float) -> float:
         # ±20 % so jobs created together do not poll together forever.
