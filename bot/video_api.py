@@ -97,6 +97,7 @@ class VideoAPI:
         # logged or shown before this has been over it.
         self._redactor = Redactor([api_key])
         self.timeout = timeout
+        self._timeout = aiohttp.ClientTimeout(total=timeout, connect=min(10.0, timeout))
         self.query_retries = query_retries
         self.retry_base_delay = retry_base_delay
         self.last_success: float | None = None
@@ -164,10 +165,9 @@ class VideoAPI:
         creating: bool = False,
     ) -> dict[str, Any]:
         url = self.base_url + path
-        timeout = aiohttp.ClientTimeout(total=self.timeout, connect=min(10.0, self.timeout))
         try:
             async with self.session.request(
-                method, url, json=json_body, params=params, headers=self._headers, timeout=timeout
+                method, url, json=json_body, params=params, headers=self._headers, timeout=self._timeout
             ) as response:
                 body = await response.read()
                 status = response.status
@@ -182,15 +182,18 @@ class VideoAPI:
                 ) from None
             raise UpstreamUnavailable(f"The video service {what} ({exc.__class__.__name__}).") from None
 
-        message = self._redactor.relay_text(_error_message(body))
+        # Read (and cleaned) only when there is an error to explain: most answers are not.
+        def message_of() -> str | None:
+            return self._redactor.relay_text(_error_message(body))
+
         if status >= 500:
-            message = message or f"HTTP {status}"
+            message = message_of() or f"HTTP {status}"
             if creating:
                 # The relay may have created (and billed) the task before failing.
                 raise CreateOutcomeUnknown(f"The video service failed with {message}.", status=status)
             raise UpstreamUnavailable(f"The video service failed ({message}).", status=status)
         if status >= 400:
-            raise _client_error(status, message, body, headers)
+            raise _client_error(status, message_of(), body, headers)
         try:
             payload = json.loads(body)
         except ValueError:
@@ -204,7 +207,7 @@ class VideoAPI:
         error = payload.get("error")
         if error and not payload.get("id") and not payload.get("status"):
             # An error body with HTTP 200: nothing was created.
-            raise _client_error(400, message, body, headers)
+            raise _client_error(400, message_of(), body, headers)
         self.last_success = time.time()
         return payload
 
