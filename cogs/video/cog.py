@@ -255,13 +255,23 @@ class VideoCog(commands.Cog, name="Video"):
 
         async def post() -> discord.InteractionMessage:
             await self.messages.budgets.take([f"webhook:{job.id}"], urgent=True)
-            return await interaction.edit_original_response(
-                content=None,
-                embeds=embeds(self.messages.render(job)),
-                view=job_view(job.id, cancellable=True, decidable=decide_here, locale=job.locale),
-                allowed_mentions=NO_MENTIONS,
-                attachments=[discord.File(io.BytesIO(data), filename=name) for name, data in request.files],
-            )
+            uploads = [io.BytesIO(data) for _name, data in request.files]
+            try:
+                return await interaction.edit_original_response(
+                    content=None,
+                    embeds=embeds(self.messages.render(job)),
+                    view=job_view(job.id, cancellable=True, decidable=decide_here, locale=job.locale),
+                    allowed_mentions=NO_MENTIONS,
+                    attachments=[
+                        discord.File(upload, filename=name)
+                        for upload, (name, _data) in zip(uploads, request.files, strict=True)
+                    ],
+                )
+            finally:
+                # Free the upload copies of the reference images now, not at the next full
+                # garbage collection (see JobMessages._send; discord.py leaves them open).
+                for upload in uploads:
+                    io.BytesIO.close(upload)
 
         try:
             # A 429 or 5xx is retried: nothing was sent upstream yet, so the job just waits.
