@@ -201,6 +201,11 @@ class Store(JobQueries):
             row = self._row(self.conn, job_id)
         return self._keep(Job.from_row(row)) if row is not None else None
 
+    def unfinished(self) -> list[Job]:
+        """Every job not over (what the tracker resumes at start-up), now also kept in memory:
+        each is polled or shown again soon, and its first poll then needs no read."""
+        return [self._keep(job) for job in super().unfinished()]
+
     def require(self, job_id: int) -> Job:
         job = self.get(job_id)
         if job is None:

@@ -152,3 +152,13 @@ def test_rules_and_notification_choices_are_read_once_and_replaced_when_written(
         assert store.guild_rules(5).member_daily_quota == 2 and store.notify_pref(9) == "dm"
     with Store.open(tmp_path / "jobs.db") as again:
         assert again.guild_rules(5).member_daily_quota == 2 and again.notify_pref(9) == "dm"
+
+
+def test_jobs_resumed_at_start_up_are_read_once(tmp_path):
+    with Store.open(tmp_path / "jobs.db") as store:
+        job = add(store)
+    with Store.open(tmp_path / "jobs.db") as store:
+        assert [j.id for j in store.unfinished()] == [job.id]
+        statements = traced(store)
+        assert store.get(job.id) == job
+        assert statements == []
