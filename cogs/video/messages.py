@@ -30,6 +30,7 @@ from bot.throttle import EditThrottle
 from cogs.audit import audit_job
 from cogs.video.inputs import reference_attachments
 from cogs.video.render import Render, render
+from cogs.video.sender import edit_unread
 from cogs.video.views import finished_view, job_view
 
 if TYPE_CHECKING:
@@ -352,7 +353,7 @@ class JobMessages:
             webhook = discord.Webhook.partial(job.application_id, job.interaction_token, client=self.bot)
             await self._slot(job, progress, f"webhook:{job.id}")
             try:
-                await webhook.edit_message(job.message_id, **kwargs)
+                await edit_unread(webhook, job.message_id, **kwargs)
                 return True
             except discord.HTTPException as exc:
                 if exc.status == 401 or exc.code == INVALID_WEBHOOK_TOKEN:
