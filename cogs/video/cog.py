@@ -7,7 +7,7 @@ import asyncio
 import io
 import logging
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
@@ -26,10 +26,10 @@ from bot.tracker import JobTracker, Timing
 from cogs.audit import audit_job
 from cogs.video.actions import JobActions
 from cogs.video.approval import Approvals
-from cogs.video.inputs import Files, anywhere, attachment_info, member_of, read_images, references, scope_of
+from cogs.video.inputs import REF_PREFIX, Files, anywhere, attachment_info, member_of, read_images, scope_of
 from cogs.video.messages import NO_MENTIONS, JobMessages, embeds
 from cogs.video.modals import PromptModal
-from cogs.video.sender import post_job_message
+from cogs.video.sender import post_job_message, post_unread
 from cogs.video.views import PERSISTENT_ITEMS, job_view
 
 if TYPE_CHECKING:
@@ -253,11 +253,13 @@ class VideoCog(commands.Cog, name="Video"):
         # Moderators decide on the job message itself unless the server has an audit channel.
         decide_here = moderated and rules.audit_channel is None
 
-        async def post() -> discord.InteractionMessage:
+        async def post() -> dict[str, Any]:
             await self.messages.budgets.take([f"webhook:{job.id}"], urgent=True)
             uploads = [io.BytesIO(data) for _name, data in request.files]
+            webhook = discord.Webhook.partial(interaction.application_id, interaction.token, client=self.bot)
             try:
-                return await interaction.edit_original_response(
+                return await post_unread(
+                    webhook,
                     content=None,
                     embeds=embeds(self.messages.render(job)),
                     view=job_view(job.id, cancellable=True, decidable=decide_here, locale=job.locale),
@@ -288,8 +290,8 @@ class VideoCog(commands.Cog, name="Video"):
             self.bot.store.mark_notified(job.id)
             raise
         placeholder_used(interaction)
-        refs = [a.url for a in references(message)]
-        job = self.bot.store.update(job.id, message_id=message.id, images=refs or request.images)
+        refs = [a["url"] for a in message.get("attachments", []) if a["filename"].startswith(REF_PREFIX)]
+        job = self.bot.store.update(job.id, message_id=int(message["id"]), images=refs or request.images)
         log.info(
             "job %d (%s): submitted by %s in channel %s%s",
             job.id,

@@ -70,3 +70,20 @@ async def edit_unread(webhook: discord.Webhook, message_id: int, **fields: Any) 
             files=params.files,
             with_components=view is not None,
         )
+
+
+async def post_unread(webhook: discord.Webhook, **fields: Any) -> dict[str, Any]:
+    """`interaction.edit_original_response(**fields)` through the interaction's `webhook`,
+    without building an `InteractionMessage`: the message as Discord returned it (its id and
+    attachments are all the job needs). Same adapter as `edit_unread`."""
+    assert webhook.token is not None
+    with handle_message_parameters(**fields) as params:
+        data = await async_context.get().edit_original_interaction_response(
+            webhook.id,
+            webhook.token,
+            session=webhook.session,
+            payload=params.payload,
+            multipart=params.multipart,
+            files=params.files,
+        )
+    return dict(data)  # typed as discord.py's Message payload: a plain dict
