@@ -13,6 +13,7 @@ from bot.settings import load_settings
 from bot.store import Store
 from cogs.video.messages import Edit, JobMessages
 from cogs.video.render import render
+from tests.test_store_fastpath import add
 
 ENV = {"DISCORD_TOKEN": "t", "VIDEO_API_KEY": "k"}
 
@@ -26,19 +27,7 @@ async def test_the_uploaded_video_is_released_once_the_edit_is_over():
     are cyclic garbage, so without an explicit close every delivered video stayed in memory
     until the next full collection."""
     with Store.open(":memory:") as store:
-        job = store.add_job(
-            channel_id=1,
-            user_id=2,
-            prompt="a cow",
-            model="veo3.1-fast",
-            orientation="landscape",
-            size="1280x720",
-            duration=8,
-            aspect_ratio="16:9",
-            state=JobState.SUCCEEDED,
-            message_id=10,
-            token_issued_at=time.time(),
-        )
+        job = add(store, state=JobState.SUCCEEDED, message_id=10, token_issued_at=time.time())
         messages = JobMessages(stub_bot(store))
         seen: list[tuple[bool, bytes]] = []
         sent: list[discord.File] = []
