@@ -56,7 +56,7 @@ def _unavailable(exc: sqlite3.Error) -> StoreError:
 class _Transaction:
     """`with store._tx() as conn:` — BEGIN IMMEDIATE … COMMIT, or ROLLBACK when the body
     raises; SQLite's operational errors become `StoreError`. A class rather than a generator
-    context manager: several run per job, and this is a third of the overhead."""
+    context manager, which costs more on a path that runs several times per job."""
 
     __slots__ = ("conn", "durable")
 
@@ -245,22 +245,34 @@ class Store(JobQueries):
         """Move a job to `to` if its current state allows it; None (and no change) otherwise."""
         now = time.time() if now is None else now
         allowed = ALLOWED_INTO[to] if expect is None else frozenset(expect)
-        row = to_row(changes)
-        live = self._live.get(job_id)
         with self._tx() as conn:
-            if live is not None and live.state in allowed and to in ALLOWED[live.state]:
-                # The row is most likely in the state this process last wrote: try that first.
-                moved = self._move(conn, live, to, row, now, detail)
-                if moved is not None:
-                    return moved
-            before = self._row(conn, job_id)
-            if before is None:
-                self._live.pop(job_id, None)
-                return None
-            job = self._keep(Job.from_row(before))
-            if job.state not in allowed or to not in ALLOWED[job.state]:
-                return None
-            return self._move(conn, job, to, row, now, detail)
+            return self._transition(conn, job_id, to, allowed, to_row(changes), now, detail)
+
+    def _transition(
+        self,
+        conn: sqlite3.Connection,
+        job_id: int,
+        to: JobState,
+        allowed: frozenset[JobState],
+        row: dict[str, Any],
+        now: float,
+        detail: str | None,
+    ) -> Job | None:
+        """The compare-and-set move, inside an open transaction: from the state this process
+        last wrote, and if the row says otherwise, from what the row says."""
+        live = self._live.get(job_id)
+        if live is not None and live.state in allowed and to in ALLOWED[live.state]:
+            moved = self._move(conn, live, to, row, now, detail)
+            if moved is not None:
+                return moved
+        before = self._row(conn, job_id)
+        if before is None:
+            self._live.pop(job_id, None)
+            return None
+        job = self._keep(Job.from_row(before))
+        if job.state not in allowed or to not in ALLOWED[job.state]:
+            return None
+        return self._move(conn, job, to, row, now, detail)
 
     def _move(
         self,
@@ -286,29 +298,13 @@ class Store(JobQueries):
         """Mark waiting jobs as being sent (PENDING -> SUBMITTING), durably, in one transaction:
         the create calls may leave once this returns. Jobs no longer waiting are left out."""
         now = time.time() if now is None else now
-        moved: list[Job] = []
-        change = {"state": JobState.SUBMITTING.value, "updated_at": now, "submitted_at": now}
+        waiting = frozenset({JobState.PENDING})
         with self._tx(durable=True) as conn:
-            for job_id in job_ids:
-                job = self._live.get(job_id)
-                pending = JobState.PENDING.value
-                if (
-                    job is None
-                    or job.state is not JobState.PENDING
-                    or not self._set(conn, job_id, change, if_state=pending)
-                ):
-                    row = self._row(conn, job_id)
-                    if row is None:
-                        self._live.pop(job_id, None)
-                        continue
-                    job = self._keep(Job.from_row(row))
-                    if job.state is not JobState.PENDING or not self._set(
-                        conn, job_id, change, if_state=pending
-                    ):
-                        continue
-                self._event(conn, job_id, JobState.PENDING, JobState.SUBMITTING, now, None)
-                moved.append(self._keep(job.with_columns(change)))
-        return moved
+            moved = [
+                self._transition(conn, job_id, JobState.SUBMITTING, waiting, {}, now, None)
+                for job_id in job_ids
+            ]
+        return [job for job in moved if job is not None]
 
     def mark_notified(
         self, job_id: int, *, now: float | None = None, result_message_id: int | None = None
