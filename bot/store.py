@@ -1,4 +1,5 @@
-"""The job store: the only module that touches SQLite (with `bot.schema`, its migrations).
+"""The job store: with its mixins (`bot.store_queries`, reads; `bot.store_settings`, the small
+tables) and `bot.schema` (migrations), the only code that touches SQLite.
 
 One row per job, written before the create call so a crash in between is visible after a
 restart. State changes are compare-and-set (`transition`), which is how two concurrent paths
@@ -18,7 +19,7 @@ a change that returns the job it wrote, needs no read. Compare-and-set stays wit
 update names the state the store believes the row is in, and when the row says otherwise (no
 row changed) the store reads it and decides again, so a stale belief can cost a read, never a
 wrong move. Server rules and members' notification choices, read on every command and every
-render, are kept the same way and replaced when the bot writes them.
+render, are kept the same way and replaced when the bot writes them (`bot.store_settings`).
 """
 
 from __future__ import annotations
@@ -26,31 +27,24 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
-from sqlite_utils.db import NotFoundError
 
 from bot.errors import StoreError
 from bot.guild_settings import GuildSettings
 from bot.jobs import ALLOWED, ALLOWED_INTO, STATE_TIMESTAMP, Job, JobState, to_row
 from bot.schema import connect
-from bot.store_queries import JobQueries
+from bot.store_queries import JobQueries, unavailable
+from bot.store_settings import SettingsTables
 
 # A blanked interaction token also sits in the write-ahead log until a checkpoint: one
 # checkpoint per this many seconds covers every token blanked meanwhile.
 CHECKPOINT_EVERY = 1.0
 # Jobs kept in memory at most (the oldest go first); a job leaves as soon as it is over.
 LIVE_JOBS = 20_000
-# Members' notification choices kept in memory at most (all dropped when full).
-PREFS_KEPT = 10_000
-
-
-def _unavailable(exc: sqlite3.Error) -> StoreError:
-    return StoreError(f"The job database is unavailable ({exc}).")
 
 
 class _Transaction:
@@ -71,7 +65,7 @@ class _Transaction:
             self.conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
             self._relax()
-            raise _unavailable(exc) from None
+            raise unavailable(exc) from None
         return self.conn
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, _tb: object) -> None:
@@ -81,12 +75,12 @@ class _Transaction:
                 return
             self.conn.execute("ROLLBACK")
             if isinstance(exc, sqlite3.OperationalError):
-                raise _unavailable(exc) from None
+                raise unavailable(exc) from None
         except sqlite3.OperationalError as failed:
             if self.conn.in_transaction:  # a COMMIT that failed leaves the transaction open
                 with contextlib.suppress(sqlite3.Error):
                     self.conn.execute("ROLLBACK")
-            raise _unavailable(failed) from None
+            raise unavailable(failed) from None
         finally:
             self._relax()
 
@@ -96,7 +90,7 @@ class _Transaction:
                 self.conn.execute("PRAGMA synchronous = NORMAL")
 
 
-class Store(JobQueries):
+class Store(JobQueries, SettingsTables):
     def __init__(self, db: sqlite_utils.Database) -> None:
         self.db = db
         self.conn: sqlite3.Connection = db.conn
@@ -118,14 +112,6 @@ class Store(JobQueries):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-    @contextmanager
-    def _writing(self) -> Iterator[sqlite_utils.Database]:
-        try:
-            with self.db.atomic():
-                yield self.db
-        except sqlite3.OperationalError as exc:
-            raise _unavailable(exc) from None
 
     def _tx(self, *, durable: bool = False) -> _Transaction:
         """One write transaction on the bare connection; `durable` waits for the disk."""
@@ -344,67 +330,6 @@ class Store(JobQueries):
             state = self._state(conn, job_id)
             if state is not None:
                 self._event(conn, job_id, state, state, time.time(), detail)
-
-    # --- per-server settings (stored as the JSON of bot.guild_settings) --------------------------
-
-    def guild_rules(self, guild_id: int | None) -> GuildSettings:
-        """A server's settings; the defaults for a server that changed nothing (or no server)."""
-        if guild_id is None:
-            return GuildSettings()
-        rules = self._rules.get(guild_id)
-        if rules is None:
-            with self._reading():
-                row = self.conn.execute(
-                    "select data from guild_settings where guild_id = ?", [guild_id]
-                ).fetchone()
-            rules = self._rules[guild_id] = GuildSettings.from_json(row[0] if row else None)
-        return rules
-
-    def set_guild_rules(self, guild_id: int, rules: GuildSettings, *, by: int) -> None:
-        self._rules.pop(guild_id, None)
-        data = rules.to_json()
-        with self._writing() as db:
-            db.table("guild_settings").upsert(
-                {"guild_id": guild_id, "data": data, "updated_at": time.time(), "updated_by": by},
-                pk="guild_id",
-            )
-        self._rules[guild_id] = GuildSettings.from_json(data)  # exactly what a read gives
-
-    # --- a member's own choices -----------------------------------------------------------------
-
-    def notify_pref(self, user_id: int) -> str:
-        """How the member wants to hear that a job ended: mention (the default), dm or off."""
-        pref = self._prefs.get(user_id)
-        if pref is None:
-            with self._reading():
-                row = self.conn.execute(
-                    "select notify from member_prefs where user_id = ?", [user_id]
-                ).fetchone()
-            if len(self._prefs) >= PREFS_KEPT:
-                self._prefs.clear()
-            pref = self._prefs[user_id] = str(row[0]) if row else "mention"
-        return pref
-
-    def set_notify_pref(self, user_id: int, notify: str) -> None:
-        self._prefs.pop(user_id, None)
-        with self._writing() as db:
-            db.table("member_prefs").upsert(
-                {"user_id": user_id, "notify": notify, "updated_at": time.time()}, pk="user_id"
-            )
-        self._prefs[user_id] = notify
-
-    # --- small key/value facts (e.g. the hash of the last synced command set) -----------------
-
-    def get_meta(self, key: str) -> str | None:
-        with self._reading() as db:
-            try:
-                return db.table("meta").get(key)["value"]
-            except NotFoundError:
-                return None
-
-    def set_meta(self, key: str, value: str) -> None:
-        with self._writing() as db:
-            db.table("meta").upsert({"key": key, "value": value}, pk="key")
 
     # --- helpers ----------------------------------------------------------------------------------
 

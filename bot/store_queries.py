@@ -18,6 +18,20 @@ if TYPE_CHECKING:
     import sqlite_utils
 
 
+def unavailable(exc: sqlite3.Error) -> StoreError:
+    return StoreError(f"The job database is unavailable ({exc}).")
+
+
+@contextmanager
+def sqlite_errors() -> Iterator[None]:
+    """A locked or vanished database is an expected failure, for readers and writers: members
+    get the StoreError message instead of a traceback."""
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        raise unavailable(exc) from None
+
+
 class JobQueries:
     db: sqlite_utils.Database
 
@@ -26,12 +40,8 @@ class JobQueries:
 
     @contextmanager
     def _reading(self) -> Iterator[sqlite_utils.Database]:
-        # A locked or vanished database is an expected failure for readers too: members get
-        # the StoreError message instead of a traceback.
-        try:
+        with sqlite_errors():
             yield self.db
-        except sqlite3.OperationalError as exc:
-            raise StoreError(f"The job database is unavailable ({exc}).") from None
 
     def _jobs(
         self, where: str, params: list[Any], *, order_by: str = "id", limit: int | None = None
