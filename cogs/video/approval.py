@@ -20,7 +20,8 @@ from bot.jobs import Job, JobState
 from bot.tracker import JobTracker
 from cogs.audit import audit_job
 from cogs.video.inputs import member_of
-from cogs.video.messages import NO_MENTIONS, JobMessages, embeds
+from cogs.video.messages import JobMessages
+from cogs.video.notices import NO_MENTIONS, embeds
 from cogs.video.views import decision_view
 
 if TYPE_CHECKING:

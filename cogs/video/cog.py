@@ -27,8 +27,9 @@ from cogs.audit import audit_job
 from cogs.video.actions import JobActions
 from cogs.video.approval import Approvals
 from cogs.video.inputs import REF_PREFIX, Files, anywhere, attachment_info, member_of, read_images, scope_of
-from cogs.video.messages import NO_MENTIONS, JobMessages, embeds
+from cogs.video.messages import JobMessages
 from cogs.video.modals import PromptModal
+from cogs.video.notices import NO_MENTIONS, embeds
 from cogs.video.sender import post_job_message, post_unread
 from cogs.video.views import PERSISTENT_ITEMS, job_view
 

@@ -22,13 +22,12 @@ from bot import estimate, quota
 from bot.budgets import Budgets
 from bot.delivery import download
 from bot.errors import LinkOnly
-from bot.formatting import message_link
 from bot.guild_settings import Defaults
-from bot.i18n import N_, tr
 from bot.jobs import Job, JobState
 from bot.throttle import EditThrottle
 from cogs.audit import audit_job
 from cogs.video.inputs import reference_attachments
+from cogs.video.notices import NO_MENTIONS, embeds, followup, interaction_webhook, notify, tell_member
 from cogs.video.render import Render, render
 from cogs.video.sender import edit_unread
 from cogs.video.views import finished_view, job_view
@@ -38,7 +37,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-NO_MENTIONS = discord.AllowedMentions.none()
 DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024  # Discord's limit for servers without boosts (and DMs)
 UPLOAD_TOO_LARGE = 40005
 INVALID_WEBHOOK_TOKEN = 50027
@@ -48,12 +46,6 @@ UNKNOWN_MESSAGE = 10008
 # costs a render and a request, and members gain little from seeing 25 % then 50 % while the
 # results, which never wait for this, keep arriving.
 PROGRESS_EDITS_PER_SECOND = 20.0
-ENDINGS = {
-    JobState.SUCCEEDED: N_("your video #{id} is ready."),
-    JobState.DELIVERED: N_("your video #{id} is ready."),
-    JobState.FAILED: N_("your video #{id} could not be made; the message says why."),
-    JobState.REJECTED: N_("your video #{id} was not approved by a moderator."),
-}
 
 
 @dataclass(frozen=True)
@@ -143,10 +135,11 @@ class JobMessages:
             # A failed final send is retried by the tracker with a fresh throttle.
             self._throttles.pop(job.id, None)
         if mode == "undeliverable":
-            mode = await self._tell_member(job, edit)
+            shown = self.render(job, link=edit.link) if edit.link else edit.render
+            mode = await tell_member(self.bot, job, shown, token_usable=self._token_usable(job))
         elif job.state is not JobState.CANCELLED:
             # Edits never notify anyone: a job that ended gets one new message for its requester.
-            await self._notify(job)
+            await notify(self.bot, job, token_usable=self._token_usable(job))
         self._upload_limits.pop(job.id, None)
         self._dead_tokens.discard(job.id)
         if job.state is JobState.FAILED:
@@ -173,70 +166,6 @@ class JobMessages:
         # The link version is rendered only if the upload is refused (rarely).
         return Edit(self.render(job), video=data, link=job.video_url, progress=False)
 
-    async def _notify(self, job: Job) -> None:
-        """Tell the requester the job ended, their way: a reply that pings only them (the
-        default), a DM, or nothing. Best effort: the result itself is already shown."""
-        how = self.bot.store.notify_pref(job.user_id)
-        if how == "off":
-            return
-        if how == "mention" and job.scope == "user" and not self._token_usable(job):
-            how = "dm"  # no channel access once the token is gone: a DM is the only way
-        where = message_link(job)
-        what = tr(job.locale, ENDINGS.get(job.state, ENDINGS[JobState.FAILED]), id=job.id)
-        try:
-            if how == "dm":
-                dm = await self.bot.create_dm(discord.Object(job.user_id))
-                await dm.send(f"{what} {where or ''}".strip(), allowed_mentions=NO_MENTIONS)
-                return
-            only_them = discord.AllowedMentions(
-                everyone=False, roles=False, users=[discord.Object(job.user_id)]
-            )
-            text = f"<@{job.user_id}> {what}"
-            if self._token_usable(job):
-                # A followup is a new message (it notifies) and needs no channel permission.
-                # Nothing reads it back: through the plain webhook discord.py lets `wait=False`
-                # skip building a Message from Discord's answer (one per job in a burst).
-                assert job.application_id and job.interaction_token
-                hook = discord.Webhook.partial(job.application_id, job.interaction_token, client=self.bot)
-                await hook.send(f"{text} {where or ''}".strip(), allowed_mentions=only_them, wait=False)
-                return
-            channel = self.bot.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
-            reference = (
-                channel.get_partial_message(job.message_id).to_reference(fail_if_not_exists=False)
-                if job.message_id
-                else None
-            )
-            await channel.send(text, allowed_mentions=only_them, reference=reference)  # type: ignore[arg-type]
-        except discord.HTTPException as exc:
-            log.info("job %d: the requester could not be notified (%s)", job.id, exc)
-
-    async def _tell_member(self, job: Job, edit: Edit) -> str:
-        """The job message cannot show the result (permission removed, channel locked): tell the
-        member privately while the interaction token lives, by DM after that. Returns how."""
-        shown = self.render(job, link=edit.link) if edit.link else edit.render
-        text = tr(
-            job.locale,
-            "I could not post the result of video #{id} in <#{channel}>, so here it is.",
-            id=job.id,
-            channel=job.channel_id,
-        )
-        content = f"{text}\n{shown.content}" if shown.content else text
-        kwargs: dict[str, Any] = {
-            "content": content,
-            "embeds": embeds(shown),
-            "allowed_mentions": NO_MENTIONS,
-        }
-        try:
-            if self._token_usable(job):
-                await self._followup(job).send(ephemeral=True, **kwargs)
-                return "private"
-            dm = await self.bot.create_dm(discord.Object(job.user_id))
-            await dm.send(**kwargs)
-            return "dm"
-        except discord.HTTPException as exc:
-            log.warning("job %d: the member could not be told either (%s); /video-status has it", job.id, exc)
-            return "undeliverable"
-
     async def delete_job_message(self, job: Job) -> bool:
         """Delete a job's message: through the channel, or (where the bot is only
         user-installed) through the interaction's webhook while its token lives. False when
@@ -245,7 +174,7 @@ class JobMessages:
             return True
         try:
             if self._token_usable(job):
-                await self._followup(job).delete_message(job.message_id)
+                await followup(self.bot, job).delete_message(job.message_id)
             elif job.scope == "user":
                 return False
             else:
@@ -254,13 +183,6 @@ class JobMessages:
         except discord.NotFound:
             pass  # already gone
         return True
-
-    def _followup(self, job: Job) -> discord.Webhook:
-        """The interaction's followup webhook: an application webhook (type 3), as discord.py
-        builds for `interaction.followup`; only those may send ephemeral messages."""
-        assert job.interaction_token and job.application_id
-        data = {"id": job.application_id, "type": 3, "token": job.interaction_token}
-        return discord.Webhook.from_state(data, self.bot._connection)  # type: ignore[arg-type]
 
     def _upload_limit(self, job: Job) -> int:
         if job.id in self._upload_limits:
@@ -306,7 +228,7 @@ class JobMessages:
             "view": view,
             "allowed_mentions": NO_MENTIONS,
         }
-        webhook = self._followup(job) if self._token_usable(job) else None
+        webhook = followup(self.bot, job) if self._token_usable(job) else None
         refs: list[Any] = await reference_attachments(self.bot, job, webhook) if not edit.progress else []
         if edit.video is None:
             if not edit.progress:
@@ -349,8 +271,7 @@ class JobMessages:
         if job.message_id is None:
             return await self._repost(job, kwargs)
         if self._token_usable(job):
-            assert job.interaction_token and job.application_id
-            webhook = discord.Webhook.partial(job.application_id, job.interaction_token, client=self.bot)
+            webhook = interaction_webhook(self.bot, job)
             await self._slot(job, progress, f"webhook:{job.id}")
             try:
                 await edit_unread(webhook, job.message_id, **kwargs)
@@ -405,7 +326,3 @@ class JobMessages:
         if job.id in self._dead_tokens or not job.interaction_token or not job.token_issued_at:
             return False
         return time.time() - job.token_issued_at < self.settings.interaction_token_ttl
-
-
-def embeds(r: Render) -> list[discord.Embed]:
-    return [discord.Embed.from_dict(e) for e in r.embeds]
