@@ -4,7 +4,6 @@ the life cycle `bot.tracker`'s; the buttons on a job are `cogs.video.actions`'."
 from __future__ import annotations
 
 import asyncio
-import io
 import logging
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -29,8 +28,8 @@ from cogs.video.approval import Approvals
 from cogs.video.inputs import REF_PREFIX, Files, anywhere, attachment_info, member_of, read_images, scope_of
 from cogs.video.messages import JobMessages
 from cogs.video.modals import PromptModal
-from cogs.video.notices import NO_MENTIONS, embeds
-from cogs.video.sender import post_job_message, post_unread
+from cogs.video.notices import NO_MENTIONS, embeds, interaction_webhook
+from cogs.video.sender import post_job_message, post_unread, uploads
 from cogs.video.views import PERSISTENT_ITEMS, job_view
 
 if TYPE_CHECKING:
@@ -256,25 +255,15 @@ class VideoCog(commands.Cog, name="Video"):
 
         async def post() -> dict[str, Any]:
             await self.messages.budgets.take([f"webhook:{job.id}"], urgent=True)
-            uploads = [io.BytesIO(data) for _name, data in request.files]
-            webhook = discord.Webhook.partial(interaction.application_id, interaction.token, client=self.bot)
-            try:
+            with uploads(request.files) as files:
                 return await post_unread(
-                    webhook,
+                    interaction_webhook(self.bot, job),
                     content=None,
                     embeds=embeds(self.messages.render(job)),
                     view=job_view(job.id, cancellable=True, decidable=decide_here, locale=job.locale),
                     allowed_mentions=NO_MENTIONS,
-                    attachments=[
-                        discord.File(upload, filename=name)
-                        for upload, (name, _data) in zip(uploads, request.files, strict=True)
-                    ],
+                    attachments=files,
                 )
-            finally:
-                # Free the upload copies of the reference images now, not at the next full
-                # garbage collection (see JobMessages._send; discord.py leaves them open).
-                for upload in uploads:
-                    io.BytesIO.close(upload)
 
         try:
             # A 429 or 5xx is retried: nothing was sent upstream yet, so the job just waits.

@@ -9,7 +9,6 @@ routes; a deleted message is posted again, a deleted channel ends the job with i
 
 from __future__ import annotations
 
-import io
 import logging
 import time
 from collections.abc import Callable
@@ -29,7 +28,7 @@ from cogs.audit import audit_job
 from cogs.video.inputs import reference_attachments
 from cogs.video.notices import NO_MENTIONS, embeds, followup, interaction_webhook, notify, tell_member
 from cogs.video.render import Render, render
-from cogs.video.sender import edit_unread
+from cogs.video.sender import edit_unread, uploads
 from cogs.video.views import finished_view, job_view
 
 if TYPE_CHECKING:
@@ -235,20 +234,13 @@ class JobMessages:
                 kwargs["attachments"] = refs
             shown = await self._edit_message(job, progress=edit.progress, **kwargs)
             return "link" if shown else "undeliverable"
-        # The upload's copy of the video is freed as soon as the edit is over: the request
-        # objects that hold it are cyclic garbage and could keep megabytes per video alive
-        # until the next full collection. discord.py never closes a file it did not open (it
-        # swaps `close` for a no-op on the object), hence the call through the class.
-        upload = io.BytesIO(edit.video)
-        kwargs["attachments"] = [*refs, discord.File(upload, filename=f"video-{job.id}.mp4")]
-        try:
-            shown = await self._edit_message(job, progress=False, **kwargs)
-            return "upload" if shown else "undeliverable"
-        except discord.HTTPException as exc:
-            if exc.status != 413 and exc.code != UPLOAD_TOO_LARGE:
-                raise
-        finally:
-            io.BytesIO.close(upload)
+        with uploads([(f"video-{job.id}.mp4", edit.video)]) as video:
+            try:
+                shown = await self._edit_message(job, progress=False, **kwargs, attachments=[*refs, *video])
+                return "upload" if shown else "undeliverable"
+            except discord.HTTPException as exc:
+                if exc.status != 413 and exc.code != UPLOAD_TOO_LARGE:
+                    raise
         log.info("job %d: upload refused as too large; posting the link", job.id)
         assert edit.link is not None
         kwargs.update(content=self.render(job, link=edit.link).content, attachments=refs)

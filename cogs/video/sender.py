@@ -9,8 +9,10 @@ that will not change (4xx other than 429), or running out of attempts, fails the
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import discord
@@ -87,3 +89,21 @@ async def post_unread(webhook: discord.Webhook, **fields: Any) -> dict[str, Any]
             files=params.files,
         )
     return dict(data)  # typed as discord.py's Message payload: a plain dict
+
+
+@contextmanager
+def uploads(files: Sequence[tuple[str, bytes]]) -> Iterator[list[discord.File]]:
+    """`discord.File`s of in-memory `(name, data)`, whose buffers are freed when the block ends.
+
+    The request objects that hold an upload are cyclic garbage, so without this every video and
+    reference image sent stayed in memory until the next full collection (megabytes each, for
+    hundreds of jobs in a burst). discord.py never closes a file it did not open (it swaps
+    `close` for a no-op on the object), hence the call through the class."""
+    buffers = [io.BytesIO(data) for _name, data in files]
+    try:
+        yield [
+            discord.File(buffer, filename=name) for buffer, (name, _data) in zip(buffers, files, strict=True)
+        ]
+    finally:
+        for buffer in buffers:
+            io.BytesIO.close(buffer)
