@@ -29,7 +29,7 @@ from cogs.video.inputs import REF_PREFIX, Files, anywhere, attachment_info, memb
 from cogs.video.messages import JobMessages
 from cogs.video.modals import PromptModal
 from cogs.video.notices import NO_MENTIONS, embeds, interaction_webhook
-from cogs.video.sender import post_job_message, post_unread, uploads
+from cogs.video.sender import edit_unread, post_job_message, uploads
 from cogs.video.views import PERSISTENT_ITEMS, job_view
 
 if TYPE_CHECKING:
@@ -256,8 +256,9 @@ class VideoCog(commands.Cog, name="Video"):
         async def post() -> dict[str, Any]:
             await self.messages.budgets.take([f"webhook:{job.id}"], urgent=True)
             with uploads(request.files) as files:
-                return await post_unread(
+                return await edit_unread(
                     interaction_webhook(self.bot, job),
+                    None,
                     content=None,
                     embeds=embeds(self.messages.render(job)),
                     view=job_view(job.id, cancellable=True, decidable=decide_here, locale=job.locale),

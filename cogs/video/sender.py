@@ -1,4 +1,5 @@
-"""Sending a job's first message: the one request whose failure used to cost the whole job.
+"""Sending job messages: the first one (the request whose failure used to cost the whole job),
+edits whose answer nobody reads, and in-memory uploads that do not outlive their request.
 
 `post_job_message` retries a job message that Discord refused with a 429 (or a 5xx) after
 discord.py's own retries, backing off, for as long as the interaction token comfortably
@@ -51,43 +52,32 @@ async def post_job_message(
     raise AssertionError("unreachable")
 
 
-async def edit_unread(webhook: discord.Webhook, message_id: int, **fields: Any) -> None:
-    """`webhook.edit_message(message_id, **fields)` without building a `Message` from Discord's
-    answer, for the edits whose answer nobody reads (the final result): discord.py's own
-    request path (its rate-limit handling included), minus the parsing — a tenth of a
-    millisecond per edit, which a burst of a thousand results feels.
+async def edit_unread(webhook: discord.Webhook, message_id: int | None, **fields: Any) -> dict[str, Any]:
+    """`webhook.edit_message(message_id, **fields)` — with `message_id` None, the interaction's
+    original response, as `interaction.edit_original_response` — without building a `Message`
+    from Discord's answer: the answer as Discord sent it (the post needs only its id and
+    attachments, the final edit nothing). discord.py's own request path, its rate-limit
+    handling included, minus the parsing: a tenth of a millisecond per edit, which a burst of a
+    thousand jobs feels.
 
-    It uses discord.py's webhook adapter, which is not public API: the end-to-end tests of
-    delivery cover it, and a change in discord.py shows there."""
+    It uses discord.py's webhook adapter, which is not public API (hence discord.py>=2.7): the
+    end-to-end tests of posting and delivery cover it, and a change in discord.py shows there."""
     assert webhook.token is not None
-    view = fields.get("view")
+    adapter = async_context.get()
     with handle_message_parameters(**fields) as params:
-        await async_context.get().edit_webhook_message(
-            webhook.id,
-            webhook.token,
-            message_id,
-            session=webhook.session,
-            payload=params.payload,
-            multipart=params.multipart,
-            files=params.files,
-            with_components=view is not None,
-        )
-
-
-async def post_unread(webhook: discord.Webhook, **fields: Any) -> dict[str, Any]:
-    """`interaction.edit_original_response(**fields)` through the interaction's `webhook`,
-    without building an `InteractionMessage`: the message as Discord returned it (its id and
-    attachments are all the job needs). Same adapter as `edit_unread`."""
-    assert webhook.token is not None
-    with handle_message_parameters(**fields) as params:
-        data = await async_context.get().edit_original_interaction_response(
-            webhook.id,
-            webhook.token,
-            session=webhook.session,
-            payload=params.payload,
-            multipart=params.multipart,
-            files=params.files,
-        )
+        sent: dict[str, Any] = {
+            "session": webhook.session,
+            "payload": params.payload,
+            "multipart": params.multipart,
+            "files": params.files,
+        }
+        if message_id is None:
+            data = await adapter.edit_original_interaction_response(webhook.id, webhook.token, **sent)
+        else:
+            with_components = fields.get("view") is not None
+            data = await adapter.edit_webhook_message(
+                webhook.id, webhook.token, message_id, with_components=with_components, **sent
+            )
     return dict(data)  # typed as discord.py's Message payload: a plain dict
 
 
