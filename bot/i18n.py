@@ -42,10 +42,20 @@ ALIASES = {"en-US": "en", "en-GB": "en", "es-419": "es-ES"}
 def resolve(locale: object) -> str:
     """The shipped catalogue for a Discord locale (`discord.Locale` or its code), English when
     there is none."""
+    try:
+        return _RESOLVED[locale]
+    except (KeyError, TypeError):
+        pass
     code = str(getattr(locale, "value", locale) or SOURCE)
-    if code in SHIPPED:
-        return code
-    return ALIASES.get(code, SOURCE)
+    code = code if code in SHIPPED else ALIASES.get(code, SOURCE)
+    if len(_RESOLVED) < 256 and (isinstance(locale, str | None) or hasattr(locale, "value")):
+        _RESOLVED[locale] = code  # Discord's list of locales is short and fixed
+    return code
+
+
+# Every job message renders a dozen texts: resolving the locale and looking the msgid up in the
+# catalogue are remembered (both sets are small and fixed), so a render is mostly `format`.
+_RESOLVED: dict[object, str] = {}
 
 
 def po_path(locale: str) -> Path:
@@ -65,6 +75,11 @@ def translations(locale: str) -> gettext.NullTranslations:
     write_mo(buffer, catalog)
     buffer.seek(0)
     return gettext.GNUTranslations(buffer)
+
+
+@cache
+def _template(code: str, msgid: str) -> str:
+    return translations(code).gettext(msgid)
 
 
 def load_all() -> None:
@@ -89,20 +104,13 @@ class Text:
 
     def render(self, locale: object) -> str:
         code = resolve(locale)
-        t = translations(code)
         if self.plural is not None and self.n is not None:
-            template = t.ngettext(self.msgid, self.plural, self.n)
+            template = translations(code).ngettext(self.msgid, self.plural, self.n)
         else:
-            template = t.gettext(self.msgid)
-        values = {k: _value(v, code) for k, v in self.params.items()}
-        try:
-            return template.format(**values)
-        except (KeyError, IndexError, ValueError):
-            # A translation with a broken placeholder must not cost the member their answer
-            # (the catalogue test catches it first).
-            log.error("catalogue %s: bad placeholders in %r", code, template)
-            english = self.msgid if self.plural is None or self.n == 1 else self.plural
-            return english.format(**values)
+            template = _template(code, self.msgid)
+        return _fill(
+            code, template, self.params, self.msgid if self.plural is None or self.n == 1 else self.plural
+        )
 
     def english(self) -> str:
         return self.render(SOURCE)
@@ -144,6 +152,19 @@ class Text:
         return cls.from_data(json.loads(raw))
 
 
+def _fill(code: str, template: str, params: dict[str, Any], english: str) -> str:
+    values = params
+    if any(isinstance(v, Text | list | tuple) for v in params.values()):
+        values = {k: _value(v, code) for k, v in params.items()}
+    try:
+        return template.format(**values)
+    except (KeyError, IndexError, ValueError):
+        # A translation with a broken placeholder must not cost the member their answer
+        # (the catalogue test catches it first).
+        log.error("catalogue %s: bad placeholders in %r", code, template)
+        return english.format(**values)
+
+
 def _value(value: Any, locale: str) -> Any:
     if isinstance(value, Text):
         return value.render(locale)
@@ -177,7 +198,8 @@ def english(message: Message) -> str:
 
 def tr(locale: object, msgid: str, /, **params: Any) -> str:
     """`msgid` in `locale`'s language, its placeholders filled."""
-    return Text(msgid, **params).render(locale)
+    code = resolve(locale)
+    return _fill(code, _template(code, msgid), params, msgid)
 
 
 def ntr(locale: object, singular: str, plural: str, /, n: int, **params: Any) -> str:
