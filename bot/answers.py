@@ -69,14 +69,25 @@ class AckFirst:
         self.quiet = quiet
         self.limit = limit
         self._last_arrival = float("-inf")
+        self._alone_since = True  # the last command to arrive came after a quiet spell
         # Unanswered interactions in arrival order, with when they arrived (monotonic).
         self._open: dict[int, tuple[discord.Interaction, float]] = {}
         self._waiters: deque[tuple[asyncio.Future[None], float]] = deque()
         self._releaser: asyncio.Task[None] | None = None
 
     def arrived(self, interaction: discord.Interaction) -> None:
-        self._last_arrival = time.monotonic()
-        self._open[interaction.id] = (interaction, self._last_arrival)
+        now = time.monotonic()
+        self._alone_since = now - self._last_arrival >= self.quiet
+        self._last_arrival = now
+        self._open[interaction.id] = (interaction, now)
+
+    def alone(self, interaction: discord.Interaction) -> bool:
+        """No other command is waiting for its answer and none came just before this one: a
+        slower answer (the job message itself, instead of a quick "thinking…") delays nobody."""
+        busy = self.busy()  # (also forgets the answered ones)
+        if interaction.id not in self._open:
+            return not busy  # not a command AckFirst counts (a modal's answer)
+        return len(self._open) == 1 and self._alone_since
 
     def answered(self, interaction: discord.Interaction) -> None:
         self._open.pop(interaction.id, None)
@@ -126,10 +137,23 @@ async def defer_publicly(interaction: discord.Interaction) -> None:
     the other commands of a burst be acknowledged before this one goes on (`AckFirst`)."""
     await interaction.response.defer(thinking=True)
     interaction.extras[PUBLIC_DEFER] = True
+    await answered_publicly(interaction)
+
+
+async def answered_publicly(interaction: discord.Interaction) -> None:
+    """The interaction is answered in public (deferred, or answered with its job message): let
+    the other commands of a burst be acknowledged before this one goes on (`AckFirst`)."""
     acks = getattr(getattr(interaction.client, "tree", None), "acks", None)
     if isinstance(acks, AckFirst):
         acks.answered(interaction)
         await acks.wait()
+
+
+def alone(interaction: discord.Interaction) -> bool:
+    """Whether `interaction` may take its time to answer (see `AckFirst.alone`); True without
+    an `AckFirst` (nothing to wait for)."""
+    acks = getattr(getattr(interaction.client, "tree", None), "acks", None)
+    return not isinstance(acks, AckFirst) or acks.alone(interaction)
 
 
 def placeholder_used(interaction: discord.Interaction) -> None:

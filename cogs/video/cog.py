@@ -12,7 +12,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.answers import defer_publicly, placeholder_used, reply_privately
+from bot.answers import alone, answered_publicly, defer_publicly, placeholder_used, reply_privately
 from bot.errors import InputError
 from bot.guild_settings import GuildSettings
 from bot.i18n import Text, tr
@@ -29,7 +29,7 @@ from cogs.video.inputs import REF_PREFIX, Files, anywhere, attachment_info, memb
 from cogs.video.messages import JobMessages
 from cogs.video.modals import PromptModal
 from cogs.video.notices import NO_MENTIONS, embeds, interaction_webhook
-from cogs.video.sender import edit_unread, post_job_message, uploads
+from cogs.video.sender import RETRY_DELAYS, edit_unread, post_job_message, respond_unread, uploads
 from cogs.video.views import PERSISTENT_ITEMS, job_view
 
 if TYPE_CHECKING:
@@ -39,6 +39,8 @@ log = logging.getLogger(__name__)
 
 # Of Discord's 3 seconds to acknowledge a command, how long reading the images may take first.
 IMAGES_BEFORE_DEFER = 2.0
+# A refused answer is tried again only within those 3 seconds.
+ANSWER_RETRIES = (0.5,)
 
 
 class VideoCog(commands.Cog, name="Video"):
@@ -129,23 +131,27 @@ class VideoCog(commands.Cog, name="Video"):
             attachments=tuple(attachment_info(a) for a in attachments),
         )
         self.intake.check(member, rules, request)
-        files = await self._images_then_defer(interaction, attachments)
+        files = await self._images(interaction, attachments)
         await self.start_job(interaction, member, rules, replace(request, files=files))
 
-    async def _images_then_defer(
-        self, interaction: discord.Interaction, attachments: list[discord.Attachment]
-    ) -> Files:
-        """Read and check the images before the public "thinking…" (so a bad file is refused
-        privately, with nothing shown to the channel), unless that takes too long for
-        Discord's 3 seconds: then defer first and let the same read finish after."""
-        reading = asyncio.create_task(read_images(attachments, max_bytes=self.settings.max_image_bytes))
-        done, _pending = await asyncio.wait({reading}, timeout=IMAGES_BEFORE_DEFER)
-        if done:
+    async def _images(self, interaction: discord.Interaction, attachments: list[discord.Attachment]) -> Files:
+        """Read and check the images before answering (so a bad file is refused privately, with
+        nothing shown to the channel, and the job message itself is the answer), unless that
+        takes too long for Discord's 3 seconds: then a public "thinking…" first, and the same
+        read finishes after."""
+        files: Files = ()
+        if attachments:
+            reading = asyncio.create_task(read_images(attachments, max_bytes=self.settings.max_image_bytes))
+            done, _pending = await asyncio.wait({reading}, timeout=IMAGES_BEFORE_DEFER)
+            if not done:
+                await defer_publicly(interaction)
+                return await reading
             files = reading.result()  # a bad file raises here, before anything is shown
+        if not alone(interaction):
+            # Other commands wait for their answers (a burst): a quick "thinking…" now, the
+            # job message once they have theirs.
             await defer_publicly(interaction)
-            return files
-        await defer_publicly(interaction)
-        return await reading
+        return files
 
     @video.autocomplete("model")
     async def _model_choices(
@@ -200,7 +206,7 @@ class VideoCog(commands.Cog, name="Video"):
             rules, prompt=prompt, model=model, attachments=tuple(attachment_info(a) for a in images)
         )
         self.intake.check(member, rules, request)
-        files = await self._images_then_defer(interaction, images)
+        files = await self._images(interaction, images)
         await self.start_job(interaction, member, rules, replace(request, files=files))
 
     # --- from a checked request to a job on its way -----------------------------------------
@@ -218,7 +224,7 @@ class VideoCog(commands.Cog, name="Video"):
         """Write the job, turn the deferred reply into its message, and queue it (or ask the
         moderators first, in a moderated channel). None when a quota refused it at the last moment.
 
-        The interaction must already be deferred with `defer_publicly`.
+        The job message is the interaction's answer, or replaces its `defer_publicly` "thinking…".
         """
         moderated = self.intake.needs_approval(member, rules)
         try:
@@ -253,22 +259,28 @@ class VideoCog(commands.Cog, name="Video"):
         # Moderators decide on the job message itself unless the server has an audit channel.
         decide_here = moderated and rules.audit_channel is None
 
+        # Not answered yet: the job message is the answer (no "thinking…" first).
+        answering = not interaction.response.is_done()
+
         async def post() -> dict[str, Any]:
-            await self.messages.budgets.take([f"webhook:{job.id}"], urgent=True)
             with uploads(request.files) as files:
-                return await edit_unread(
-                    interaction_webhook(self.bot, job),
-                    None,
-                    content=None,
-                    embeds=embeds(self.messages.render(job)),
-                    view=job_view(job.id, cancellable=True, decidable=decide_here, locale=job.locale),
-                    allowed_mentions=NO_MENTIONS,
-                    attachments=files,
-                )
+                fields: dict[str, Any] = {
+                    "embeds": embeds(self.messages.render(job)),
+                    "view": job_view(job.id, cancellable=True, decidable=decide_here, locale=job.locale),
+                    "allowed_mentions": NO_MENTIONS,
+                    "attachments": files,
+                }
+                if answering:
+                    return await respond_unread(interaction, **fields)
+                await self.messages.budgets.take([f"webhook:{job.id}"], urgent=True)
+                return await edit_unread(interaction_webhook(self.bot, job), None, content=None, **fields)
 
         try:
-            # A 429 or 5xx is retried: nothing was sent upstream yet, so the job just waits.
-            message = await post_job_message(post, job_id=job.id)
+            # A 429 or 5xx is retried: nothing was sent upstream yet, so the job just waits (an
+            # answer only while Discord's 3 seconds last).
+            message = await post_job_message(
+                post, job_id=job.id, delays=ANSWER_RETRIES if answering else RETRY_DELAYS
+            )
         except discord.HTTPException:
             # No message to track the job in: give up before anything is sent upstream.
             self.bot.store.transition(
@@ -283,6 +295,9 @@ class VideoCog(commands.Cog, name="Video"):
         placeholder_used(interaction)
         refs = [a["url"] for a in message.get("attachments", []) if a["filename"].startswith(REF_PREFIX)]
         job = self.bot.store.update(job.id, message_id=int(message["id"]), images=refs or request.images)
+        if answering:
+            # (After the message id is stored: a stop while waiting here must not lose it.)
+            await answered_publicly(interaction)
         log.info(
             "job %d (%s): submitted by %s in channel %s%s",
             job.id,

@@ -217,9 +217,10 @@ class JobMessages:
         if edit.progress and job.message_id is None:
             return None  # the command is still posting the message; only a final edit posts anew
         cancellable = edit.render.cancellable and not job.state.final
-        decidable = job.state is JobState.AWAITING_APPROVAL and job.approval_message_id == job.message_id
-        view = job_view(job.id, cancellable=cancellable, decidable=decidable, locale=job.locale)
-        if not edit.progress:
+        if edit.progress:
+            decidable = job.state is JobState.AWAITING_APPROVAL and job.approval_message_id == job.message_id
+            view = job_view(job.id, cancellable=cancellable, decidable=decidable, locale=job.locale)
+        else:
             view = finished_view(job)
         kwargs: dict[str, Any] = {
             "content": edit.render.content or None,

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 import discord
 from discord.http import handle_message_parameters
-from discord.webhook.async_ import async_context
+from discord.webhook.async_ import async_context, interaction_message_response_params
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +79,27 @@ async def edit_unread(webhook: discord.Webhook, message_id: int | None, **fields
                 webhook.id, webhook.token, message_id, with_components=with_components, **sent
             )
     return dict(data)  # typed as discord.py's Message payload: a plain dict
+
+
+async def respond_unread(interaction: discord.Interaction, **fields: Any) -> dict[str, Any]:
+    """Answer the interaction with a public message (`interaction.response.send_message`) and
+    return the message as Discord sent it: the job message is the command's answer itself, one
+    request where deferring and then editing took two. Like `edit_unread`, it skips building a
+    `Message` from the answer; it also keeps the view out of discord.py's view store (the job
+    message's buttons are persistent dynamic items, dispatched by custom id, and a thousand
+    stored views would only hold memory)."""
+    if interaction.response.is_done():
+        raise discord.InteractionResponded(interaction)
+    adapter = async_context.get()
+    params = interaction_message_response_params(
+        type=discord.InteractionResponseType.channel_message.value, **fields
+    )
+    data = await adapter.create_interaction_response(
+        interaction.id, interaction.token, session=interaction._session, params=params
+    )
+    # What send_message records, so the error path sees the interaction as answered.
+    interaction.response._response_type = discord.InteractionResponseType.channel_message
+    return dict(data["resource"]["message"])
 
 
 @contextmanager

@@ -34,6 +34,8 @@ async def test_text_only_job_is_delivered_as_an_upload(fake_discord, fake_api, r
     prompt = "a cow flies @everyone <@&123> into the sky"
     interaction = await fake_discord.slash("video", {"prompt": prompt}, user=user, channel_id=channel)
     msg = await wait_final(fake_discord, interaction)
+    # Alone, the command is answered with its job message itself: no "thinking…" first.
+    assert [r["type"] for r in interaction.responses] == [4] and interaction.original is msg
 
     assert len(fake_api.creates) == 1
     body = fake_api.creates[0]
@@ -83,6 +85,7 @@ async def test_three_images_are_sent_in_order(fake_discord, fake_api, run_bot):
         },
     )
     msg = await wait_final(fake_discord, interaction)
+    assert not interaction.deferred  # the images were read at once: the job message answered
     (body,) = fake_api.creates
     assert await fetch_all(body["images"]) == [PNG, JPEG, WEBP]
     # the references stay attached to the job message, next to the video
@@ -297,6 +300,9 @@ async def test_twenty_concurrent_jobs_from_different_members(fake_discord, fake_
         )
     )
     messages = await asyncio.gather(*(wait_final(fake_discord, i, timeout=45) for i in interactions))
+    # Arriving together, all but (at most) the first were acknowledged with a quick "thinking…"
+    # before any of them got its job message.
+    assert sum(1 for i in interactions if i.deferred) >= 19
     assert len(fake_api.creates) == 20
     assert all(video_attachment(m) is not None for m in messages)
     assert sorted(m.embeds[0]["description"] for m in messages) == sorted(f"job {i}" for i in range(20))
