@@ -254,3 +254,25 @@ def test_english_is_the_source_and_unchanged():
     assert english(Plural("{n} rule", "{n} rules", n=1)) == "1 rule"
     assert str(Text("Video #{id}", id=3)) == "Video #3"
     assert tr(None, "{hours}h {minutes:02d}m", hours=1, minutes=5) == "1h 05m"
+
+
+def test_a_catalogue_is_read_with_plurals_and_contexts_and_without_fuzzy_entries(tmp_path, monkeypatch):
+    po = tmp_path / "xx" / "LC_MESSAGES" / f"{i18n.DOMAIN}.po"
+    po.parent.mkdir(parents=True)
+    po.write_text(
+        'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n'
+        '"Plural-Forms: nplurals=2; plural=(n > 1);\\n"\n\n'
+        'msgid "Cancel"\nmsgstr "Annuler"\n\n'
+        '#, fuzzy\nmsgid "Remix"\nmsgstr "Unreviewed guess"\n\n'
+        'msgid "{n} video"\nmsgid_plural "{n} videos"\nmsgstr[0] "{n} vidéo"\nmsgstr[1] "{n} vidéos"\n\n'
+        'msgctxt "command name"\nmsgid "video"\nmsgstr "vidéo"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(i18n, "LOCALES_DIR", tmp_path)
+    found = i18n.translations.__wrapped__("xx")
+    assert found.gettext("Cancel") == "Annuler"
+    assert found.gettext("Remix") == "Remix"  # fuzzy: the English text instead
+    assert [found.ngettext("{n} video", "{n} videos", n) for n in (0, 1, 2)] == ["{n} vidéo"] * 2 + [
+        "{n} vidéos"
+    ]
+    assert found.pgettext("command name", "video") == "vidéo"
