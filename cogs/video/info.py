@@ -99,7 +99,7 @@ class JobInfoCog(commands.Cog, name="Video info"):
         )
         embeds = [discord.Embed.from_dict(e) for e in shown.embeds]
         # Like Midjourney's /show: a finished job comes back with its buttons (Reroll, Remix…).
-        view = finished_view(found, interaction.locale) if found.state.final else discord.utils.MISSING
+        view = finished_view(found, interaction.locale).view() if found.state.final else discord.utils.MISSING
         await interaction.response.send_message(
             content=shown.content or None,
             embeds=embeds,

@@ -29,7 +29,7 @@ from cogs.video.inputs import reference_attachments
 from cogs.video.notices import NO_MENTIONS, embeds, followup, interaction_webhook, notify, tell_member
 from cogs.video.render import Render, render
 from cogs.video.sender import edit_unread, uploads
-from cogs.video.views import finished_view, job_view
+from cogs.video.views import as_view, finished_view, job_view
 
 if TYPE_CHECKING:
     from bot.client import VideoBot
@@ -280,7 +280,9 @@ class JobMessages:
         channel = self.bot.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
         await self._slot(job, progress, f"edit:{job.channel_id}", "global")
         try:
-            await channel.get_partial_message(job.message_id).edit(**kwargs)
+            await channel.get_partial_message(job.message_id).edit(
+                **{**kwargs, "view": as_view(kwargs["view"])}
+            )
             return True
         except discord.NotFound as exc:
             if exc.code != UNKNOWN_MESSAGE:
@@ -302,8 +304,9 @@ class JobMessages:
         files = send_kwargs.pop("attachments", None)
         if files:
             send_kwargs["files"] = files
-        if send_kwargs.get("view") is None:
-            send_kwargs.pop("view", None)
+        send_kwargs["view"] = as_view(send_kwargs.get("view"))
+        if send_kwargs["view"] is None:
+            del send_kwargs["view"]
         await self._slot(job, False, f"create:{job.channel_id}", "global")
         try:
             message = await channel.send(**send_kwargs)

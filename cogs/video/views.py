@@ -17,14 +17,7 @@ if TYPE_CHECKING:
 
 class CancelButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"video:cancel:(?P<job>\d+)"):
     def __init__(self, job_id: int, locale: object = None) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label=tr(locale, "Cancel"),
-                style=discord.ButtonStyle.secondary,
-                custom_id=f"video:cancel:{job_id}",
-                emoji="✖️",
-            )
-        )
+        super().__init__(_button("cancel", job_id, locale))
         self.job_id = job_id
 
     @classmethod
@@ -47,6 +40,7 @@ async def _video_cog(interaction: discord.Interaction) -> VideoCog | None:
     return cog
 
 
+# How each button looks; its custom id is `video:<action>:<job id>`.
 BUTTONS = {
     "reroll": (N_("Reroll"), "🎲", discord.ButtonStyle.secondary),
     "remix": (N_("Remix"), "✏️", discord.ButtonStyle.secondary),
@@ -54,7 +48,30 @@ BUTTONS = {
     "delete": (N_("Delete"), "🗑️", discord.ButtonStyle.danger),
     # On the private "are you sure?" that Delete answers with.
     "confirm-delete": (N_("Yes, delete it"), "🗑️", discord.ButtonStyle.danger),
+    "cancel": (N_("Cancel"), "✖️", discord.ButtonStyle.secondary),
+    "approve": (N_("Approve"), "✅", discord.ButtonStyle.success),
+    "reject": (N_("Reject"), "⛔", discord.ButtonStyle.danger),
 }
+
+
+def _button(action: str, job_id: int, locale: object) -> discord.ui.Button[Any]:
+    label, emoji, style = BUTTONS[action]
+    return discord.ui.Button(
+        label=tr(locale, label), style=style, emoji=emoji, custom_id=f"video:{action}:{job_id}"
+    )
+
+
+def _payload(action: str, job_id: int, locale: object) -> dict[str, Any]:
+    """`_button(...).to_component_dict()`, without building the Button."""
+    label, emoji, style = BUTTONS[action]
+    return {
+        "type": 2,
+        "style": style.value,
+        "disabled": False,
+        "label": tr(locale, label),
+        "custom_id": f"video:{action}:{job_id}",
+        "emoji": {"id": None, "name": emoji},
+    }
 
 
 class JobButton(
@@ -64,12 +81,7 @@ class JobButton(
     """A button on a finished job; `VideoCog.job_button` handles every action."""
 
     def __init__(self, action: str, job_id: int, locale: object = None) -> None:
-        label, emoji, style = BUTTONS[action]
-        super().__init__(
-            discord.ui.Button(
-                label=tr(locale, label), style=style, emoji=emoji, custom_id=f"video:{action}:{job_id}"
-            )
-        )
+        super().__init__(_button(action, job_id, locale))
         self.action = action
         self.job_id = job_id
 
@@ -93,15 +105,7 @@ class DecisionButton(
     """Approve or Reject on a job waiting in a moderated channel; `VideoCog.decide` handles both."""
 
     def __init__(self, verdict: str, job_id: int, locale: object = None) -> None:
-        approve = verdict == "approve"
-        super().__init__(
-            discord.ui.Button(
-                label=tr(locale, "Approve") if approve else tr(locale, "Reject"),
-                style=discord.ButtonStyle.success if approve else discord.ButtonStyle.danger,
-                emoji="✅" if approve else "⛔",
-                custom_id=f"video:{verdict}:{job_id}",
-            )
-        )
+        super().__init__(_button(verdict, job_id, locale))
         self.verdict = verdict
         self.job_id = job_id
 
@@ -131,36 +135,70 @@ def decision_view(job_id: int, locale: object = None) -> discord.ui.View:
     return view
 
 
+class Buttons:
+    """A job message's buttons as data. The requests the bot sends itself
+    (`sender.edit_unread`, `respond_unread`) take it as it is and read `to_components()`, a few
+    dicts; discord.py's own send and edit need `view()`, a `discord.ui.View` of the persistent
+    items — a DynamicItem, a Button and their checks per button, about 60 µs a message, which
+    a burst of a thousand jobs, each rendered several times, feels."""
+
+    __slots__ = ("actions", "job_id", "locale")
+
+    def __init__(self, job_id: int, actions: list[str], locale: object) -> None:
+        self.job_id = job_id
+        self.actions = actions
+        self.locale = locale
+
+    def to_components(self) -> list[dict[str, Any]]:
+        buttons = [_payload(action, self.job_id, self.locale) for action in self.actions]
+        return [{"type": 1, "components": buttons[i : i + 5]} for i in range(0, len(buttons), 5)]
+
+    def has_components_v2(self) -> bool:
+        return False
+
+    def view(self) -> discord.ui.View:
+        view = discord.ui.View(timeout=None)
+        for action in self.actions:
+            if action == "cancel":
+                view.add_item(CancelButton(self.job_id, self.locale))
+            elif action in ("approve", "reject"):
+                view.add_item(DecisionButton(action, self.job_id, self.locale))
+            else:
+                view.add_item(JobButton(action, self.job_id, self.locale))
+        return view
+
+
+def as_view(buttons: Buttons | None) -> discord.ui.View | None:
+    return buttons.view() if buttons is not None else None
+
+
 def job_view(
     job_id: int, *, cancellable: bool, decidable: bool = False, locale: object = None
-) -> discord.ui.View | None:
+) -> Buttons | None:
     """Cancel while the job runs; Approve and Reject too when moderators decide on this message.
     Labels in `locale`: the job message's language, its server's."""
     if not cancellable:
         return None
-    view = decision_view(job_id, locale) if decidable else discord.ui.View(timeout=None)
-    view.add_item(CancelButton(job_id, locale))
-    return view
+    return Buttons(job_id, ["approve", "reject", "cancel"] if decidable else ["cancel"], locale)
 
 
-def finished_view(job: Job, locale: object = None) -> discord.ui.View:
+def finished_view(job: Job, locale: object = None) -> Buttons:
     """Buttons under a finished job: build on it, or remove it. Labels in `locale`, by default
     the job's (its server's language)."""
-    locale = locale or job.locale
-    view = discord.ui.View(timeout=None)
+    actions = []
     # The same prompt would be refused again (and could spend quota): only Remix can help.
     refused = job.state is JobState.REJECTED or job.failure_kind == "content_policy"
     if not refused:
-        view.add_item(JobButton("reroll", job.id, locale))
-    view.add_item(JobButton("remix", job.id, locale))
+        actions.append("reroll")
+    actions.append("remix")
     if (
         job.state in (JobState.SUCCEEDED, JobState.DELIVERED)
         and job.orientation == "landscape"
         and not (job.enable_upsample)
     ):
-        view.add_item(JobButton("upscale", job.id, locale))
-    view.add_item(JobButton("delete", job.id, locale))
-    return view
+        actions.append("upscale")
+    actions.append("delete")
+    return Buttons(job.id, actions, locale or job.locale)
 
 
 PERSISTENT_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (CancelButton, JobButton, DecisionButton)
