@@ -43,3 +43,35 @@ async def test_the_uploaded_video_is_released_once_the_edit_is_over():
         assert shown == "upload"
         assert seen == [(False, b"mp4 bytes")]  # whole and open while it is sent
         assert sent[0].fp.closed  # and released after
+
+
+async def test_progress_is_rendered_when_its_turn_comes_not_when_it_is_shown():
+    """In a burst most progress states are superseded before the throttle lets them out: each
+    is rendered only when sent, from the job as it is then."""
+    with Store.open(":memory:") as store:
+        job = add(store, state=JobState.QUEUED, message_id=10, token_issued_at=time.time())
+        messages = JobMessages(stub_bot(store))
+        rendered: list[int | None] = []
+        real_render = messages.render
+
+        def counting_render(job: Any, **kwargs: Any) -> Any:
+            rendered.append(job.progress)
+            return real_render(job, **kwargs)
+
+        sent: list[str] = []
+
+        async def send(_job_id: int, edit: Edit) -> None:
+            sent.append(edit.render.embeds[0]["fields"][0]["value"])
+
+        messages.render = counting_render  # type: ignore[method-assign]
+        messages._send = send  # type: ignore[method-assign]
+        messages.settings = SimpleNamespace(progress_edit_interval=0.05)  # type: ignore[assignment]
+        for progress in (10, 20, 30):
+            job = store.transition(job.id, JobState.RUNNING, expect=[job.state], progress=progress)
+            await messages.show(job)
+        assert rendered == []  # nothing rendered yet: the throttle holds the latest
+        throttle = messages._throttles[job.id]
+        assert throttle._worker is not None
+        await throttle._worker
+        assert rendered == [30] and sent == ["🎬 Generating… 30%\n`██████░░░░░░░░░░░░░░`"]
+        await messages.aclose()

@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -57,6 +58,19 @@ class Edit:
     progress: bool = True
 
 
+class Progress(Edit):
+    """A progress edit rendered only when the throttle gets to it, from the job as it is then:
+    in a burst most are superseded by a newer state (or by the result) before their turn, and
+    were rendered for nothing."""
+
+    def __init__(self, make: Callable[[], Render]) -> None:
+        object.__setattr__(self, "_make", make)  # (frozen, as Edit is)
+
+    @cached_property
+    def render(self) -> Render:
+        return self._make()  # type: ignore[attr-defined]
+
+
 class JobMessages:
     def __init__(self, bot: VideoBot) -> None:
         self.bot = bot
@@ -81,7 +95,7 @@ class JobMessages:
             await throttle.aclose()
 
     async def show(self, job: Job) -> None:
-        self._throttle(job.id).submit(Edit(self.render(job)))
+        self._throttle(job.id).submit(Progress(lambda: self.render(self.bot.store.get(job.id) or job)))
 
     def render(self, job: Job, *, link: str | None = None) -> Render:
         store = self.bot.store
