@@ -1,10 +1,16 @@
 """Sending job messages: the first one (the request whose failure used to cost the whole job),
-edits whose answer nobody reads, and in-memory uploads that do not outlive their request.
+edits and answers whose reply nobody reads, and in-memory uploads that do not outlive their
+request.
 
 `post_job_message` retries a job message that Discord refused with a 429 (or a 5xx) after
 discord.py's own retries, backing off, for as long as the interaction token comfortably
-lives: until it lands, nothing has been sent upstream and the job simply waits. Only a refusal
-that will not change (4xx other than 429), or running out of attempts, fails the job.
+lives (as the command's answer itself, only within Discord's 3 seconds): until it lands,
+nothing has been sent upstream and the job simply waits. Only a refusal that will not change
+(4xx other than 429), or running out of attempts, fails the job.
+
+`edit_unread` and `respond_unread` go through discord.py's webhook adapter and interaction
+internals, which are not public API (hence discord.py>=2.7, and the end-to-end tests of posting
+and delivery, where a change in discord.py shows).
 """
 
 from __future__ import annotations
