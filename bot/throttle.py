@@ -69,7 +69,13 @@ class EditThrottle(Generic[T]):
                 await asyncio.sleep(wait)
                 continue
             render, self._has_pending = self._pending, False
-            if self._has_last and render == self._last:
+            try:
+                # (A render may be made only now, when compared: one that fails is dropped like
+                # a failed send, and the next one still goes.)
+                if self._has_last and render == self._last:
+                    continue
+            except Exception:
+                log.warning("a progress render failed", exc_info=True)
                 continue
             async with self._lock:
                 if self._closed:

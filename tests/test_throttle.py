@@ -93,3 +93,24 @@ async def test_a_busy_caller_stretches_the_interval_and_the_latest_render_still_
     await asyncio.sleep(0.05)
     assert rec.sent == ["first", 4, "calm"]
     await throttle.aclose()
+
+
+async def test_a_render_that_fails_when_compared_is_dropped_and_the_next_goes():
+    """Progress renders are made lazily (`cogs.video.messages.Progress`), when compared here."""
+
+    class Broken:
+        def __eq__(self, other: object) -> bool:
+            raise RuntimeError("the store is unavailable")
+
+    rec = Recorder()
+    throttle = EditThrottle(rec, interval=0.01)
+    throttle.submit("first")
+    await asyncio.sleep(0.05)
+    throttle.submit(Broken())
+    worker = throttle._worker
+    await asyncio.sleep(0.05)
+    assert worker is not None and worker.done() and worker.exception() is None  # logged, not raised
+    throttle.submit("third")
+    await asyncio.sleep(0.05)
+    assert rec.sent == ["first", "third"]
+    await throttle.aclose()
