@@ -7,26 +7,14 @@ import pytest
 
 from bot.jobs import Job, JobState
 from cogs.video.views import Buttons, as_view, finished_view, job_view
+from tests.test_audit import job as audit_job
 
 
 def job(**changes: object) -> Job:
-    fields: dict = dict(
-        id=42,
-        state=JobState.DELIVERED,
-        created_at=1e9,
-        updated_at=1e9,
-        channel_id=1,
-        user_id=2,
-        prompt="a lighthouse",
-        model="veo3.1-fast",
-        orientation="landscape",
-        size="1280x720",
-        duration=8,
-        aspect_ratio="16:9",
-        locale="fr",
-    )
+    """A delivered landscape job in French, with `changes` (the audit tests' job otherwise)."""
+    fields: dict = {"id": 42, "state": JobState.DELIVERED, "locale": "fr", "failure_reason": None}
     fields.update(changes)
-    return Job(**fields)
+    return audit_job(**fields)
 
 
 CASES = [
