@@ -3,8 +3,9 @@
 Catalogues are gettext `.po` files in `bot/locales/<locale>/LC_MESSAGES/bot.po`, read with polib
 at start (pure Python, nothing to compile, no binary `.mo` in git; Babel, which the extraction
 tool uses, also loads its CLDR locale data: 3 MB more of the bot's memory for nothing). The
-English source text is the msgid (gettext style): the code reads as what members see, and a language without a
-translation for a text shows the English one. Placeholders are named, python-brace-format.
+English source text is the msgid (gettext style): the code reads as what members see, and a
+language without a translation for a text shows the English one. Placeholders are named,
+python-brace-format.
 
 Two ways to ask for a text, both found by the extraction command in the README:
 - `Text(...)` / `Plural(...)`: a lazy value for texts that travel before anyone knows who will
@@ -39,6 +40,11 @@ SHIPPED = ("en", "zh-CN", "ja", "ko", "es-ES", "pt-BR", "fr", "de")
 ALIASES = {"en-US": "en", "en-GB": "en", "es-419": "es-ES"}
 
 
+# Every job message renders a dozen texts: resolving the locale and looking the msgid up in the
+# catalogue are remembered (both sets are small and fixed), so a render is mostly `format`.
+_RESOLVED: dict[object, str] = {}
+
+
 def resolve(locale: object) -> str:
     """The shipped catalogue for a Discord locale (`discord.Locale` or its code), English when
     there is none."""
@@ -51,11 +57,6 @@ def resolve(locale: object) -> str:
     if len(_RESOLVED) < 256 and (isinstance(locale, str | None) or hasattr(locale, "value")):
         _RESOLVED[locale] = code  # Discord's list of locales is short and fixed
     return code
-
-
-# Every job message renders a dozen texts: resolving the locale and looking the msgid up in the
-# catalogue are remembered (both sets are small and fixed), so a render is mostly `format`.
-_RESOLVED: dict[object, str] = {}
 
 
 def po_path(locale: str) -> Path:
