@@ -64,10 +64,7 @@ async def edit_unread(webhook: discord.Webhook, message_id: int | None, **fields
     from Discord's answer: the answer as Discord sent it (the post needs only its id and
     attachments, the final edit nothing). discord.py's own request path, its rate-limit
     handling included, minus the parsing: a tenth of a millisecond per edit, which a burst of a
-    thousand jobs feels.
-
-    It uses discord.py's webhook adapter, which is not public API (hence discord.py>=2.7): the
-    end-to-end tests of posting and delivery cover it, and a change in discord.py shows there."""
+    thousand jobs feels."""
     assert webhook.token is not None
     adapter = async_context.get()
     with handle_message_parameters(**fields) as params:
@@ -91,9 +88,8 @@ async def respond_unread(interaction: discord.Interaction, **fields: Any) -> dic
     """Answer the interaction with a public message (`interaction.response.send_message`) and
     return the message as Discord sent it: the job message is the command's answer itself, one
     request where deferring and then editing took two. Like `edit_unread`, it skips building a
-    `Message` from the answer; it also keeps the view out of discord.py's view store (the job
-    message's buttons are persistent dynamic items, dispatched by custom id, and a thousand
-    stored views would only hold memory)."""
+    `Message` from the answer (and the buttons go as data, `views.Buttons`: being persistent
+    dynamic items, dispatched by custom id, they need no place in discord.py's view store)."""
     if interaction.response.is_done():
         raise discord.InteractionResponded(interaction)
     adapter = async_context.get()

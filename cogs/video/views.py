@@ -122,19 +122,6 @@ class DecisionButton(
         await cog.decide(interaction, self.verdict, self.job_id)
 
 
-def confirm_delete_view(job_id: int, locale: object = None) -> discord.ui.View:
-    view = discord.ui.View(timeout=None)
-    view.add_item(JobButton("confirm-delete", job_id, locale))
-    return view
-
-
-def decision_view(job_id: int, locale: object = None) -> discord.ui.View:
-    view = discord.ui.View(timeout=None)
-    view.add_item(DecisionButton("approve", job_id, locale))
-    view.add_item(DecisionButton("reject", job_id, locale))
-    return view
-
-
 class Buttons:
     """A job message's buttons as data. The requests the bot sends itself
     (`sender.edit_unread`, `respond_unread`) take it as it is and read `to_components()`, a few
@@ -170,6 +157,14 @@ class Buttons:
 
 def as_view(buttons: Buttons | None) -> discord.ui.View | None:
     return buttons.view() if buttons is not None else None
+
+
+def confirm_delete_view(job_id: int, locale: object = None) -> discord.ui.View:
+    return Buttons(job_id, ["confirm-delete"], locale).view()
+
+
+def decision_view(job_id: int, locale: object = None) -> discord.ui.View:
+    return Buttons(job_id, ["approve", "reject"], locale).view()
 
 
 def job_view(
