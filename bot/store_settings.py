@@ -12,9 +12,9 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import sqlite_utils
-from sqlite_utils.db import NotFoundError
 
 from bot.guild_settings import GuildSettings
 from bot.store_queries import sqlite_errors
@@ -34,6 +34,13 @@ class SettingsTables:
         with sqlite_errors(), self.db.atomic():
             yield self.db
 
+    def _value(self, sql: str, key: object) -> Any:
+        """The first column of the one row `sql` finds for `key`, or None (on the bare
+        connection: these run on every command and render)."""
+        with sqlite_errors():
+            row = self.conn.execute(sql, [key]).fetchone()
+        return row[0] if row else None
+
     # --- per-server settings (stored as the JSON of bot.guild_settings) --------------------------
 
     def guild_rules(self, guild_id: int | None) -> GuildSettings:
@@ -42,11 +49,8 @@ class SettingsTables:
             return GuildSettings()
         rules = self._rules.get(guild_id)
         if rules is None:
-            with sqlite_errors():
-                row = self.conn.execute(
-                    "select data from guild_settings where guild_id = ?", [guild_id]
-                ).fetchone()
-            rules = self._rules[guild_id] = GuildSettings.from_json(row[0] if row else None)
+            data = self._value("select data from guild_settings where guild_id = ?", guild_id)
+            rules = self._rules[guild_id] = GuildSettings.from_json(data)
         return rules
 
     def set_guild_rules(self, guild_id: int, rules: GuildSettings, *, by: int) -> None:
@@ -65,13 +69,10 @@ class SettingsTables:
         """How the member wants to hear that a job ended: mention (the default), dm or off."""
         pref = self._prefs.get(user_id)
         if pref is None:
-            with sqlite_errors():
-                row = self.conn.execute(
-                    "select notify from member_prefs where user_id = ?", [user_id]
-                ).fetchone()
+            chosen = self._value("select notify from member_prefs where user_id = ?", user_id)
             if len(self._prefs) >= PREFS_KEPT:
                 self._prefs.clear()
-            pref = self._prefs[user_id] = str(row[0]) if row else "mention"
+            pref = self._prefs[user_id] = str(chosen) if chosen is not None else "mention"
         return pref
 
     def set_notify_pref(self, user_id: int, notify: str) -> None:
@@ -85,11 +86,8 @@ class SettingsTables:
     # --- small key/value facts ------------------------------------------------------------------
 
     def get_meta(self, key: str) -> str | None:
-        with sqlite_errors():
-            try:
-                return self.db.table("meta").get(key)["value"]
-            except NotFoundError:
-                return None
+        value = self._value("select value from meta where key = ?", key)
+        return None if value is None else str(value)
 
     def set_meta(self, key: str, value: str) -> None:
         with self._writing() as db:
