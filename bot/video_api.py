@@ -154,6 +154,10 @@ class VideoAPI:
     def _backoff(self, attempt: int) -> float:
         return self.retry_base_delay * 2**attempt * (0.5 + random.random())
 
+    def _relay_message(self, body: bytes) -> str | None:
+        """The relay's own error text in `body`, with the key redacted."""
+        return self._redactor.relay_text(_error_message(body))
+
     @metrics.timed_relay_request
     async def _request(
         self,
@@ -182,18 +186,15 @@ class VideoAPI:
                 ) from None
             raise UpstreamUnavailable(f"The video service {what} ({exc.__class__.__name__}).") from None
 
-        # Read (and cleaned) only when there is an error to explain: most answers are not.
-        def message_of() -> str | None:
-            return self._redactor.relay_text(_error_message(body))
-
+        # The error text is read (and cleaned) only when there is an error: most answers are not.
         if status >= 500:
-            message = message_of() or f"HTTP {status}"
+            message = self._relay_message(body) or f"HTTP {status}"
             if creating:
                 # The relay may have created (and billed) the task before failing.
                 raise CreateOutcomeUnknown(f"The video service failed with {message}.", status=status)
             raise UpstreamUnavailable(f"The video service failed ({message}).", status=status)
         if status >= 400:
-            raise _client_error(status, message_of(), body, headers)
+            raise _client_error(status, self._relay_message(body), body, headers)
         try:
             payload = json.loads(body)
         except ValueError:
@@ -207,7 +208,7 @@ class VideoAPI:
         error = payload.get("error")
         if error and not payload.get("id") and not payload.get("status"):
             # An error body with HTTP 200: nothing was created.
-            raise _client_error(400, message_of(), body, headers)
+            raise _client_error(400, self._relay_message(body), body, headers)
         self.last_success = time.time()
         return payload
 

@@ -242,8 +242,10 @@ class JobMessages:
             "view": view,
             "allowed_mentions": NO_MENTIONS,
         }
-        webhook = followup(self.bot, job) if self._token_usable(job) else None
-        refs: list[Any] = await reference_attachments(self.bot, job, webhook) if not edit.progress else []
+        refs: list[Any] = []
+        if not edit.progress:  # the reference images stay attached next to the result
+            webhook = followup(self.bot, job) if self._token_usable(job) else None
+            refs = await reference_attachments(self.bot, job, webhook)
         if edit.video is None:
             if not edit.progress:
                 kwargs["attachments"] = refs
