@@ -75,3 +75,27 @@ async def test_progress_is_rendered_when_its_turn_comes_not_when_it_is_shown():
         await throttle._worker
         assert rendered == [30] and sent == ["🎬 Generating… 30%\n`██████░░░░░░░░░░░░░░`"]
         await messages.aclose()
+
+
+async def test_a_progress_edit_whose_turn_comes_after_the_video_is_dropped():
+    """Rendered when its turn comes, a progress edit could show a finished job as a bare
+    "Done" (no video, no buttons) before the final edit: it is dropped instead."""
+    with Store.open(":memory:") as store:
+        job = add(store, state=JobState.QUEUED, message_id=10, token_issued_at=time.time())
+        messages = JobMessages(stub_bot(store))
+        edited: list[bool] = []
+
+        async def edit_message(_job: Any, *, progress: bool = False, **kwargs: Any) -> bool:
+            edited.append(progress)
+            return True
+
+        messages._edit_message = edit_message  # type: ignore[method-assign]
+        messages.settings = SimpleNamespace(progress_edit_interval=0.05)  # type: ignore[assignment]
+        job = store.transition(job.id, JobState.RUNNING, expect=[JobState.QUEUED], progress=50)
+        await messages.show(job)
+        store.transition(job.id, JobState.SUCCEEDED, video_url="https://cdn.example/v.mp4")
+        throttle = messages._throttles[job.id]
+        assert throttle._worker is not None
+        await throttle._worker
+        assert edited == []
+        await messages.aclose()

@@ -226,8 +226,11 @@ class JobMessages:
         job = self.bot.store.get(job_id)
         if job is None:
             return None
-        if edit.progress and (job.state.final or job.notified_at is not None):
-            return None  # a progress render that lost the race with the final one
+        over = job.state.final or job.state is JobState.SUCCEEDED
+        if edit.progress and (over or job.notified_at is not None):
+            # A progress render that lost the race with the final one: once the video is
+            # there, only the final edit (video and buttons) shows it, never a bare "Done".
+            return None
         if edit.progress and job.message_id is None:
             return None  # the command is still posting the message; only a final edit posts anew
         cancellable = edit.render.cancellable and not job.state.final
