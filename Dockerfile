@@ -5,10 +5,12 @@ FROM python:3.11-slim AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
 RUN python -m venv /opt/venv
-COPY pyproject.toml README.md ./
+COPY requirements.txt pyproject.toml README.md ./
+# The lock first (its layer is cached while it does not change), then the package without resolving again.
+RUN /opt/venv/bin/pip install -r requirements.txt
 COPY bot ./bot
 COPY cogs ./cogs
-RUN /opt/venv/bin/pip install .
+RUN /opt/venv/bin/pip install --no-deps .
 
 # --- run: only the environment, as an unprivileged user ------------------------------------------
 FROM python:3.11-slim

@@ -160,6 +160,9 @@ class Intake:
             self.check_waiting(member.user_id)
             return
         if member.bot_missing:
+            # Built before the Plural, not inside it: an extractor that descends into nested calls
+            # (Babel 2.19 does) would otherwise take Text(name) for the Plural's arguments.
+            missing = [Text(name) for name in member.bot_missing]
             raise PermissionDenied(
                 Plural(
                     "I cannot post the video in this channel: I am missing the {permissions} permission "
@@ -167,7 +170,7 @@ class Intake:
                     "I cannot post the video in this channel: I am missing the {permissions} permissions "
                     "here. Nothing was sent; ask a moderator to give me that, or use another channel.",
                     n=len(member.bot_missing),
-                    permissions=[Text(name) for name in member.bot_missing],
+                    permissions=missing,
                 )
             )
         rules.check_member(
