@@ -53,7 +53,7 @@ def member_fields(
     default_model = rules.model_default(defaults)
     default = tr(locale, " (default)")
     models = "\n".join(
-        f"• {describe(m, locale)}{default if m == default_model else ''}"
+        f"• {describe(m, defaults.capability(m), locale)}{default if m == default_model else ''}"
         for m in rules.offered_models(defaults)
     )
     longest = max((d for d in durations if rules.max_duration is None or d <= rules.max_duration), default=0)

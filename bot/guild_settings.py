@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 from bot.errors import InputError, PermissionDenied
 from bot.i18n import Text, ntr, tr
+from bot.models import KNOWN, Capability
 from bot.quota import Limits, zone
 from bot.settings import Settings
 
@@ -24,12 +26,18 @@ class Defaults:
     models: tuple[str, ...]
     default_model: str
     limits: Limits = field(default_factory=Limits)
+    # What each model takes (Settings.model_capabilities); the known table where not given.
+    capabilities: Mapping[str, Capability] = field(default_factory=dict)
+
+    def capability(self, model: str) -> Capability:
+        return self.capabilities.get(model) or KNOWN[model]
 
     @classmethod
     def from_settings(cls, s: Settings) -> Defaults:
         return cls(
             models=s.models,
             default_model=s.default_model,
+            capabilities=s.model_capabilities,
             limits=Limits(
                 member_daily=s.daily_quota_per_member,
                 server_daily=s.daily_quota_per_server,

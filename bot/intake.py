@@ -8,8 +8,8 @@ raised here to the member who asked.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from bot import metrics, quota
@@ -17,7 +17,8 @@ from bot.errors import InputError, PermissionDenied
 from bot.guild_settings import Defaults, GuildSettings
 from bot.i18n import Plural, Text
 from bot.jobs import WAITING, Job
-from bot.models import aspect_for, check_upsample, max_images, min_images, resolve_shape, size_for
+from bot.models import check_upsample, resolve_shape
+from bot.request import REQUEST_FIELDS, VideoRequest
 from bot.settings import Settings
 from bot.store import Store
 from bot.validation import AttachmentInfo, check_attachment_metadata, check_image_count, clean_prompt
@@ -40,16 +41,10 @@ class Member:
     scope: str = "guild"
 
 
-@dataclass(frozen=True)
-class JobRequest:
-    """What a member asked for, checked; size and aspect ratio follow from `orientation`."""
+@dataclass(frozen=True, slots=True)
+class JobRequest(VideoRequest):
+    """What a member asked for, checked: the request (`bot/request.py`) and what comes with it."""
 
-    prompt: str
-    model: str
-    orientation: str
-    duration: int
-    enable_upsample: bool = False
-    images: tuple[str, ...] = ()
     image_names: tuple[str, ...] = ()
     # The reference images themselves, attached to the job message so they can be fetched
     # again later (Discord's signed attachment URLs expire after about a day).
@@ -58,21 +53,12 @@ class JobRequest:
     @classmethod
     def from_job(cls, job: Job, **changes: Any) -> JobRequest:
         """The request that made `job`, with `changes`: what Reroll, Upscale and Remix send."""
-        return replace(cls(image_names=job.image_names, **job.request_fields()), **changes)
+        values = {name: getattr(job, name) for name in REQUEST_FIELDS}
+        return cls(**{**values, **changes}, image_names=job.image_names)
 
     def job_fields(self) -> dict[str, Any]:
         """The columns of the job row this request becomes."""
-        return {
-            "prompt": self.prompt,
-            "model": self.model,
-            "images": self.images,
-            "image_names": self.image_names,
-            "orientation": self.orientation,
-            "size": size_for(self.orientation),
-            "duration": self.duration,
-            "aspect_ratio": aspect_for(self.orientation),
-            "enable_upsample": self.enable_upsample,
-        }
+        return {**self.columns(), "image_names": self.image_names}
 
 
 class Intake:
@@ -97,8 +83,10 @@ class Intake:
         duration: int | None = None,
         upsample: bool = False,
         attachments: tuple[AttachmentInfo, ...] = (),
+        extra: Mapping[str, Any] | None = None,
     ) -> JobRequest:
-        """A request from `/video`'s options (or the context menu's), defaults filled in."""
+        """A request from `/video`'s options (or the context menu's), defaults filled in;
+        `extra`: the request fields given through options derived from `bot/request.py`."""
         s = self.settings
         text = clean_prompt(prompt, max_length=s.max_prompt_length)
         model = model or self.model_for_images(rules, len(attachments))
@@ -117,7 +105,7 @@ class Intake:
                     "Duration must be one of {durations} seconds.", durations=", ".join(map(str, s.durations))
                 )
             )
-        chosen, _size, _aspect = resolve_shape(orientation, None, s.default_orientation)
+        chosen, _size, _aspect = resolve_shape(orientation, s.default_orientation)
         self.check_images(model, attachments)
         return JobRequest(
             prompt=text,
@@ -127,11 +115,12 @@ class Intake:
             enable_upsample=upsample,
             images=tuple(a.url for a in attachments),
             image_names=tuple(a.filename for a in attachments),
+            **(extra or {}),
         )
 
     def check_images(self, model: str, attachments: tuple[AttachmentInfo, ...]) -> None:
         """What Discord says of the files (count, type, size), before any is downloaded."""
-        check_image_count(model, len(attachments))
+        check_image_count(model, self.settings.capability(model), len(attachments))
         for a in attachments:
             check_attachment_metadata(a, max_bytes=self.settings.max_image_bytes)
 
@@ -143,7 +132,7 @@ class Intake:
         one that does (so attaching three images picks a components model)."""
         default = rules.model_default(self.defaults)
         for model in (default, *rules.offered_models(self.defaults)):
-            if min_images(model) <= count <= max_images(model):
+            if self.defaults.capability(model).takes_images(count):
                 return model
         return default  # the request check then says what the default takes
 
@@ -200,7 +189,7 @@ class Intake:
         """Every check of a finished request, before the interaction is deferred."""
         self.admit_member(member, rules)
         rules.check_model(request.model, self.defaults)
-        check_image_count(request.model, len(request.images))
+        check_image_count(request.model, self.settings.capability(request.model), len(request.images))
         check_upsample(request.enable_upsample, request.orientation)
         rules.check_request(
             prompt=request.prompt, duration=request.duration, upsample=request.enable_upsample

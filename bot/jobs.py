@@ -7,11 +7,12 @@ states lives here so no module keeps its own list that could drift from the othe
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, fields
+from dataclasses import MISSING, dataclass, fields
 from enum import StrEnum
-from typing import Any
+from typing import Any, get_origin, get_type_hints
 
 from bot.i18n import Message, Text, english
+from bot.request import VideoRequest
 
 
 class JobState(StrEnum):
@@ -80,22 +81,20 @@ STATE_TIMESTAMP = {
 
 
 # slots: a busy bot keeps a thousand or more of these in memory (the store's live jobs).
-@dataclass(frozen=True, slots=True)
-class Job:
+# kw_only: the request's fields (inherited) come first and have defaults; a job is always built
+# by name (from a row, or by the store).
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Job(VideoRequest):
     id: int
     state: JobState
     created_at: float
     updated_at: float
     channel_id: int
     user_id: int
-    prompt: str
-    model: str
-    orientation: str
+    # The request's fields (prompt, model, orientation, duration, enable_upsample, images) come
+    # from `VideoRequest`; size and aspect ratio follow from the orientation, kept for readers.
     size: str
-    duration: int
     aspect_ratio: str
-    enable_upsample: bool = False
-    images: tuple[str, ...] = ()
     image_names: tuple[str, ...] = ()
     guild_id: int | None = None
     message_id: int | None = None
@@ -144,18 +143,6 @@ class Job:
         """What happened to a failed job, to render in a reader's language."""
         return Text.loads(self.failure_text) if self.failure_text else self.failure_reason
 
-    def request_fields(self) -> dict[str, Any]:
-        """What was asked of the relay: the fields a create request, or a new job built on
-        this one (Reroll, Upscale, Remix), is made from."""
-        return {
-            "prompt": self.prompt,
-            "model": self.model,
-            "images": self.images,
-            "orientation": self.orientation,
-            "duration": self.duration,
-            "enable_upsample": self.enable_upsample,
-        }
-
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Job:
         return cls(**from_columns(row))
@@ -173,9 +160,20 @@ class Job:
 
 
 JOB_COLUMNS = frozenset(f.name for f in fields(Job))
+_TYPES = get_type_hints(Job)
+# Stored as JSON text, and as 0/1: derived from the types, so a new request field needs nothing here.
+_JSON_FIELDS = tuple(name for name, kind in _TYPES.items() if get_origin(kind) is tuple)
+_BOOL_FIELDS = tuple(name for name, kind in _TYPES.items() if kind is bool)
 _SLOTS = tuple(getattr(Job, f.name) for f in fields(Job))  # the slot descriptors
-# Columns that read back as NULL or empty stand for these values.
-_EMPTY_MEANS = {"user_name": "", "origin": "new", "scope": "guild", "poll_failures": 0}
+# Columns that read back as NULL or empty stand for these values; a request field's column is
+# NULL in rows written before the field existed, and stands for the field's default.
+_EMPTY_MEANS = {
+    "user_name": "",
+    "origin": "new",
+    "scope": "guild",
+    "poll_failures": 0,
+    **{f.name: f.default for f in fields(VideoRequest) if f.default is not MISSING and f.default is not None},
+}
 
 
 def from_columns(row: dict[str, Any]) -> dict[str, Any]:
@@ -183,11 +181,12 @@ def from_columns(row: dict[str, Any]) -> dict[str, Any]:
     data = {name: value for name, value in row.items() if name in JOB_COLUMNS}
     if "state" in data:
         data["state"] = JobState(data["state"])
-    for key in ("images", "image_names"):
+    for key in _JSON_FIELDS:
         if key in data:
             data[key] = tuple(json.loads(data[key] or "[]"))
-    if "enable_upsample" in data:
-        data["enable_upsample"] = bool(data["enable_upsample"])
+    for key in _BOOL_FIELDS:
+        if key in data:
+            data[key] = bool(data[key])
     for key, empty in _EMPTY_MEANS.items():
         if key in data and not data[key]:
             data[key] = empty
@@ -206,11 +205,12 @@ def to_row(changes: dict[str, Any]) -> dict[str, Any]:
         reason = row["failure_reason"]
         row["failure_text"] = reason.dumps() if isinstance(reason, Text) else None
         row["failure_reason"] = english(reason) if reason is not None else None
-    for key in ("images", "image_names"):
+    for key in _JSON_FIELDS:
         if key in row:
             row[key] = json.dumps(list(row[key]))
-    if "enable_upsample" in row:
-        row["enable_upsample"] = int(row["enable_upsample"])
+    for key in _BOOL_FIELDS:
+        if key in row:
+            row[key] = int(row[key])
     for key, value in row.items():
         if isinstance(value, JobState):
             row[key] = value.value

@@ -2,25 +2,53 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from bot.errors import InputError
 from bot.i18n import Text, tr
 
 SIZES = {"landscape": "1280x720", "portrait": "720x1280"}
 ASPECTS = {"landscape": "16:9", "portrait": "9:16"}
-ORIENTATION_OF_ASPECT = {aspect: orientation for orientation, aspect in ASPECTS.items()}
 
 
-def max_images(model: str) -> int:
-    name = model.lower()
-    if "components" in name:
-        return 3  # 1 to 3 reference images
-    if "veo2" in name and "frames" in name:
-        return 2  # first and last frame
-    return 1  # text only, or one first frame
+@dataclass(frozen=True)
+class Capability:
+    """What a model takes: how many images (reference images or frames)."""
+
+    min_images: int = 0
+    max_images: int = 1
+
+    def takes_images(self, count: int) -> bool:
+        return self.min_images <= count <= self.max_images
 
 
-def min_images(model: str) -> int:
-    return 1 if "components" in model.lower() else 0
+TEXT_OR_FRAME = Capability(0, 1)
+FIRST_AND_LAST_FRAME = Capability(0, 2)
+COMPONENTS = Capability(1, 3)
+
+# Every model the relays of this family are known to offer (shared/api/veo-unified.md), with what
+# it takes. A model that is not here is declared by the owner in MODEL_IMAGES (bot/settings.py).
+KNOWN: dict[str, Capability] = {
+    **{
+        m: TEXT_OR_FRAME
+        for m in (
+            "veo3.1",
+            "veo3.1-fast",
+            "veo3.1-pro",
+            "veo2",
+            "veo2-fast",
+            "veo3",
+            "veo3-fast",
+            "veo3-pro",
+            "veo3-frames",
+            "veo3-fast-frames",
+            "veo3-pro-frames",
+        )
+    },
+    **{f"{m}-4k": TEXT_OR_FRAME for m in ("veo3.1", "veo3.1-fast", "veo3.1-pro")},
+    "veo2-fast-frames": FIRST_AND_LAST_FRAME,
+    **{m: COMPONENTS for m in ("veo3.1-components", "veo3.1-fast-components", "veo2-fast-components")},
+}
 
 
 def display_name(model: str) -> str:
@@ -32,9 +60,9 @@ def display_name(model: str) -> str:
     return " ".join([head, *(w.upper() if w.lower() == "4k" else w.capitalize() for w in words[1:])]).strip()
 
 
-def takes(model: str, locale: object = None) -> str:
+def takes(capability: Capability, locale: object = None) -> str:
     """What a model takes, in a member's words."""
-    most, least = max_images(model), min_images(model)
+    most, least = capability.max_images, capability.min_images
     if least:
         return tr(locale, "{least} to {most} reference images", least=least, most=most)
     if most == 2:
@@ -42,9 +70,9 @@ def takes(model: str, locale: object = None) -> str:
     return tr(locale, "text, or one first frame")
 
 
-def describe(model: str, locale: object = None) -> str:
+def describe(model: str, capability: Capability, locale: object = None) -> str:
     """`Veo 3.1 Fast: text, or one first frame` (autocomplete names, help)."""
-    return f"{display_name(model)}: {takes(model, locale)}"
+    return f"{display_name(model)}: {takes(capability, locale)}"
 
 
 def size_for(orientation: str) -> str:
@@ -55,16 +83,8 @@ def aspect_for(orientation: str) -> str:
     return ASPECTS[orientation]
 
 
-def resolve_shape(
-    orientation: str | None, aspect_ratio: str | None, default_orientation: str
-) -> tuple[str, str, str]:
-    """(orientation, size, aspect ratio), filled from whichever the member gave.
-
-    A contradiction is refused rather than silently fixed: the member asked for two
-    different videos and should pick one.
-    """
-    if aspect_ratio is not None and aspect_ratio not in ORIENTATION_OF_ASPECT:
-        raise InputError(Text("Aspect ratio {aspect} is not offered; use 16:9 or 9:16.", aspect=aspect_ratio))
+def resolve_shape(orientation: str | None, default_orientation: str) -> tuple[str, str, str]:
+    """(orientation, size, aspect ratio) for the shape a member chose, or the owner's default."""
     if orientation is not None and orientation not in SIZES:
         raise InputError(
             Text(
@@ -72,18 +92,7 @@ def resolve_shape(
                 orientation=orientation,
             )
         )
-    if orientation and aspect_ratio and ASPECTS[orientation] != aspect_ratio:
-        raise InputError(
-            Text(
-                "Orientation {orientation} and aspect ratio {aspect} contradict each other: "
-                "{orientation} videos are {own_aspect} ({size}). Leave one of them out.",
-                orientation=orientation,
-                aspect=aspect_ratio,
-                own_aspect=ASPECTS[orientation],
-                size=SIZES[orientation],
-            )
-        )
-    chosen = orientation or (ORIENTATION_OF_ASPECT[aspect_ratio] if aspect_ratio else default_orientation)
+    chosen = orientation or default_orientation
     return chosen, SIZES[chosen], ASPECTS[chosen]
 
 

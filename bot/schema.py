@@ -10,11 +10,13 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
 from bot.errors import StoreError
+from bot.request import REQUEST_FIELDS, REQUEST_TYPES
 
 migrations = Migrations("veo_bot")
 
@@ -41,6 +43,7 @@ def connect(path: Path | str, *, busy_timeout_ms: int = 5000) -> sqlite_utils.Da
             # loss could bill twice.
             conn.execute("PRAGMA synchronous = NORMAL")
         migrations.apply(db)
+        add_request_columns(db)
     except sqlite3.OperationalError as exc:
         if "locked" in str(exc) or "busy" in str(exc):
             raise StoreError(f"DATABASE_PATH {where} is locked by another process: {exc}") from None
@@ -158,6 +161,20 @@ def m006_scope(db: sqlite_utils.Database) -> None:
     # Where a job was asked: "guild" (a server that added the bot: its rules apply), "dm" (the
     # bot's own DM) or "user" (a user install elsewhere: no channel access, the user quota).
     db.table("jobs").add_column("scope", str, not_null_default="guild")
+
+
+# A request field's column type, from its Python type (tuples are stored as JSON, booleans as 0/1).
+_COLUMN_TYPES: dict[Any, type] = {str: str, int: int, float: float, bool: int}
+
+
+def add_request_columns(db: sqlite_utils.Database) -> None:
+    """A column for every field of the request (`bot/request.py`) that has none yet: a new
+    request field needs no migration of its own. Rows written before it read as its default."""
+    have = {c.name for c in db.table("jobs").columns}
+    for name in REQUEST_FIELDS:
+        if name not in have:
+            kind = REQUEST_TYPES[name]
+            db.table("jobs").add_column(name, _COLUMN_TYPES.get(kind, str))
 
 
 @dataclass(frozen=True)

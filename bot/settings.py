@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from dotenv import load_dotenv
 
 from bot.errors import ConfigError
+from bot.models import KNOWN, Capability
 
 DISCORD_API_DEFAULT = "https://discord.com/api/v10"
 VIDEO_API_DEFAULT = "https://zx1.deepwl.net"
@@ -40,6 +41,10 @@ class Settings:
     log_level: str = "INFO"
     models: tuple[str, ...] = DEFAULT_MODELS
     default_model: str = DEFAULT_MODELS[0]
+    # What each offered model takes: the known table (bot/models.py) and MODEL_IMAGES.
+    model_capabilities: Mapping[str, Capability] = field(
+        default_factory=lambda: {m: KNOWN[m] for m in DEFAULT_MODELS}
+    )
     default_orientation: str = "landscape"
     durations: tuple[int, ...] = (4, 6, 8)
     default_duration: int = 8
@@ -73,6 +78,9 @@ class Settings:
     metrics_host: str = "127.0.0.1"
     sandbox_port: int = 8080
 
+    def capability(self, model: str) -> Capability:
+        return self.model_capabilities[model]
+
     @property
     def uses_custom_discord(self) -> bool:
         return self.discord_api_base_url.rstrip("/") != DISCORD_API_DEFAULT
@@ -101,6 +109,14 @@ def load_settings(
     default_model = r.get("DEFAULT_MODEL", str, models[0])
     if default_model not in models:
         raise ConfigError(f"DEFAULT_MODEL={default_model!r} is not one of VIDEO_MODELS ({', '.join(models)})")
+    no_extra: dict[str, Capability] = {}
+    declared = {**KNOWN, **r.get("MODEL_IMAGES", _model_images, no_extra)}
+    unknown = [m for m in models if m not in declared]
+    if unknown:
+        raise ConfigError(
+            f"VIDEO_MODELS names {', '.join(unknown)}, which the bot does not know: say how many images "
+            f"each takes in MODEL_IMAGES (for example MODEL_IMAGES={unknown[0]}=0-1)"
+        )
     durations = r.get("VIDEO_DURATIONS", _int_csv, DEFAULT_DURATIONS)
     default_duration = r.get("DEFAULT_DURATION", int, 8 if 8 in durations else durations[-1])
     if default_duration not in durations:
@@ -115,6 +131,7 @@ def load_settings(
         log_level=r.get("LOG_LEVEL", _log_level, "INFO"),
         models=models,
         default_model=default_model,
+        model_capabilities={m: declared[m] for m in models},
         default_orientation=r.get("DEFAULT_ORIENTATION", _orientation, "landscape"),
         durations=durations,
         default_duration=default_duration,
@@ -267,3 +284,15 @@ def _positive(kind: Callable[[str], T], *, high: float | None = None) -> Callabl
         return value
 
     return parse
+
+
+def _model_images(raw: str) -> dict[str, Capability]:
+    """`name=least-most,…`: how many images each model takes, e.g. `my-model=0-1,refs=1-3`."""
+    declared = {}
+    for item in _csv(raw):
+        name, sep, span = item.partition("=")
+        least, dash, most = span.partition("-")
+        if not (sep and dash and least.isdigit() and most.isdigit() and int(least) <= int(most) <= 3):
+            raise ValueError(f"{item!r} is not model=least-most with 0 <= least <= most <= 3")
+        declared[name.strip()] = Capability(int(least), int(most))
+    return declared

@@ -27,10 +27,11 @@ from bot.log import job_fields
 from bot.polling import DurationCache, Timing, next_poll, poll_news
 from bot.presenter import Presenter
 from bot.relay_queue import RelayQueue
+from bot.request import request_of
 from bot.schedule import Background, Schedule
 from bot.store import Store
 from bot.task_status import TaskState, TaskStatus, classify_failure, explain_failure
-from bot.video_api import CreateRequest, VideoAPI
+from bot.video_api import VideoAPI
 
 log = logging.getLogger(__name__)
 
@@ -152,7 +153,7 @@ class JobTracker:
         return self._queue.position(job_id)
 
     async def _create(self, job: Job) -> Job:
-        request = CreateRequest.for_job(job)
+        request = request_of(job)
         for attempt in range(3):
             try:
                 status = await self.api.create(request)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from bot.errors import InputError
 from bot.formatting import inert
 from bot.i18n import Plural, Text
-from bot.models import max_images, min_images
+from bot.models import Capability
 
 ZERO_WIDTH = dict.fromkeys(
     map(ord, "\u200b\u200c\u200d\u2060\ufeff\u180e\u200e\u200f\u202a\u202b\u202c\u202d\u202e")
@@ -105,8 +105,8 @@ def check_image_bytes(filename: str, data: bytes, declared: str | None, *, max_b
     return sniffed
 
 
-def check_image_count(model: str, count: int) -> None:
-    most, least = max_images(model), min_images(model)
+def check_image_count(model: str, capability: Capability, count: int) -> None:
+    most, least = capability.max_images, capability.min_images
     if count > most:
         raise InputError(
             Plural(

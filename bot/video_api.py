@@ -18,7 +18,7 @@ import json
 import logging
 import random
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -35,9 +35,8 @@ from bot.errors import (
     UpstreamUnavailable,
     VideoAPIError,
 )
-from bot.jobs import Job
-from bot.models import aspect_for, size_for
 from bot.redact import Redactor
+from bot.request import VideoRequest
 from bot.task_status import TaskStatus, parse_task
 
 log = logging.getLogger(__name__)
@@ -46,33 +45,6 @@ CREATE_PATH = "/v1/video/create"
 QUERY_PATH = "/v1/video/query"
 MAX_RETRY_AFTER = 60.0
 CONNECT_RETRIES = 2
-
-
-@dataclass(frozen=True)
-class CreateRequest:
-    prompt: str
-    model: str
-    images: tuple[str, ...] = ()
-    orientation: str = "landscape"
-    duration: int = 8
-    enable_upsample: bool = False
-
-    @classmethod
-    def for_job(cls, job: Job) -> CreateRequest:
-        return cls(**job.request_fields())
-
-    def to_json(self) -> dict[str, Any]:
-        # Size and aspect ratio follow from the orientation, so the three always agree.
-        return {
-            "prompt": self.prompt,
-            "model": self.model,
-            "images": list(self.images),
-            "orientation": self.orientation,
-            "size": size_for(self.orientation),
-            "duration": self.duration,
-            "aspect_ratio": aspect_for(self.orientation),
-            "enable_upsample": self.enable_upsample,
-        }
 
 
 class _NotSent(Exception):
@@ -103,10 +75,10 @@ class VideoAPI:
         self.last_success: float | None = None
 
     @metrics.counted_create
-    async def create(self, request: CreateRequest) -> TaskStatus:
+    async def create(self, request: VideoRequest) -> TaskStatus:
         for attempt in range(CONNECT_RETRIES + 1):
             try:
-                payload = await self._request("POST", CREATE_PATH, json_body=request.to_json(), creating=True)
+                payload = await self._request("POST", CREATE_PATH, json_body=request.payload(), creating=True)
                 break
             except _NotSent as exc:
                 # Safe to retry: nothing reached the relay, so nothing can have been billed.

@@ -11,8 +11,9 @@ from aiohttp import web
 from bot import metrics
 from bot.errors import BadRequest, ConfigError
 from bot.jobs import JobState
+from bot.request import VideoRequest
 from bot.store import Store
-from bot.video_api import CreateRequest, VideoAPI
+from bot.video_api import VideoAPI
 
 REGISTRY = metrics.REGISTRY
 
@@ -33,10 +34,10 @@ async def test_creates_are_counted_by_outcome_and_timed(api, fake_api):
     timed = value("veo_relay_request_seconds_count", route="create")
     errors = value("veo_relay_errors_total", route="create", kind="bad_request")
 
-    await api.create(CreateRequest(prompt="a cat", model="veo3.1-fast"))
+    await api.create(VideoRequest(prompt="a cat", model="veo3.1-fast"))
     fake_api.fail_create(status=400)
     with pytest.raises(BadRequest):
-        await api.create(CreateRequest(prompt="a cat", model="veo3.1-fast"))
+        await api.create(VideoRequest(prompt="a cat", model="veo3.1-fast"))
 
     assert value("veo_creates_total", outcome="accepted") == accepted + 1
     assert value("veo_creates_total", outcome="refused") == refused + 1
@@ -45,7 +46,7 @@ async def test_creates_are_counted_by_outcome_and_timed(api, fake_api):
 
 
 async def test_query_retries_count_each_failed_request(api, fake_api):
-    status = await api.create(CreateRequest(prompt="a dog", model="veo3.1-fast"))
+    status = await api.create(VideoRequest(prompt="a dog", model="veo3.1-fast"))
     unavailable = value("veo_relay_errors_total", route="query", kind="unavailable")
     timed = value("veo_relay_request_seconds_count", route="query")
     fake_api.fail_query(status=502, count=2)

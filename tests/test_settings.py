@@ -3,6 +3,7 @@ from pathlib import Path
 import pytest
 
 from bot.errors import ConfigError
+from bot.models import Capability
 from bot.settings import DISCORD_API_DEFAULT, VIDEO_API_DEFAULT, load_settings
 
 BASE = {"DISCORD_TOKEN": "tok", "VIDEO_API_KEY": "key"}
@@ -74,6 +75,7 @@ def test_custom_discord_and_lists_parse():
             **BASE,
             "DISCORD_API_BASE_URL": "http://127.0.0.1:9/api/v10/",
             "VIDEO_MODELS": "a, b,a",
+            "MODEL_IMAGES": "a=0-1, b=1-3",
             "DEFAULT_MODEL": "b",
             "VIDEO_DURATIONS": "8,4",
         },
@@ -82,7 +84,19 @@ def test_custom_discord_and_lists_parse():
     assert s.uses_custom_discord
     assert s.discord_api_base_url == "http://127.0.0.1:9/api/v10"
     assert s.models == ("a", "b")
+    assert s.capability("b") == Capability(1, 3)
     assert s.durations == (4, 8)
+
+
+def test_models_are_declared_in_the_table_or_by_the_owner():
+    s = load_settings({**BASE, "VIDEO_MODELS": "veo2-fast-frames,veo3.1-fast-components"}, dotenv=False)
+    assert s.capability("veo2-fast-frames") == Capability(0, 2)
+    assert s.capability("veo3.1-fast-components") == Capability(1, 3)
+    # An unknown model is named at start, with the setting that declares it.
+    with pytest.raises(ConfigError, match="MODEL_IMAGES=my-model=0-1"):
+        load_settings({**BASE, "VIDEO_MODELS": "my-model"}, dotenv=False)
+    with pytest.raises(ConfigError, match="MODEL_IMAGES"):
+        load_settings({**BASE, "VIDEO_MODELS": "my-model", "MODEL_IMAGES": "my-model=2-1"}, dotenv=False)
 
 
 def test_sandbox_mode_needs_no_secrets_and_makes_throwaway_ones():

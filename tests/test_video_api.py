@@ -16,9 +16,10 @@ from bot.errors import (
     RateLimited,
     UpstreamUnavailable,
 )
+from bot.request import VideoRequest
 from bot.sandbox.relay import FakeVideoAPI, Step
 from bot.task_status import TaskState
-from bot.video_api import CreateRequest, VideoAPI
+from bot.video_api import VideoAPI
 
 
 @pytest.fixture
@@ -27,7 +28,7 @@ async def relay():
         yield fake, VideoAPI(session, fake.base_url, fake.api_key, timeout=1.0, retry_base_delay=0.01)
 
 
-REQUEST = CreateRequest(
+REQUEST = VideoRequest(
     prompt="牛飞上天了",
     model="veo3.1-fast-components",
     images=("https://example.com/frame-1.png", "https://example.com/frame-2.png"),
@@ -54,7 +55,7 @@ async def test_create_sends_the_documented_body_with_bearer_auth(relay):
 
 
 def test_portrait_request_is_consistent():
-    body = CreateRequest(prompt="p", model="m", orientation="portrait").to_json()
+    body = VideoRequest(prompt="p", model="m", orientation="portrait").payload()
     assert (body["size"], body["aspect_ratio"]) == ("720x1280", "9:16")
 
 

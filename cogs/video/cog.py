@@ -29,6 +29,7 @@ from cogs.video.inputs import REF_PREFIX, Files, anywhere, attachment_info, memb
 from cogs.video.messages import JobMessages
 from cogs.video.modals import PromptModal
 from cogs.video.notices import NO_MENTIONS, embeds, interaction_webhook
+from cogs.video.options import request_values, with_request_options
 from cogs.video.sender import RETRY_DELAYS, edit_unread, post_job_message, respond_unread, uploads
 from cogs.video.views import PERSISTENT_ITEMS, job_view
 
@@ -104,6 +105,7 @@ class VideoCog(commands.Cog, name="Video"):
             app_commands.Choice(name="Portrait 9:16 (720×1280)", value="portrait"),
         ]
     )
+    @with_request_options
     async def video(
         self,
         interaction: discord.Interaction,
@@ -115,6 +117,7 @@ class VideoCog(commands.Cog, name="Video"):
         shape: str | None = None,
         duration: int | None = None,
         upsample: bool = False,
+        **extra: Any,
     ) -> None:
         """Generate a video from a prompt and up to three reference images."""
         # Everything that needs no I/O is checked before deferring, so refusals stay private.
@@ -129,6 +132,7 @@ class VideoCog(commands.Cog, name="Video"):
             duration=duration,
             upsample=upsample,
             attachments=tuple(attachment_info(a) for a in attachments),
+            extra=request_values(extra),
         )
         self.intake.check(member, rules, request)
         files = await self._images(interaction, attachments)
@@ -163,9 +167,9 @@ class VideoCog(commands.Cog, name="Video"):
         wanted = current.lower()
         locale = interaction.locale
         return [
-            app_commands.Choice(name=describe(m, locale)[:100], value=m)
-            for m in offered
-            if wanted in m.lower() or wanted in describe(m, locale).lower()
+            app_commands.Choice(name=described[:100], value=m)
+            for m, described in ((m, describe(m, self.settings.capability(m), locale)) for m in offered)
+            if wanted in m.lower() or wanted in described.lower()
         ][:25]
 
     @video.autocomplete("duration")
