@@ -18,10 +18,10 @@ from discord.ext import commands
 
 from bot import health, invite
 from bot.answers import VideoTree
+from bot.relay_client import RelayClient
 from bot.settings import Settings
 from bot.store import Store
 from bot.translator import CatalogueTranslator
-from bot.video_api import VideoAPI
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ class VideoBot(commands.Bot):
         settings: Settings,
         session: aiohttp.ClientSession,
         store: Store,
-        api: VideoAPI,
+        api: RelayClient,
         extensions: tuple[str, ...] = (),
         http_trace: aiohttp.TraceConfig,
         connector: aiohttp.BaseConnector | None = None,

@@ -10,8 +10,9 @@ from bot.jobs import Job
 class Presenter(Protocol):
     """What the tracker needs from Discord. Implemented by the video cog."""
 
-    async def show(self, job: Job) -> None:
-        """Show a job's current state; best effort, may be coalesced or dropped."""
+    async def show(self, job_id: int) -> None:
+        """Show the job's state; best effort, may be coalesced or dropped. What is shown is the
+        job as stored when the edit's turn comes (in a busy channel, later than this call)."""
 
     async def finish(self, job: Job) -> str | None:
         """Write the job's final message (the video, the failure, the cancellation).

@@ -26,12 +26,12 @@ from bot.jobs import ACTIVE_UPSTREAM, AT_RELAY, CANCELLABLE, NOT_SENT, Job, JobS
 from bot.log import job_fields
 from bot.polling import DurationCache, Timing, next_poll, poll_news
 from bot.presenter import Presenter
+from bot.relay_client import RelayClient
 from bot.relay_queue import RelayQueue
 from bot.request import request_of
 from bot.schedule import Background, Schedule
 from bot.store import Store
 from bot.task_status import TaskState, TaskStatus, classify_failure, explain_failure
-from bot.video_api import VideoAPI
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ class JobTracker:
     def __init__(
         self,
         store: Store,
-        api: VideoAPI,
+        api: RelayClient,
         presenter: Presenter,
         timing: Timing = DEFAULT_TIMING,
         *,
@@ -71,7 +71,7 @@ class JobTracker:
             max_running=timing.max_running,
             max_per_member=timing.max_running_per_member,
             send=lambda job: self._background.spawn(self._create(job), f"create-{job.id}"),
-            show=presenter.show,
+            show=lambda job: presenter.show(job.id),
             clock=clock,
             refresh=timing.queue_refresh,
         )
@@ -131,6 +131,23 @@ class JobTracker:
 
     # --- member actions ------------------------------------------------------------------
 
+    def create(self, check: Callable[[], None] | None = None, **fields: Any) -> Job:
+        """Write a new job (waiting, or awaiting approval); `check`, the quota's last word, runs
+        in the same transaction. Raises what `check` raises, and then nothing is written."""
+        return self.store.add_job(check=check, **fields)
+
+    def not_posted(self, job_id: int) -> None:
+        """The job's message could not be posted: with nowhere to show it, the job fails before
+        anything is sent upstream (and nobody is notified of a message nobody saw)."""
+        self.store.transition(
+            job_id,
+            JobState.FAILED,
+            failure_reason=Text("The job message could not be posted."),
+            failure_kind="discord",
+            expect=NOT_SENT,
+        )
+        self.store.mark_notified(job_id)
+
     async def admit(self, job: Job | None = None) -> None:
         """Queue `job` (its message is posted, or a moderator approved it), then move waiting
         jobs to the relay, first come first served, within the global and per-member limits.
@@ -180,7 +197,7 @@ class JobTracker:
             # billed), so keep its id on the row for the record.
             return self.store.update(job.id, task_id=status.task_id)
         log.info("job %d created upstream as %s", job.id, status.task_id, extra=job_fields(moved))
-        await self.presenter.show(moved)
+        await self.presenter.show(moved.id)
         return await self._apply(moved, status)
 
     async def cancel(self, job_id: int, *, by_user: int) -> Job | None:
@@ -211,7 +228,7 @@ class JobTracker:
         if job is not None:
             await self.admit(job)
             # Sent at once, or still waiting for a slot: either way no longer "awaiting approval".
-            await self.presenter.show(self.store.require(job_id))
+            await self.presenter.show(job_id)
         return job
 
     async def reject(self, job_id: int, *, by_user: int) -> Job | None:
@@ -321,7 +338,7 @@ class JobTracker:
             )
             return await self._fail(updated, reason, "timeout")
         if (updated.state, updated.progress, updated.raw_status) != (job.state, job.progress, job.raw_status):
-            await self.presenter.show(updated)
+            await self.presenter.show(updated.id)
         self.schedule(job.id, self._next_poll(updated, age))
         return updated
 

@@ -68,7 +68,7 @@ async def test_progress_is_rendered_when_its_turn_comes_not_when_it_is_shown():
         messages.settings = SimpleNamespace(progress_edit_interval=0.05)  # type: ignore[assignment]
         for progress in (10, 20, 30):
             job = store.transition(job.id, JobState.RUNNING, expect=[job.state], progress=progress)
-            await messages.show(job)
+            await messages.show(job.id)
         assert rendered == []  # nothing rendered yet: the throttle holds the latest
         throttle = messages._throttles[job.id]
         assert throttle._worker is not None
@@ -92,7 +92,7 @@ async def test_a_progress_edit_whose_turn_comes_after_the_video_is_dropped():
         messages._edit_message = edit_message  # type: ignore[method-assign]
         messages.settings = SimpleNamespace(progress_edit_interval=0.05)  # type: ignore[assignment]
         job = store.transition(job.id, JobState.RUNNING, expect=[JobState.QUEUED], progress=50)
-        await messages.show(job)
+        await messages.show(job.id)
         store.transition(job.id, JobState.SUCCEEDED, video_url="https://cdn.example/v.mp4")
         throttle = messages._throttles[job.id]
         assert throttle._worker is not None

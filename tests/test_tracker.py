@@ -19,13 +19,15 @@ FAST = Timing(poll_interval=0.05, poll_max_interval=0.2, failure_deadline=1.0, j
 class RecordingPresenter:
     """Stands in for the Discord cog: records what it was asked to show, can fail on demand."""
 
-    def __init__(self) -> None:
+    def __init__(self, store: Store) -> None:
+        self.store = store
         self.shown: list[Job] = []
         self.finished: list[Job] = []
         self.failures_left = 0
 
-    async def show(self, job: Job) -> None:
-        self.shown.append(job)
+    async def show(self, job_id: int) -> None:
+        # What the cog would render: the job as stored.
+        self.shown.append(self.store.require(job_id))
 
     async def finish(self, job: Job) -> str | None:
         if self.failures_left:
@@ -40,7 +42,7 @@ async def env(tmp_path):
     async with FakeVideoAPI() as fake, aiohttp.ClientSession() as session:
         store = Store.open(tmp_path / "jobs.db")
         api = VideoAPI(session, fake.base_url, fake.api_key, timeout=2, retry_base_delay=0.01)
-        presenter = RecordingPresenter()
+        presenter = RecordingPresenter(store)
         trackers: list[JobTracker] = []
 
         def make(timing: Timing = FAST) -> JobTracker:
@@ -221,3 +223,28 @@ async def test_a_restart_leaves_jobs_awaiting_approval_alone(env):
     await asyncio.sleep(0.2)
     assert store.get(waiting.id).state is JobState.AWAITING_APPROVAL and fake.creates == []
     assert (await tracker.cancel(waiting.id, by_user=2)).state is JobState.CANCELLED
+
+
+async def test_a_job_whose_message_cannot_be_posted_fails_unsent_and_unannounced(env):
+    fake, store, _presenter, make = env
+    tracker = make()
+    tracker.start()
+    job = tracker.create(
+        channel_id=1,
+        user_id=2,
+        state=JobState.PENDING,
+        prompt="a cow",
+        model="veo3.1-fast",
+        size="1280x720",
+        aspect_ratio="16:9",
+    )
+    tracker.not_posted(job.id)
+    await tracker.admit()
+    failed = store.require(job.id)
+    assert failed.state is JobState.FAILED and failed.failure_kind == "discord"
+    assert failed.notified_at is not None  # nobody is told of a message nobody saw
+    assert fake.creates == []  # nothing went upstream
+    # A job already at the relay is not failed by a late "could not be posted".
+    sent = await send(store, tracker)
+    tracker.not_posted(sent.id)
+    assert store.require(sent.id).state is not JobState.FAILED

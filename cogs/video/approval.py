@@ -75,7 +75,7 @@ class Approvals:
             job.id, approval_channel_id=job.channel_id, approval_message_id=job.message_id
         )
         if rules.audit_channel is not None:
-            await self.messages.show(job)  # the job message was posted without the buttons
+            await self.messages.show(job.id)  # the job message was posted without the buttons
         if ping:
             assert job.message_id is not None
             channel = self.bot.get_partial_messageable(job.channel_id, guild_id=job.guild_id)

@@ -232,7 +232,7 @@ class VideoCog(commands.Cog, name="Video"):
         """
         moderated = self.intake.needs_approval(member, rules)
         try:
-            job = self.bot.store.add_job(
+            job = self.tracker.create(
                 check=self.intake.quota_check(member, rules),
                 guild_id=member.guild_id,
                 channel_id=member.channel_id,
@@ -287,14 +287,7 @@ class VideoCog(commands.Cog, name="Video"):
             )
         except discord.HTTPException:
             # No message to track the job in: give up before anything is sent upstream.
-            self.bot.store.transition(
-                job.id,
-                JobState.FAILED,
-                failure_reason=Text("The job message could not be posted."),
-                failure_kind="discord",
-                expect=[JobState.PENDING, JobState.AWAITING_APPROVAL],
-            )
-            self.bot.store.mark_notified(job.id)
+            self.tracker.not_posted(job.id)
             raise
         placeholder_used(interaction)
         refs = [a["url"] for a in message.get("attachments", []) if a["filename"].startswith(REF_PREFIX)]

@@ -94,8 +94,8 @@ class JobMessages:
         for throttle in self._throttles.values():
             await throttle.aclose()
 
-    async def show(self, job: Job) -> None:
-        self._throttle(job.id).submit(Progress(lambda: self.render(self.bot.store.get(job.id) or job)))
+    async def show(self, job_id: int) -> None:
+        self._throttle(job_id).submit(Progress(lambda: self.render(self.bot.store.require(job_id))))
 
     def render(self, job: Job, *, link: str | None = None) -> Render:
         store = self.bot.store
