@@ -19,9 +19,9 @@ import discord
 import yarl
 
 from bot import check, metrics
-from bot.backup import BackupError, backup
+from bot.backup import backup
 from bot.client import DISCORD_CONNECTIONS, VideoBot
-from bot.errors import ConfigError, StoreError
+from bot.errors import BackupError, ConfigError, StoreError
 from bot.log import setup_logging
 from bot.settings import Settings, load_settings
 from bot.store import Store

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import bisect
 import heapq
-from collections.abc import Iterable
 
 
 class Admission:
@@ -112,13 +111,6 @@ class Admission:
             out.append((head, user_id))
             self._offer(user_id)
         return out
-
-    def rebuild(self, running: Iterable[tuple[int, int]], waiting: Iterable[tuple[int, int]]) -> None:
-        """Start from what the store says: (job, member) at the relay, and waiting."""
-        for job_id, user_id in running:
-            self.started(job_id, user_id)
-        for job_id, user_id in waiting:
-            self.enqueue(job_id, user_id)
 
     def _offer(self, user_id: int) -> None:
         queue = self._queues.get(user_id)

@@ -13,9 +13,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-
-class BackupError(Exception):
-    """The backup was not made; the message says why and what to do."""
+from bot.errors import BackupError
 
 
 @dataclass(frozen=True)

@@ -108,10 +108,6 @@ class Budgets:
                 self._changed.set()
             self.waited += self._clock() - started
 
-    def nudge(self) -> None:
-        """Something a waiting send depends on changed (a newer progress edit arrived)."""
-        self._changed.set()
-
     def forget_idle(self) -> None:
         """Drop buckets with nothing in their window (interaction tokens come and go)."""
         now = self._clock()

@@ -160,3 +160,15 @@ class DeadLink(DownloadError):
 
 class LinkOnly(DownloadError):
     """The video is there but cannot be uploaded (too large, or too slow to fetch): link it."""
+
+
+class QuotaExceeded(InputError):
+    """A member's or the server's daily quota is used up, or the member is cooling down."""
+
+    def __init__(self, message: Text, *, scope: str) -> None:
+        super().__init__(message)
+        self.scope = scope  # which limit refused: "server", "member" or "cooldown"
+
+
+class BackupError(Exception):
+    """The backup was not made; the message says why and what to do."""

@@ -125,7 +125,6 @@ class Job(VideoRequest):
     poll_failures: int = 0
     last_poll_at: float | None = None
     last_poll_ok_at: float | None = None
-    next_poll_at: float | None = None
     delivery_mode: str | None = None
     result_message_id: int | None = None
     notified_at: float | None = None

@@ -15,16 +15,8 @@ from datetime import datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.errors import InputError
+from bot.errors import InputError, QuotaExceeded
 from bot.i18n import Text, tr
-
-
-class QuotaExceeded(InputError):
-    """A member's or the server's daily quota is used up, or the member is cooling down."""
-
-    def __init__(self, message: Text, *, scope: str) -> None:
-        super().__init__(message)
-        self.scope = scope  # which limit refused: "server", "member" or "cooldown"
 
 
 @dataclass(frozen=True)

@@ -219,3 +219,9 @@ def m007_locale(db: sqlite_utils.Database) -> None:
     # and the failure reason as a message id with parameters, to show it in that language.
     db.table("jobs").add_column("locale", str)
     db.table("jobs").add_column("failure_text", str)
+
+
+@migrations()
+def m008_no_next_poll_at(db: sqlite_utils.Database) -> None:
+    # Never written: when a job is next looked at lives in memory (bot/schedule.py), rebuilt at start.
+    db.table("jobs").transform(drop={"next_poll_at"})

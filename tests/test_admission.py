@@ -76,24 +76,22 @@ def test_a_member_at_their_limit_does_not_hold_up_others():
     assert a.take() == [(2, 7)]
 
 
-def test_rebuild_counts_jobs_already_at_the_relay():
+def test_jobs_already_at_the_relay_count_against_the_limits():
     a = Admission(max_running=2, max_per_member=2)
-    a.rebuild(running=[(1, 5)], waiting=[(2, 5), (3, 6), (4, 6)])
+    a.started(1, 5)
+    for job_id, user in [(2, 5), (3, 6), (4, 6)]:
+        a.enqueue(job_id, user)
     assert a.take() == [(2, 5)]  # one slot was left
     assert a.position(3) == 1 and a.position(4) == 2
 
 
-def test_each_event_is_cheap_with_ten_thousand_waiting():
-    # O(log n) per event: 10,000 members waiting behind one slot, then every slot freed in turn.
-    import time
-
+def test_ten_thousand_waiting_are_served_one_slot_at_a_time_in_order():
+    # (How cheap each event is with 10,000 waiting is measured by bench/tracker_load.py.)
     a = Admission(max_running=1, max_per_member=1)
     for job_id in range(10_000):
         a.enqueue(job_id, job_id)
-    started = time.perf_counter()
     taken = a.take()
-    for _ in range(2_000):
+    for expected in range(1, 2_001):
         a.release(taken[0][0])
         taken = a.take()
-        assert len(taken) == 1
-    assert time.perf_counter() - started < 1.0
+        assert taken == [(expected, expected)]

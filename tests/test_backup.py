@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.backup import BackupError, backup
+from bot.backup import backup
+from bot.errors import BackupError
 from bot.jobs import JobState
 from bot.store import Store
 

@@ -6,11 +6,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.errors import InputError, PermissionDenied
+from bot.errors import InputError, PermissionDenied, QuotaExceeded
 from bot.guild_settings import GuildSettings
 from bot.intake import Intake, JobRequest, Member
 from bot.jobs import JobState
-from bot.quota import QuotaExceeded
 from bot.settings import load_settings
 from bot.store import Store
 from bot.validation import AttachmentInfo

@@ -13,14 +13,13 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.answers import alone, answered_publicly, defer_publicly, placeholder_used, reply_privately
-from bot.errors import InputError
+from bot.errors import InputError, QuotaExceeded
 from bot.guild_settings import GuildSettings
 from bot.i18n import Text, tr
 from bot.intake import Intake, JobRequest, Member
 from bot.jobs import Job, JobState
 from bot.log import job_fields
 from bot.models import describe
-from bot.quota import QuotaExceeded
 from bot.tracker import JobTracker, Timing
 from cogs.audit import audit_job
 from cogs.video.actions import JobActions

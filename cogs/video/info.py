@@ -15,7 +15,7 @@ from bot.errors import InputError, PermissionDenied
 from bot.guild_settings import Defaults
 from bot.i18n import N_, Text, tr
 from bot.i18n import render as localize
-from bot.jobs import Job, JobState
+from bot.jobs import IN_PROGRESS, Job, JobState
 from cogs.video.inputs import anywhere, scope_of
 from cogs.video.listing import job_lines
 from cogs.video.render import render
@@ -25,7 +25,6 @@ if TYPE_CHECKING:
     from bot.client import VideoBot
 
 NO_MENTIONS = discord.AllowedMentions.none()
-ACTIVE = [JobState.SUBMITTING, JobState.QUEUED, JobState.RUNNING, JobState.SUCCEEDED]
 SOMEONE_ELSES = {
     "history": N_("Only members with Manage Messages can see someone else's history."),
     "use": N_("Only members with Manage Messages can see someone else's use."),
@@ -43,7 +42,7 @@ class JobInfoCog(commands.Cog, name="Video info"):
         """What is being generated and what is waiting in this server."""
         store = self.bot.store
         assert interaction.guild_id is not None
-        running = list(reversed(store.jobs_for_guild(interaction.guild_id, states=ACTIVE, limit=50)))
+        running = list(reversed(store.jobs_for_guild(interaction.guild_id, states=IN_PROGRESS, limit=50)))
         everyone_waiting = store.waiting()  # positions are global: the relay limit is shared
         positions = {j.id: i for i, j in enumerate(everyone_waiting, 1)}
         waiting = [j for j in everyone_waiting if j.guild_id == interaction.guild_id]
