@@ -53,7 +53,6 @@ def one_job(store: Store, i: int, now: float) -> None:
     store.transition(
         job.id, JobState.DELIVERED, delivery_mode="upload", notified_at=now, interaction_token=None
     )
-    store.token_blanked()
 
 
 def main(jobs: int) -> None:

@@ -20,7 +20,7 @@ from bot import health, invite
 from bot.answers import VideoTree
 from bot.relay_client import RelayClient
 from bot.settings import Settings
-from bot.store import Store
+from bot.store import CHECKPOINT_EVERY, Store
 from bot.translator import CatalogueTranslator
 
 log = logging.getLogger(__name__)
@@ -71,32 +71,29 @@ class VideoBot(commands.Bot):
         self.store = store
         self.api = api
         self.gateway_connected = False
-        self._heartbeat: asyncio.Task[None] | None = None
+        self._background: list[asyncio.Task[None]] = []
+        self._announced = False
 
     async def setup_hook(self) -> None:
-        # Command names and descriptions in every shipped language (reads the catalogues now).
-        await self.tree.set_translator(CatalogueTranslator())
+        # The extensions register their commands and persistent components as they load.
+        await self._load_extensions()
+        await self._sync_commands()
+        self._background = [
+            asyncio.create_task(self._beat(), name="heartbeat"),
+            asyncio.create_task(self._store_upkeep(), name="store-upkeep"),
+        ]
+        settle_memory()
+
+    async def _load_extensions(self) -> None:
         for extension in self.extensions_to_load:
             try:
                 await self.load_extension(extension)
             except commands.ExtensionError:
                 log.exception("extension %s failed to load; the bot runs without it", extension)
-        await self._sync_commands()
-        assert self.application_id is not None
-        log.info("invite the bot with: %s", invite.bot_invite_url(self.application_id))
-        log.info("install it on your own account with: %s", invite.user_install_url(self.application_id))
-        self._heartbeat = asyncio.create_task(self._beat(), name="heartbeat")
-        # What start-up loaded (modules, catalogues, commands) lives as long as the process:
-        # out of the collector's generations, each full collection skips it and so comes
-        # cheaper and sooner, and a burst's cyclic garbage (request objects, views) goes sooner.
-        gc.collect()
-        gc.freeze()
-        # A young collection every 7,000 allocations instead of 700: a burst of a thousand jobs
-        # allocates millions of short-lived objects that die young anyway, and ten times fewer
-        # collections spent half the collector's time in it (0.2 -> 0.1 s) at the same peak RSS.
-        gc.set_threshold(7000, 10, 10)
 
     async def _sync_commands(self) -> None:
+        # Command names and descriptions in every shipped language (reads the catalogues now).
+        await self.tree.set_translator(CatalogueTranslator())
         guild = discord.Object(self.settings.dev_guild_id) if self.settings.dev_guild_id else None
         if guild:
             self.tree.copy_global_to(guild=guild)
@@ -123,6 +120,10 @@ class VideoBot(commands.Bot):
         self.gateway_connected = True
         assert self.user is not None
         log.info("connected as %s (%s) to %d guilds", self.user, self.user.id, len(self.guilds))
+        if not self._announced and self.application_id is not None:
+            self._announced = True  # once a process, not at every new gateway session
+            log.info("invite the bot with: %s", invite.bot_invite_url(self.application_id))
+            log.info("install it on your own account with: %s", invite.user_install_url(self.application_id))
 
     async def on_resumed(self) -> None:
         self.gateway_connected = True
@@ -149,14 +150,35 @@ class VideoBot(commands.Bot):
                 log.exception("could not write the heartbeat file")
             await asyncio.sleep(HEARTBEAT_EVERY)
 
+    async def _store_upkeep(self) -> None:
+        """The write-ahead log checkpoint a burst of blanked interaction tokens left over
+        (`Store._blanked`): within a second of the last one."""
+        while True:
+            await asyncio.sleep(CHECKPOINT_EVERY)
+            try:
+                self.store.flush_checkpoint()
+            except Exception:
+                log.exception("store checkpoint failed; trying again")
+
     async def close(self) -> None:
         log.info("shutting down")
-        if self._heartbeat:
-            self._heartbeat.cancel()
+        for task in self._background:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._heartbeat
+                await task
         # Unloading the cogs stops the tracker, which lets in-flight store writes finish.
         for extension in reversed(list(self.extensions)):
             with contextlib.suppress(Exception):
                 await self.unload_extension(extension)
         await super().close()
+
+
+def settle_memory() -> None:
+    """After start-up: what it loaded (modules, catalogues, commands) lives as long as the
+    process, so it leaves the collector's generations; each full collection then skips it and
+    comes cheaper and sooner, and a burst's cyclic garbage (request objects, views) goes sooner."""
+    gc.collect()
+    gc.freeze()
+    # A young collection every 7,000 allocations instead of 700: a burst of a thousand jobs
+    # allocates millions of short-lived objects that die young anyway (docs/performance.md).
+    gc.set_threshold(7000, 10, 10)

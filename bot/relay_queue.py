@@ -89,19 +89,17 @@ class RelayQueue:
                 self._send(job)
             self._moved = True
 
-    async def housekeeping(self) -> None:
-        """Every second, the store's leftover checkpoint (`Store.token_blanked`); every
-        `refresh` seconds, the waiting jobs whose position moved enough are re-shown."""
-        last = self._clock()
+    async def refresh_positions(self) -> None:
+        """Every `refresh` seconds, re-show the waiting jobs whose position moved enough."""
         while True:
-            await asyncio.sleep(min(1.0, self.refresh))
+            await asyncio.sleep(self.refresh)
+            if not self._moved:
+                continue
+            self._moved = False
             try:
-                self.store.flush_checkpoint()
-                if self._moved and self._clock() - last >= self.refresh:
-                    last, self._moved = self._clock(), False
-                    await self._refresh_once()
+                await self._refresh_once()
             except Exception:
-                log.exception("queue housekeeping failed; trying again")
+                log.exception("re-showing queue positions failed; trying again")
 
     async def _refresh_once(self) -> None:
         for position, job_id in enumerate(self.admission.waiting_ids(), 1):

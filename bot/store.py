@@ -205,6 +205,11 @@ class Store(JobQueries, SettingsTables):
     def update(self, job_id: int, **changes: Any) -> Job:
         if "state" in changes:
             raise TypeError("use transition() to change a job's state")
+        job = self._update(job_id, changes)
+        self._blanked(changes)
+        return job
+
+    def _update(self, job_id: int, changes: dict[str, Any]) -> Job:
         row = to_row(changes)
         row["updated_at"] = time.time()
         live = self._live.get(job_id)
@@ -232,7 +237,10 @@ class Store(JobQueries, SettingsTables):
         now = time.time() if now is None else now
         allowed = ALLOWED_INTO[to] if expect is None else frozenset(expect)
         with self._tx() as conn:
-            return self._transition(conn, job_id, to, allowed, to_row(changes), now, detail)
+            moved = self._transition(conn, job_id, to, allowed, to_row(changes), now, detail)
+        if moved is not None:
+            self._blanked(changes)
+        return moved
 
     def _transition(
         self,
@@ -302,15 +310,15 @@ class Store(JobQueries, SettingsTables):
         }
         if result_message_id is not None:
             changes["result_message_id"] = result_message_id
-        job = self.update(job_id, **changes)
-        self.token_blanked()
-        return job
+        return self.update(job_id, **changes)
 
-    def token_blanked(self) -> None:
-        """An interaction token was just overwritten. The old one also sits in the write-ahead
-        log until a checkpoint copies the pages back and truncates it: now, unless one ran
-        within the last second (a burst of finishing jobs shares one; `flush_checkpoint`
-        runs the one left over)."""
+    def _blanked(self, changes: dict[str, Any]) -> None:
+        """After a write of `changes`: if it overwrote an interaction token, the old one still
+        sits in the write-ahead log until a checkpoint copies the pages back and truncates it.
+        That is now, unless one ran within the last second (a burst of finishing jobs shares
+        one; `flush_checkpoint`, which the bot calls every second, runs the one left over)."""
+        if "interaction_token" not in changes or changes["interaction_token"] is not None:
+            return
         self.checkpoint_pending = True
         if time.monotonic() - self._last_checkpoint >= CHECKPOINT_EVERY:
             self.flush_checkpoint()

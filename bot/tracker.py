@@ -113,7 +113,7 @@ class JobTracker:
             self._schedule.run(lambda job_id: self._background.spawn(self._step(job_id), f"job-{job_id}")),
             name="job-tracker",
         )
-        self._refresh_task = asyncio.create_task(self._queue.housekeeping(), name="queue-positions")
+        self._refresh_task = asyncio.create_task(self._queue.refresh_positions(), name="queue-positions")
         self._queue.admit()
 
     async def stop(self, grace: float = 3.0) -> None:
@@ -395,8 +395,6 @@ class JobTracker:
             metrics.delivered(delivered)
         if delivered is None:
             self.store.mark_notified(job.id, now=now)
-        else:
-            self.store.token_blanked()
         self._locks.pop(job.id, None)
         self._queue.left(job.id)
 
