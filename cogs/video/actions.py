@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 
 import discord
 
-from bot.answers import answering_errors, defer_publicly
+from bot.acks import defer_publicly
+from bot.answers import answering_errors
 from bot.errors import InputError, JobNotFound, PermissionDenied
 from bot.i18n import Text, tr
 from bot.intake import JobRequest

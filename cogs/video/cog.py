@@ -12,7 +12,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.answers import alone, answered_publicly, defer_publicly, placeholder_used, reply_privately
+from bot.acks import alone, answered_publicly, defer_publicly, placeholder_used
+from bot.answers import reply_privately
 from bot.errors import InputError, QuotaExceeded
 from bot.guild_settings import GuildSettings
 from bot.i18n import Text, tr
