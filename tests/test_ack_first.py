@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot import acks
+from bot import acks as ack_module
 from bot.acks import AckFirst
 
 
@@ -25,7 +25,7 @@ class Interaction:
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     now = [1000.0]
-    monkeypatch.setattr(acks.time, "monotonic", lambda: now[0])
+    monkeypatch.setattr(ack_module.time, "monotonic", lambda: now[0])
     return now
 
 
@@ -58,7 +58,7 @@ def test_an_unanswered_command_past_saving_does_not_count(clock: list[float]) ->
     acks = AckFirst(quiet=0.5)
     lost = Interaction(1)
     acks.arrived(lost)
-    clock[0] += acks.ACK_WINDOW + 1
+    clock[0] += ack_module.ACK_WINDOW + 1
     later = Interaction(2)
     acks.arrived(later)
     assert acks.alone(later)
