@@ -27,8 +27,8 @@ log = logging.getLogger(__name__)
 
 HEARTBEAT_EVERY = 15.0
 # Connections to Discord at once. discord.py opens one per concurrent request, without limit:
-# a burst of a thousand commands opened a thousand, each with its buffers (about 7 MiB of the
-# peak), for requests the rate limits would spread out anyway. Requests beyond this wait for
+# a burst of a thousand commands opened a thousand, each with its buffers (docs/performance.md),
+# for requests the rate limits would spread out anyway. Requests beyond this wait for
 # a free connection; interaction callbacks are quick and keep their place in that line.
 DISCORD_CONNECTIONS = 50
 

@@ -1,4 +1,4 @@
-"""What each model and shape accepts, from the relay's model notes (shared/api/veo-unified.md)."""
+"""What each model and shape accepts: the relay family's known models and what each takes."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ TEXT_OR_FRAME = Capability(0, 1)
 FIRST_AND_LAST_FRAME = Capability(0, 2)
 COMPONENTS = Capability(1, 3)
 
-# Every model the relays of this family are known to offer (shared/api/veo-unified.md), with what
+# Every model the relays of this family are known to offer, with what
 # it takes. A model that is not here is declared by the owner in MODEL_IMAGES (bot/settings.py).
 KNOWN: dict[str, Capability] = {
     **{

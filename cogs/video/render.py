@@ -14,7 +14,7 @@ from bot.i18n import render as localize
 from bot.jobs import Job, JobState
 from bot.models import display_name
 
-# Discord's limits (see shared/discord-notes.md)
+# Discord's documented message limits
 DESCRIPTION_LIMIT = 4096
 FIELD_LIMIT = 1024
 TOTAL_EMBED_LIMIT = 6000

@@ -126,8 +126,8 @@ class Buttons:
     """A job message's buttons as data. The requests the bot sends itself
     (`sender.edit_unread`, `respond_unread`) take it as it is and read `to_components()`, a few
     dicts; discord.py's own send and edit need `view()`, a `discord.ui.View` of the persistent
-    items — a DynamicItem, a Button and their checks per button, about 60 µs a message, which
-    a burst of a thousand jobs, each rendered several times, feels."""
+    items — a DynamicItem, a Button and their checks per button, which a burst of a thousand
+    jobs, each rendered several times, feels (docs/performance.md)."""
 
     __slots__ = ("actions", "job_id", "locale")
 
