@@ -18,8 +18,8 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.sandbox.discord_server import FakeDiscord, FakeInteraction, FakeUser
-from bot.sandbox.simulator import PROFILES, Simulator
+from bot.sandbox.discord_server import DiscordError, FakeDiscord, FakeInteraction, FakeUser
+from bot.sandbox.simulator import PROFILES, STAND_IN, Simulator
 from bot.sandbox.world import World
 
 log = logging.getLogger(__name__)
@@ -28,7 +28,7 @@ STATIC = Path(str(resources.files("bot.sandbox").joinpath("static")))
 KEEPALIVE = 15.0
 ACK_WAIT = 3.5  # Discord's 3 s to acknowledge, and a little slack for the loopback hop
 # Option types of an application command (Discord's numbering).
-STRING, INTEGER, BOOLEAN, USER, CHANNEL, ROLE, NUMBER, ATTACHMENT = 3, 4, 5, 6, 7, 8, 10, 11
+INTEGER, BOOLEAN, NUMBER, ATTACHMENT = 4, 5, 10, 11
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -56,6 +56,7 @@ class Page:
         app.router.add_post("/api/slash", self._slash)
         app.router.add_post("/api/click", self._click)
         app.router.add_post("/api/modal", self._modal)
+        app.router.add_post("/api/context", self._context)
         app.router.add_post("/api/say", self._say)
         app.router.add_get("/api/autocomplete", self._autocomplete)
         app.router.add_post("/api/profile", self._profile)
@@ -98,6 +99,7 @@ class Page:
             "bot": {"id": str(self.discord.bot.id), "name": self.discord.bot.name},
             "profile": self.simulator.profile.name,
             "profiles": [{"name": p.name, "description": p.description} for p in PROFILES.values()],
+            "stand_in": STAND_IN,
         }
 
     async def _events(self, request: web.Request) -> web.StreamResponse:
@@ -154,6 +156,7 @@ class Page:
         if subcommand:
             spec = next((o.get("options", []) for o in spec if o["name"] == subcommand), [])
         raw = json.loads(str(form.get("options") or "{}"))
+        types = {option["name"]: option["type"] for option in spec}
         options: dict[str, Any] = {}
         attachments: dict[str, tuple[Any, ...]] = {}
         for option in spec:
@@ -164,28 +167,17 @@ class Page:
                     data = upload.file.read()
                     attachments[key] = (upload.filename, data, upload.content_type or None)
             elif key in raw and raw[key] not in ("", None):
-                options[key] = self._option_value(kind, raw[key])
-        return await self._act(
-            self.discord.slash(
-                name,
-                options,
-                user=user,
-                channel_id=channel,
-                subcommand=subcommand,
-                attachments=attachments,
+                options[key] = raw[key]
+        try:
+            typed = {key: _typed(types[key], value) for key, value in options.items()}
+            # A user, channel or role stays the text the page sent: the loopback Discord
+            # resolves it, and refuses a name or an unknown id as Discord does.
+            sending = self.discord.slash(
+                name, typed, user=user, channel_id=channel, subcommand=subcommand, attachments=attachments
             )
-        )
-
-    def _option_value(self, kind: int, value: Any) -> Any:
-        if kind == INTEGER:
-            return int(value)
-        if kind == NUMBER:
-            return float(value)
-        if kind == BOOLEAN:
-            return value in (True, "true", "True", "1")
-        if kind == USER:
-            return self._person(str(value))
-        return str(value)
+            return await self._act(sending)
+        except DiscordError as exc:
+            return web.json_response(exc.json(), status=exc.status)
 
     async def _click(self, request: web.Request) -> web.StreamResponse:
         body = await request.json()
@@ -194,6 +186,22 @@ class Page:
         if message is None or message.deleted:
             raise web.HTTPNotFound(text="that message is gone")
         return await self._act(self.discord.click(message, str(body["custom_id"]), user=user))
+
+    async def _context(self, request: web.Request) -> web.StreamResponse:
+        """A message command from a message's Apps menu (Discord: right-click → Apps)."""
+        body = await request.json()
+        user = self._person(str(body.get("user", "")))
+        message = self.discord.message(int(str(body.get("message", "0")) or 0))
+        if message is None or message.deleted:
+            raise web.HTTPNotFound(text="that message is gone")
+        name = str(body.get("command", ""))
+        try:
+            command = self.discord.command(name)
+        except KeyError:
+            raise web.HTTPBadRequest(text=f"no app {name!r}") from None
+        if command.get("type") != 3:
+            raise web.HTTPBadRequest(text=f"{name!r} is not a message command")
+        return await self._act(self.discord.context_menu(name, message, user=user))
 
     async def _modal(self, request: web.Request) -> web.StreamResponse:
         body = await request.json()
@@ -232,8 +240,13 @@ class Page:
         return web.json_response({"ok": True, "profile": name})
 
     async def _restart(self, request: web.Request) -> web.StreamResponse:
+        self._log("Restarting the bot: it gets SIGTERM, then python -m bot starts again")
         await self.restart_bot()
+        self._log("The bot process started again: it reconnects and picks up its jobs")
         return web.json_response({"ok": True})
+
+    def _log(self, text: str) -> None:
+        self.discord.publish({"type": "log", "level": "info", "text": text})
 
     # --- lookups -------------------------------------------------------------------------------------
 
@@ -244,9 +257,26 @@ class Page:
         return user
 
     def _channel(self, channel_id: str) -> int:
-        if not channel_id.isdigit() or int(channel_id) not in self.world.guild.channels:
+        """A channel of the server, or the bot's DM with one of its people."""
+        known = {*self.world.guild.channels, *self.world.dms.values()}
+        if not channel_id.isdigit() or int(channel_id) not in known:
             raise web.HTTPBadRequest(text="pick a channel")
         return int(channel_id)
+
+
+def _typed(kind: int, value: Any) -> Any:
+    """A number or a yes/no from the page's text; what is not one is refused as Discord does."""
+    try:
+        if kind == INTEGER:
+            return int(value)
+        if kind == NUMBER:
+            return float(value)
+    except ValueError:
+        error = {"code": "NUMBER_TYPE_COERCE", "message": f'Value "{value}" is not a valid number.'}
+        raise DiscordError(400, 50035, "Invalid Form Body", errors={"value": {"_errors": [error]}}) from None
+    if kind == BOOLEAN:
+        return value in (True, "true", "True", "1")
+    return str(value)
 
 
 async def _send(response: web.StreamResponse, event: dict[str, Any]) -> None:

@@ -21,6 +21,11 @@ from bot.sandbox.relay import FakeVideoAPI, Step
 log = logging.getLogger(__name__)
 
 WATCH_EVERY = 0.25
+# The relay simulator has one clip (no ffmpeg to make one per request): the page says so.
+STAND_IN = (
+    "Sandbox stand-in: the relay simulator sends this same 2-second 320×180 clip "
+    "whatever length and size the job asked for."
+)
 
 
 def _life(total: float, steps: int, queued_for: float) -> tuple[Step, ...]:
@@ -118,7 +123,11 @@ class Simulator:
         for task_id in [t for t in self.relay.tasks if t not in self._known_tasks]:
             self._known_tasks.add(task_id)
             body = self.relay.tasks[task_id].body
-            self._log("info", f"relay: task created ({body.get('model')}, {body.get('duration')} s)")
+            self._log(
+                "info",
+                f"relay: task created ({body.get('model')}, {body.get('duration')} s asked; "
+                "it sends the 2 s stand-in clip)",
+            )
             self._on_new_task(task_id)
         discord_requests = self.discord.requests[self._seen_discord :]
         self._seen_discord += len(discord_requests)

@@ -196,3 +196,125 @@ async def _walk_through(page: Page, url: str, log_path: Path, tmp_path: Path) ->
     assert errors == [], errors
     assert outside == [], f"the page loaded something from outside the sandbox: {outside}"
     assert "Traceback" not in log_path.read_text()
+
+
+async def open_command(page: Page, name: str, subcommand: str | None = None) -> None:
+    await page.locator("#composer-input").fill(f"/{name[:5]}")
+    await page.locator(f'#palette [data-command="{name}"]').click()
+    if subcommand:
+        await page.locator("#subcommand").select_option(subcommand)
+
+
+async def at_the_bottom_with_media_loaded(page: Page) -> None:
+    """Waits until every video has its size and every image is drawn, with the channel still
+    scrolled to its newest message (a reader who never scrolled stays at the bottom)."""
+    await page.wait_for_function(
+        """() => {
+            const box = document.getElementById("messages");
+            const media = [...box.querySelectorAll("video")].every((v) => v.readyState >= 1)
+                && [...box.querySelectorAll("img")].every((i) => i.complete);
+            return media && box.scrollHeight - box.scrollTop - box.clientHeight < 2;
+        }""",
+        timeout=15_000,
+    )
+
+
+async def test_the_page_shows_what_discord_would(sandbox, browser, tmp_path):
+    url, log_path = sandbox
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = await browser.new_page(viewport={"width": 1280, "height": 900})
+    try:
+        await _as_discord_would(page, url, log_path, tmp_path)
+    except BaseException:
+        await page.screenshot(path=str(ARTIFACTS / "sandbox-failure-2.png"), full_page=True)
+        print(log_path.read_text()[-6000:])
+        raise
+
+
+async def _as_discord_would(page: Page, url: str, log_path: Path, tmp_path: Path) -> None:
+    image = tmp_path / "kite.png"
+    image.write_bytes(tiny_png())
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    # As in Safari, which has no scroll anchoring: Chromium's would hide a page that lets media
+    # grow under a channel scrolled to its bottom (most of the time).
+    await page.add_init_script(
+        "addEventListener('DOMContentLoaded', () => { const s = document.createElement('style');"
+        " s.textContent = '* { overflow-anchor: none !important; }'; document.head.append(s); });"
+    )
+    await page.goto(url)
+    await page.locator("#bot-status.online").wait_for(timeout=30_000)
+    messages = page.locator("#messages")
+
+    # Roles come from a picker of the server's roles; the bot takes the picked one.
+    await page.locator("#me").select_option(label="mo (Moderator)")
+    await page.locator('#channels button:has-text("audit")').click()
+    await open_command(page, "video-admin", "roles")
+    await page.locator("#opt-setting").select_option("approver_roles")
+    await page.locator(".cf-more summary").click()
+    roles = await page.locator("#opt-add option").all_inner_texts()
+    assert [r for r in roles if r] == ["@mods", "@artists", "@approvers"]
+    await page.locator("#opt-add").select_option(label="@approvers")
+    await page.locator("#send").click()
+    answer = page.locator("article.msg.ephemeral", has_text="approver_roles is now")
+    await answer.wait_for(timeout=15_000)
+    assert "@approvers" in await answer.inner_text()
+    # Ephemeral messages live only in the client that got them: a reload loses them.
+    await page.reload()
+    await page.locator("#bot-status.online").wait_for(timeout=30_000)
+    await messages.locator("article.msg").first.wait_for()
+    assert await messages.locator("article.msg.ephemeral").count() == 0
+
+    # ann asks for DMs; her video's "ready" comes to her DM with the bot, which the page shows.
+    await page.locator("#me").select_option(label="ann (Member)")
+    await page.locator('#channels button:has-text("general")').click()
+    await open_command(page, "video-settings")  # its only option, optional, shows at once
+    await page.locator("#opt-notify").select_option("dm")
+    await page.locator("#send").click()
+    await page.locator("article.msg.ephemeral", has_text="Saved.").wait_for(timeout=15_000)
+    for n in range(12):  # enough talk before it that the channel scrolls
+        await page.locator("#composer-input").fill(f"chatter {n}")
+        await page.locator("#send").click()
+        await messages.locator("article.msg", has_text=f"chatter {n}").wait_for()
+    await run_command(page, "a kite over the sea", image=image)
+    await status_of(page, 1, "Done")
+    # The reference image shows once, as the embed's thumbnail (Discord hides what an embed uses).
+    assert await job(page, 1).locator("img.embed-thumb").count() == 1
+    assert await job(page, 1).locator(".attachments img").count() == 0
+    # The clip is the simulator's stand-in, and the page says so.
+    assert "stand-in" in await job(page, 1).locator(".stand-in").inner_text()
+    # The player got its size while the channel stayed at the bottom: the buttons are in view.
+    await at_the_bottom_with_media_loaded(page)
+    reroll = await job(page, 1).locator("button", has_text="Reroll").bounding_box()
+    composer = await page.locator("#composer").bounding_box()
+    assert reroll and composer and reroll["y"] + reroll["height"] <= composer["y"]
+    # And so after a reload.
+    await page.reload()
+    await page.locator("#bot-status.online").wait_for(timeout=30_000)
+    await job(page, 1).locator("video").wait_for()
+    await at_the_bottom_with_media_loaded(page)
+    dm = page.locator("#channels button", has_text="VeoBot")
+    await dm.click()
+    assert await page.locator("#channel-hash").inner_text() == "@"
+    await messages.locator("article.msg", has_text="your video #1 is ready").wait_for(timeout=JOB_WAIT)
+
+    # The Apps menu on a message offers the bot's "Make a video", which reaches the bot.
+    await page.locator('#channels button:has-text("general")').click()
+    await page.locator("#composer-input").fill("just words, no images")
+    await page.locator("#send").click()
+    said = messages.locator("article.msg", has_text="just words, no images")
+    await said.hover()
+    await said.locator("[data-apps]").click()
+    await said.locator(".apps-menu button", has_text="Make a video").click()
+    refusal = messages.locator("article.msg.ephemeral", has_text="no images to make a video from")
+    await refusal.wait_for(timeout=15_000)
+
+    # Restarting the bot is told in the simulator's log, and the bot comes back.
+    await page.locator("#restart").click()
+    log = page.locator("#log")
+    await log.locator("li", has_text="Restarting the bot").wait_for(timeout=30_000)
+    await log.locator("li", has_text="connected to the gateway").wait_for(timeout=30_000)
+    await page.locator("#bot-status.online").wait_for(timeout=30_000)
+    await page.screenshot(path=str(ARTIFACTS / "sandbox-dm-apps.png"), full_page=True)
+    assert errors == [], errors
+    assert "Traceback" not in log_path.read_text()

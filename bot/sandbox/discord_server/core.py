@@ -315,7 +315,8 @@ class DiscordState:
         }
 
     def view(self) -> dict[str, Any]:
-        """Every guild, channel, member and live message (ephemeral ones too), and the commands."""
+        """Every guild (its channels, members and roles), the bot's DM channels, their live
+        messages (ephemeral ones too), and the commands."""
         guilds = []
         for guild in self.guilds.values():
             channels = [
@@ -327,9 +328,32 @@ class DiscordState:
                 for i, c in enumerate(guild.channels)
             ]
             members = [
-                {"id": str(u.id), "name": u.name, "bot": u.bot, "permissions": str(u.permissions)}
+                {
+                    "id": str(u.id),
+                    "name": u.name,
+                    "bot": u.bot,
+                    "permissions": str(u.permissions),
+                    "roles": [str(r) for r in u.roles],
+                }
                 for u in guild.members.values()
             ]
-            guilds.append({"id": str(guild.id), "name": guild.name, "channels": channels, "members": members})
+            roles = [{"id": str(r), "name": name} for r, name in guild.roles.items()]
+            guilds.append(
+                {
+                    "id": str(guild.id),
+                    "name": guild.name,
+                    "channels": channels,
+                    "members": members,
+                    "roles": roles,
+                }
+            )
+        dms = [
+            {
+                "id": str(channel),
+                "user_id": str(user_id),
+                "messages": [self.message_view(m) for m in self._messages.get(channel, []) if not m.deleted],
+            }
+            for user_id, channel in self.dm_channels.items()
+        ]
         commands = [*self.global_commands, *itertools.chain.from_iterable(self.guild_commands.values())]
-        return {"guilds": guilds, "commands": commands, "ready": self._ready}
+        return {"guilds": guilds, "dms": dms, "commands": commands, "ready": self._ready}

@@ -15,6 +15,7 @@ from bot.sandbox.discord_server.model import (
     MEMBER_PERMISSIONS,
     SEND_MESSAGES,
     TIER_LIMITS,
+    DiscordError,
     FakeGuild,
     FakeInteraction,
     FakeMessage,
@@ -46,21 +47,12 @@ class GatewayMixin(DiscordState):
         types = {o["name"]: o["type"] for o in spec}
         opts: list[dict[str, Any]] = []
         resolved: dict[str, Any] = {}
-        for key, value in (options or {}).items():
-            if isinstance(value, FakeUser):  # a user option: the user goes into `resolved`
-                resolved.setdefault("users", {})[str(value.id)] = value.json()
-                if guild_id := self.channel_guild.get(channel_id):
-                    member = value.member_json(guild_id)
-                    member.pop("user")
-                    resolved.setdefault("members", {})[str(value.id)] = member
-                value = str(value.id)
-            elif types.get(key) == 7:  # a channel option: Discord resolves the channel
-                resolved.setdefault("channels", {})[str(value)] = self._channel_json(int(value))
-                value = str(value)
-            elif types.get(key) == 8:  # a role option
-                resolved.setdefault("roles", {})[str(value)] = self._role_json(int(value), channel_id)
-                value = str(value)
-            opts.append({"name": key, "type": types.get(key, 3), "value": value})
+        for index, (key, value) in enumerate((options or {}).items()):
+            kind = types.get(key, 6 if isinstance(value, FakeUser) else 3)
+            if kind in (6, 7, 8):  # a user, channel or role: Discord resolves the snowflake
+                where = f"options.0.options.{index}.value" if subcommand else f"options.{index}.value"
+                value = self._resolve(kind, value, channel_id, resolved, where)
+            opts.append({"name": key, "type": kind, "value": value})
         for key, spec_tuple in (attachments or {}).items():
             filename, blob, content_type = spec_tuple[:3]
             size = spec_tuple[3] if len(spec_tuple) > 3 else len(blob)
@@ -75,6 +67,36 @@ class GatewayMixin(DiscordState):
         if command.get("guild_id"):
             data["guild_id"] = command["guild_id"]
         return await self._dispatch_interaction(2, data, user, channel_id, locale=locale)
+
+    def _resolve(self, kind: int, value: Any, channel_id: int, resolved: dict[str, Any], where: str) -> str:
+        """A user/channel/role option's snowflake, its object put into `resolved`. Anything else
+        (a name, "@mods", an id from another server) is refused as Discord refuses it: 400, 50035."""
+        raw = str(value.id if isinstance(value, FakeUser) else value)
+        guild = self.guilds.get(self.channel_guild.get(channel_id, 0))
+        found = raw.isdigit()
+        if found and kind == 6:  # any user Discord knows; a member's details too in their server
+            known = {u.id: u for g in self.guilds.values() for u in g.members.values()}
+            user = value if isinstance(value, FakeUser) else known.get(int(raw))
+            found = user is not None
+            if user is not None:
+                resolved.setdefault("users", {})[raw] = user.json()
+            if user is not None and guild is not None and user.id in guild.members:
+                member = user.member_json(guild.id)
+                member.pop("user")
+                resolved.setdefault("members", {})[raw] = member
+        elif found and kind == 7:
+            found = int(raw) in (guild.channels if guild else self.channel_guild)
+            if found:
+                resolved.setdefault("channels", {})[raw] = self._channel_json(int(raw))
+        elif found and kind == 8:  # roles exist only in a server
+            found = guild is not None and (int(raw) in guild.roles or int(raw) == guild.id)
+            if found:
+                resolved.setdefault("roles", {})[raw] = self._role_json(int(raw), channel_id)
+        if not found:
+            what = {6: "user", 7: "channel", 8: "role"}[kind]
+            error = {"code": "INTERACTION_APPLICATION_COMMAND_OPTION_INVALID", "message": f"Unknown {what}"}
+            raise DiscordError(400, 50035, "Invalid Form Body", errors=_nested(where, error))
+        return raw
 
     async def autocomplete(
         self, name: str, option: str, typed: str, *, user: FakeUser, channel_id: int
@@ -368,3 +390,11 @@ class GatewayMixin(DiscordState):
             "preferred_locale": "en-US",
             "max_members": 500000,
         }
+
+
+def _nested(path: str, error: dict[str, str]) -> dict[str, Any]:
+    """Discord's error tree for a field: "options.0.value" -> {"options": {"0": {"value": ...}}}."""
+    tree: dict[str, Any] = {"_errors": [error]}
+    for part in reversed(["data", *path.split(".")]):
+        tree = {part: tree}
+    return tree

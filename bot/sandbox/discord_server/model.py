@@ -264,5 +264,12 @@ class _Fault:
 
 
 class DiscordError(Exception):
-    def __init__(self, status: int, code: int, message: str) -> None:
+    def __init__(self, status: int, code: int, message: str, errors: dict[str, Any] | None = None) -> None:
         self.status, self.code, self.message = status, code, message
+        self.errors = errors  # 50035's tree of what was wrong where, as Discord nests it
+
+    def json(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"message": self.message, "code": self.code}
+        if self.errors:
+            body["errors"] = self.errors
+        return body

@@ -52,7 +52,7 @@ class RestMixin(DiscordState):
                 response = await self._route(request, path, body, files)
             except DiscordError as exc:
                 response = _json(
-                    {"message": exc.message, "code": exc.code},
+                    exc.json(),
                     status=exc.status,
                     headers={"Via": "1.1 google"},
                 )

@@ -8,7 +8,7 @@ const S = {
   guild: null, channels: [], messages: new Map(), commands: [], people: [], topics: {}, bot: null,
   ready: false, me: sessionStorage.getItem("me"), channel: sessionStorage.getItem("channel"),
   modals: [], unread: new Set(), dismissed: new Set(), failed: new Map(), profile: "fast", profiles: [],
-  form: null, paletteIndex: 0,
+  form: null, paletteIndex: 0, roles: [], dms: {}, loaded: false, stick: true,
 };
 
 // --- the page's state ---------------------------------------------------------------------------
@@ -18,13 +18,19 @@ const visible = (m) => !S.dismissed.has(m.id) && (!m.ephemeral || m.visible_to =
 function load(state) {
   S.guild = state.guilds[0];
   S.channels = S.guild.channels.map(({ id, name }) => ({ id, name }));
+  S.roles = S.guild.roles || [];
+  S.dms = Object.fromEntries((state.dms || []).map((d) => [d.user_id, d.id]));
   S.messages = new Map();
-  for (const c of S.guild.channels) for (const m of c.messages) S.messages.set(m.id, m);
+  for (const c of [...S.guild.channels, ...(state.dms || [])]) for (const m of c.messages) S.messages.set(m.id, m);
+  // Discord keeps ephemeral messages only in the client that got them: a reload loses them.
+  // A reconnect of this same page keeps the ones it already shows.
+  if (!S.loaded) for (const m of S.messages.values()) if (m.ephemeral) S.dismissed.add(m.id);
+  S.loaded = true;
   for (const m of [...S.messages.values()]) supersede(m);
   Object.assign(S, { commands: state.commands, people: state.people, topics: state.topics, bot: state.bot,
-    ready: state.ready, profile: state.profile, profiles: state.profiles });
+    ready: state.ready, profile: state.profile, profiles: state.profiles, standIn: state.stand_in });
   if (!S.people.some((p) => p.id === S.me)) S.me = S.people[0].id;
-  if (!S.channels.some((c) => c.id === S.channel)) S.channel = S.channels[0].id;
+  if (!S.channels.some((c) => c.id === S.channel) && !isDm(S.channel)) S.channel = S.channels[0].id;
   $("guild-name").textContent = S.guild.name;
   $("me").innerHTML = S.people.map((p) => `<option value="${p.id}">${esc(p.name)} (${esc(p.role.split(" ·")[0])})</option>`).join("");
   $("profile").innerHTML = S.profiles.map((p) => `<option value="${p.name}">${esc(p.name)}</option>`).join("");
@@ -61,7 +67,7 @@ function upsert(m) {
     const after = [...box.querySelectorAll("article.msg")].find((x) => byId({ id: x.dataset.id }, m) > 0);
     box.insertBefore(fresh, after || null);
   }
-  if (stick || !known) box.scrollTop = box.scrollHeight;
+  if (stick || !known) stickToBottom();
 }
 
 function renderAll() {
@@ -73,17 +79,23 @@ function renderAll() {
   showModal();
 }
 
+const isDm = (id) => Object.values(S.dms).includes(id);
+const myDm = () => S.dms[S.me];
+
 function renderChannels() {
-  $("channels").innerHTML = S.channels.map((c) =>
-    `<li><button type="button" data-channel="${c.id}" class="${c.id === S.channel ? "active" : ""}${S.unread.has(c.id) ? " unread" : ""}">` +
-    `<span class="hash">#</span>${esc(c.name)}</button></li>`).join("");
+  const item = (id, mark, name) => `<li><button type="button" data-channel="${id}" class="${id === S.channel ? "active" : ""}${S.unread.has(id) ? " unread" : ""}">` +
+    `<span class="hash">${mark}</span>${esc(name)}</button></li>`;
+  $("channels").innerHTML = S.channels.map((c) => item(c.id, "#", c.name)).join("") +
+    (myDm() ? `<li class="dm-head">Direct messages</li>${item(myDm(), "@", S.bot?.name || "bot")}` : "");
 }
 
 function renderHead() {
+  const dm = isDm(S.channel);
+  $("channel-hash").textContent = dm ? "@" : "#";
   $("channel-name").textContent = channelName(S.channel);
-  $("channel-topic").textContent = S.topics[S.channel] || "";
+  $("channel-topic").textContent = dm ? `Your direct messages with ${S.bot?.name || "the bot"} (what notify:dm sends lands here)` : S.topics[S.channel] || "";
   $("me").value = S.me;
-  $("composer-input").placeholder = `Message #${channelName(S.channel)} — type / for commands`;
+  $("composer-input").placeholder = `Message ${dm ? "@" : "#"}${channelName(S.channel)} — type / for commands`;
   renderStatus();
 }
 
@@ -96,7 +108,7 @@ function renderStatus() {
 
 function renderMembers() {
   const person = (p) => `<div class="member${p.id === S.me ? " me-now" : ""}">${avatar(p)}<div class="who">${esc(p.name)}<small>${esc(p.role)}</small></div></div>`;
-  $("members").innerHTML = "<h2>People — you can be either</h2>" + S.people.map(person).join("") +
+  $("members").innerHTML = "<h2>People — you can be any of them</h2>" + S.people.map(person).join("") +
     `<h2>App</h2><div class="member is-app${S.ready ? "" : " offline"}">${avatar({ ...S.bot, bot: true })}<div class="who">${esc(S.bot?.name)}<small>the bot under test</small></div></div>`;
 }
 
@@ -104,9 +116,17 @@ function renderMessages() {
   const box = $("messages");
   box.innerHTML = "";
   const shown = [...S.messages.values()].filter((m) => m.channel_id === S.channel && visible(m)).sort(byId);
-  if (!shown.length) box.append(el("p", { class: "empty" }, `This is the start of #${esc(channelName(S.channel))}. Type <code>/video</code> below to make a video.`));
+  if (!shown.length) box.append(el("p", { class: "empty" }, `This is the start of ${isDm(S.channel) ? "@" : "#"}${esc(channelName(S.channel))}. Type <code>/video</code> below to make a video.`));
   for (const m of shown) box.append(renderMessage(m));
+  stickToBottom();
+}
+
+// A channel opens at its newest message and stays there while videos and images load and
+// grow (as Discord's does), unless the reader has scrolled up.
+function stickToBottom() {
+  const box = $("messages");
   box.scrollTop = box.scrollHeight;
+  S.stick = true;
 }
 
 function renderProfile() {
@@ -138,7 +158,12 @@ function goChannel(id, messageId) {
 async function post(url, body) {
   const isForm = body instanceof FormData;
   const r = await fetch(url, { method: "POST", body: isForm ? body : JSON.stringify(body), headers: isForm ? {} : { "Content-Type": "application/json" } });
-  if (!r.ok) return { ok: false, error: (await r.text()) || `HTTP ${r.status}` };
+  if (!r.ok) {
+    const text = await r.text();
+    let error = text || `HTTP ${r.status}`;
+    try { const body = JSON.parse(text); error = `${body.message} (${body.code}): ${JSON.stringify(body.errors || {})}`; } catch { /* plain text */ }
+    return { ok: false, error };
+  }
   return r.json();
 }
 
@@ -206,6 +231,7 @@ function optionControl(o) {
     case 5: return `<select id="${id}" name="${o.name}"><option value=""></option><option value="true">True</option><option value="false">False</option></select>`;
     case 6: return `<select id="${id}" name="${o.name}"><option value=""></option>${S.people.map((p) => `<option value="${p.id}">${esc(p.name)}</option>`).join("")}</select>`;
     case 7: return `<select id="${id}" name="${o.name}"><option value=""></option>${S.channels.map((c) => `<option value="${c.id}">#${esc(c.name)}</option>`).join("")}</select>`;
+    case 8: return `<select id="${id}" name="${o.name}"><option value=""></option>${S.roles.map((r) => `<option value="${r.id}">@${esc(r.name)}</option>`).join("")}</select>`;
     case 11: return `<input id="${id}" name="${o.name}" type="file" accept="image/*">`;
     case 4: case 10: return `<input id="${id}" name="${o.name}" inputmode="decimal" ${o.autocomplete ? `list="dl-${o.name}" data-autocomplete="1"` : ""}><datalist id="dl-${o.name}"></datalist>`;
     default:
@@ -288,6 +314,29 @@ async function autocomplete(input) {
   if (list) list.innerHTML = r.choices.map((c) => `<option value="${esc(c.value)}">${esc(c.name)}</option>`).join("");
 }
 
+// --- the Apps menu: a message's context-menu commands, as Discord's right-click → Apps ---------
+
+const messageCommands = () => S.commands.filter((c) => c.type === 3);
+
+function closeApps() { document.querySelectorAll(".apps-menu").forEach((n) => n.remove()); }
+
+function toggleApps(button) {
+  const open = button.parentElement.querySelector(".apps-menu");
+  closeApps();
+  if (open) return;
+  const items = messageCommands();
+  const menu = el("div", { class: "apps-menu", role: "menu" }, `<div class="apps-title">Apps</div>` + (items.length
+    ? items.map((c) => `<button type="button" role="menuitem" data-context="${esc(c.name)}" data-message="${button.dataset.apps}">${esc(c.name)}</button>`).join("")
+    : `<div class="apps-empty">No apps</div>`));
+  button.after(menu);
+}
+
+async function runContext(name, messageId) {
+  closeApps();
+  const r = await post("/api/context", { user: S.me, message: messageId, command: name });
+  if (!r.ok) notice(r.error);
+}
+
 // --- wiring --------------------------------------------------------------------------------------------
 
 function wire() {
@@ -298,12 +347,25 @@ function wire() {
     if (t.dataset.customId && !t.disabled) click(t);
     else if (t.dataset.dismiss) { S.dismissed.add(t.dataset.dismiss); document.getElementById(`m-${t.dataset.dismiss}`)?.remove(); }
     else if (t.dataset.jumpChannel) { ev.preventDefault(); goChannel(t.dataset.jumpChannel, t.dataset.jumpMessage); }
-    else if (t.dataset.channel && S.channels.some((c) => c.id === t.dataset.channel)) goChannel(t.dataset.channel);
+    else if (t.dataset.channel && (S.channels.some((c) => c.id === t.dataset.channel) || isDm(t.dataset.channel))) goChannel(t.dataset.channel);
+    else if (t.dataset.apps) toggleApps(t);
+    else if (t.dataset.context) runContext(t.dataset.context, t.dataset.message);
     else if (t.dataset.command) openForm(t.dataset.command);
     else if (t.classList.contains("cf-close")) closeForm();
   });
-  $("me").onchange = (ev) => { S.me = ev.target.value; sessionStorage.setItem("me", S.me); renderMembers(); renderMessages(); showModal(); };
+  $("me").onchange = (ev) => {
+    const inDm = isDm(S.channel);
+    S.me = ev.target.value; sessionStorage.setItem("me", S.me);
+    if (inDm && myDm()) S.channel = myDm();  // DMs are each person's own
+    renderChannels(); renderHead(); renderMembers(); renderMessages(); showModal();
+  };
+  const box = $("messages");
+  box.addEventListener("scroll", () => { S.stick = box.scrollHeight - box.scrollTop - box.clientHeight < 80; });
+  const grown = () => { if (S.stick) box.scrollTop = box.scrollHeight; };
+  box.addEventListener("loadedmetadata", grown, true);  // media events do not bubble: capture them
+  box.addEventListener("load", grown, true);
   $("profile").onchange = async (ev) => { const r = await post("/api/profile", { profile: ev.target.value }); if (!r.ok) notice(r.error); };
+  document.addEventListener("click", (ev) => { if (!ev.target.closest(".apps-menu, [data-apps]")) closeApps(); }, true);
   $("restart").onclick = async () => { $("restart").disabled = true; await post("/api/restart", {}); $("restart").disabled = false; };
   $("menu").onclick = () => $("sidebar").classList.toggle("open");
   const input = $("composer-input");
@@ -342,7 +404,10 @@ function connect() {
     else if (ev.type === "message") upsert(ev.message);
     else if (ev.type === "modal") { S.modals.push(ev); showModal(); }
     else if (ev.type === "commands") { S.commands = ev.commands; renderPalette(); }
-    else if (ev.type === "gateway") { S.ready = ev.ready; renderStatus(); }
+    else if (ev.type === "gateway") {
+      if (ev.ready !== S.ready) addLog({ level: "info", text: `${S.bot?.name || "The bot"} ${ev.ready ? "connected to" : "left"} the gateway` });
+      S.ready = ev.ready; renderStatus();
+    }
     else if (ev.type === "profile") { S.profile = ev.profile; renderProfile(); }
     else if (ev.type === "log") addLog(ev);
   };

@@ -7,7 +7,8 @@
 const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
 const byId = (a, b) => (a.id.length - b.id.length) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 const memberName = (id) => (S.guild?.members.find((m) => m.id === id) || {}).name;
-const channelName = (id) => (S.channels.find((c) => c.id === id) || {}).name;
+const channelName = (id) => (S.channels.find((c) => c.id === id) || {}).name || (Object.values(S.dms || {}).includes(id) ? S.bot?.name : undefined);
+const roleName = (id) => (S.roles.find((r) => r.id === id) || {}).name;
 function el(tag, attrs = {}, html = "") {
   const node = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) if (v !== undefined && v !== null && v !== false) node.setAttribute(k, v);
@@ -63,7 +64,7 @@ function md(src) {
   s = s.replace(/\[([^\]\n]+)\]\((https?:\/\/[^\s)]+)\)/g, (_, t, u) => keep(`<a href="${u}"${jumpAttrs(u)}>${t}</a>`));
   s = s.replace(/(^|[\s(])(https?:\/\/[^\s<)]+)/g, (_, p, u) => p + keep(`<a href="${u}"${jumpAttrs(u)}>${u}</a>`));
   s = s.replace(/&lt;@!?(\d+)&gt;/g, (_, id) => keep(`<span class="mention">@${esc(memberName(id) || "unknown-user")}</span>`));
-  s = s.replace(/&lt;@&amp;(\d+)&gt;/g, () => keep(`<span class="mention">@role</span>`));
+  s = s.replace(/&lt;@&amp;(\d+)&gt;/g, (_, id) => keep(`<span class="mention">@${esc(roleName(id) || "unknown-role")}</span>`));
   s = s.replace(/&lt;#(\d+)&gt;/g, (_, id) => keep(`<span class="mention" data-channel="${id}">#${esc(channelName(id) || "unknown")}</span>`));
   s = s.replace(/&lt;t:(-?\d+)(?::([tTdDfFR]))?&gt;/g, (_, t, st) => keep(timeTag(Number(t), st || "f")));
   s = s.replace(/\*\*(.+?)\*\*/g, "<strong>$1</strong>").replace(/__(.+?)__/g, "<u>$1</u>");
@@ -88,6 +89,19 @@ function media(url, message) {
   const hit = /\/attachments\/\d+\/(\d+)\/([^?#]+)/.exec(url);
   if (hit) return `/files/${hit[1]}/${hit[2]}`;
   return /^http:\/\/(127\.0\.0\.1|localhost)[:/]/.test(url) ? url : null;
+}
+// Discord does not list an attachment again that an embed shows (as its image or thumbnail).
+function usedByEmbeds(message) {
+  const used = new Set();
+  for (const e of message.embeds || []) {
+    for (const url of [e.thumbnail?.url, e.image?.url]) {
+      if (!url) continue;
+      if (url.startsWith("attachment://")) used.add(`name:${url.slice(13)}`);
+      const hit = /\/attachments\/\d+\/(\d+)\//.exec(url);
+      if (hit) used.add(`id:${hit[1]}`);
+    }
+  }
+  return (a) => used.has(`name:${a.filename}`) || used.has(`id:${a.id}`);
 }
 const isVideo = (a) => /\.(mp4|webm|mov)$/i.test(a.filename) || (a.content_type || "").startsWith("video/");
 const isImage = (a) => /\.(png|jpe?g|gif|webp)$/i.test(a.filename) || (a.content_type || "").startsWith("image/");
@@ -132,9 +146,12 @@ function renderMessage(m) {
   let body = "";
   if (m.loading) body += `<div class="content thinking">${esc(author.name)} is thinking</div>`;
   else if (m.content) body += `<div class="content">${md(m.content)}</div>`;
-  const files = m.attachments.map((a) => {
+  const used = usedByEmbeds(m);
+  const files = m.attachments.filter((a) => !used(a)).map((a) => {
     const src = `/files/${a.id}/${encodeURIComponent(a.filename)}`;
-    if (isVideo(a)) return `<video controls playsinline preload="metadata" src="${src}" title="${esc(a.filename)}"></video>`;
+    // The relay simulator sends one sample clip whatever was asked: say so beside it.
+    const note = author.bot && S.standIn ? `<div class="stand-in">${esc(S.standIn)}</div>` : "";
+    if (isVideo(a)) return `<div class="clip"><video controls playsinline preload="metadata" src="${src}" title="${esc(a.filename)}"></video>${note}</div>`;
     if (isImage(a)) return `<a href="${src}" target="_blank"><img src="${src}" alt="${esc(a.filename)}"></a>`;
     return `<a class="file" href="${src}" download>📄 ${esc(a.filename)}</a>`;
   });
@@ -144,7 +161,8 @@ function renderMessage(m) {
   if (S.failed.has(m.id)) body += `<div class="failed-note">${esc(S.failed.get(m.id))}</div>`;
   if (m.ephemeral) body += `<div class="ephemeral-note">👁 Only you can see this • <button type="button" data-dismiss="${m.id}">Dismiss message</button></div>`;
   const invoked = m.invoked ? `<div class="invoked">↱ <b>${esc(m.invoked.user)}</b> used <span class="cmd">/${esc(m.invoked.command)}</span></div>` : "";
-  art.innerHTML = `${invoked}<div class="msg-body">${avatar(author)}<div class="msg-main">${head}${body}</div></div>`;
+  const apps = `<div class="msg-tools"><button type="button" class="apps-btn" data-apps="${m.id}" aria-label="Apps" title="Apps">Apps</button></div>`;
+  art.innerHTML = `${invoked}${m.loading ? "" : apps}<div class="msg-body">${avatar(author)}<div class="msg-main">${head}${body}</div></div>`;
   return art;
 }
 
