@@ -126,7 +126,9 @@ class JobInfoCog(commands.Cog, name="Video info"):
         locale = interaction.locale
         embed = discord.Embed(
             title=tr(locale, "Recent videos of {name}", name=target.display_name),
-            description=job_lines(jobs, locale=locale) if jobs else tr(locale, "No videos yet."),
+            description=job_lines(jobs, deleted=self.bot.store.deleted(j.id for j in jobs), locale=locale)
+            if jobs
+            else tr(locale, "No videos yet."),
             colour=0x2ECC71,
         )
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
@@ -135,16 +137,19 @@ class JobInfoCog(commands.Cog, name="Video info"):
         store = self.bot.store
         chain = list(reversed(store.lineage(job.id)))  # oldest first: who started it, who built on it
         built = store.children(job.id)
+        deleted = store.deleted(j.id for j in [*chain, *built])
         locale = interaction.locale
         embed = discord.Embed(title=tr(locale, "Lineage of video #{id}", id=job.id), colour=0x9B59B6)
         embed.add_field(
             name=tr(locale, "Built on (oldest first)"),
-            value=job_lines(chain, limit=1000, locale=locale),
+            value=job_lines(chain, limit=1000, deleted=deleted, locale=locale),
             inline=False,
         )
         embed.add_field(
             name=tr(locale, "Built on this ({count})", count=len(built)),
-            value=job_lines(built, limit=1000, locale=locale) if built else tr(locale, "nothing yet"),
+            value=job_lines(built, limit=1000, deleted=deleted, locale=locale)
+            if built
+            else tr(locale, "nothing yet"),
             inline=False,
         )
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
