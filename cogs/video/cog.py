@@ -25,7 +25,16 @@ from bot.tracker import JobTracker, Timing
 from cogs.audit import audit_job
 from cogs.video.actions import JobActions
 from cogs.video.approval import Approvals
-from cogs.video.inputs import REF_PREFIX, Files, anywhere, attachment_info, member_of, read_images, scope_of
+from cogs.video.inputs import (
+    REF_PREFIX,
+    Files,
+    anywhere,
+    attachment_info,
+    limit_text_option,
+    member_of,
+    read_images,
+    scope_of,
+)
 from cogs.video.messages import JobMessages
 from cogs.video.modals import PromptModal
 from cogs.video.notices import NO_MENTIONS, embeds, interaction_webhook
@@ -70,6 +79,7 @@ class VideoCog(commands.Cog, name="Video"):
         self.approvals = Approvals(bot, self.tracker, self.messages)
         self.actions = JobActions(self)
         self._menu = app_commands.ContextMenu(name="Make a video", callback=self.make_video_from_message)
+        limit_text_option(self.video, "prompt", s.max_prompt_length)
 
     async def cog_load(self) -> None:
         self.bot.tree.add_command(self._menu)
@@ -107,6 +117,7 @@ class VideoCog(commands.Cog, name="Video"):
     async def video(
         self,
         interaction: discord.Interaction,
+        # 6000: MAX_PROMPT_LENGTH's highest; `limit_text_option` narrows it to the setting.
         prompt: app_commands.Range[str, 1, 6000],
         image: discord.Attachment | None = None,
         image2: discord.Attachment | None = None,

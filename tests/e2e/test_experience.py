@@ -221,3 +221,12 @@ async def test_choices_offer_only_what_this_server_allows(fake_discord, run_bot)
     ] == ["veo3.1-fast-components"]
     durations = await fake_discord.autocomplete("video", "duration", "", user=ann, channel_id=channel)
     assert [c["value"] for c in durations] == [4, 6]  # 8 s is over this server's max_duration
+
+
+async def test_the_prompt_option_allows_only_what_the_bot_accepts(fake_discord, run_bot):
+    # Discord stops the member at the bot's real limit (MAX_PROMPT_LENGTH), instead of the bot
+    # refusing a longer prompt after it is sent, when the typed text is lost.
+    await run_bot({"MAX_PROMPT_LENGTH": "1500"})
+    await fake_discord.wait_commands()
+    options = {o["name"]: o for o in fake_discord.command("video")["options"]}
+    assert options["prompt"]["max_length"] == 1500
