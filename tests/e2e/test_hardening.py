@@ -68,7 +68,7 @@ async def test_a_prompt_with_a_masked_link_is_shown_inert(fake_discord, fake_api
     description = msg.embeds[0]["description"]
     assert (
         description
-        == "\\[click here\\]\\(https://example.invalid/phish\\) \\*\\*now\\*\\* @\u200beveryone \\<@123\\>"
+        == "\\[click here\\]\\(https\\://example.invalid/phish\\) \\*\\*now\\*\\* @\u200beveryone \\<@123\\>"
     )
     assert fake_api.creates[0]["prompt"] == prompt  # the relay gets what the member wrote
     for snapshot in msg.edits:
