@@ -241,3 +241,22 @@ async def test_a_reroll_days_later_refetches_expired_reference_images(fake_disco
     new_urls = fake_api.creates[1]["images"]
     assert new_urls != old_urls
     assert await fetch_all(new_urls) == [PNG, JPEG]
+
+
+async def test_status_shows_the_video_as_the_job_message_does(fake_discord, fake_api, run_bot):
+    _, channel, (author,) = await setup_guild(fake_discord)
+    fake_api.default_life = life(0.3)
+    await run_bot()
+    await fake_discord.wait_commands()
+    first = await fake_discord.slash("video", {"prompt": "a kite"}, user=author, channel_id=channel)
+    message = await wait_final(fake_discord, first)
+    remixed = await fake_discord.click(message, buttons(message)["reroll"], user=author)
+    await wait_final(fake_discord, remixed)
+
+    status = await fake_discord.slash("video-status", {"job": "#2"}, user=author, channel_id=channel)
+    shown = await fake_discord.wait_for(lambda: status.followups and status.followups[0])
+    # The video itself (a player), not the relay's raw file URL above the embed.
+    assert video_attachment(shown) is not None and shown.flags & 64
+    assert not shown.content
+    built_on = field(shown, "Built on") or ""
+    assert built_on.startswith("Reroll of [#1](") and f"/{channel}/{message.id})" in built_on
