@@ -149,10 +149,7 @@ class JobActions:
         elif cancelled.submitted_at is None:
             text = tr(locale, "Cancelled before it was sent; nothing was billed.")
         else:
-            text = tr(
-                locale,
-                "Cancelled. The video service has no cancel route, so the task may still finish upstream.",
-            )
+            text = tr(locale, "Cancelled. It had already been sent, so it may still be billed.")
         await interaction.followup.send(text, ephemeral=True)
         if cancelled is not None and job.state is JobState.AWAITING_APPROVAL:
             # The approval request is public: the server's language.

@@ -15,7 +15,7 @@ from discord.ext import commands
 from bot.answers import alone, answered_publicly, defer_publicly, placeholder_used, reply_privately
 from bot.errors import InputError
 from bot.guild_settings import GuildSettings
-from bot.i18n import Text, tr
+from bot.i18n import Text, ntr
 from bot.intake import Intake, JobRequest, Member
 from bot.jobs import Job, JobState
 from bot.log import job_fields
@@ -187,7 +187,7 @@ class VideoCog(commands.Cog, name="Video"):
         most = self.intake.rules(interaction.guild_id, scope_of(interaction)).max_duration
         allowed = [d for d in self.settings.durations if most is None or d <= most]
         return [
-            app_commands.Choice(name=tr(interaction.locale, "{seconds} seconds", seconds=d), value=d)
+            app_commands.Choice(name=ntr(interaction.locale, "{n} second", "{n} seconds", n=d), value=d)
             for d in allowed or self.settings.durations[:1]
         ]
 

@@ -13,7 +13,7 @@ from bot import quota
 from bot.delivery import download, is_web_url
 from bot.errors import DeadLink, InputError, LinkOnly, PermissionDenied
 from bot.guild_settings import Defaults
-from bot.i18n import N_, Text, tr
+from bot.i18n import N_, Text, ntr, tr
 from bot.i18n import render as localize
 from bot.jobs import Job, JobState
 from cogs.video.inputs import anywhere, scope_of
@@ -235,7 +235,14 @@ class JobInfoCog(commands.Cog, name="Video info"):
             + localize(quota.COUNTING_RULE, locale),
         ]
         if limits.cooldown:
-            lines.append(tr(locale, "One video every {seconds} seconds per member.", seconds=limits.cooldown))
+            lines.append(
+                ntr(
+                    locale,
+                    "One video every {n} second per member.",
+                    "One video every {n} seconds per member.",
+                    n=limits.cooldown,
+                )
+            )
         embed = discord.Embed(
             title=tr(locale, "Video usage today"), description="\n".join(lines), colour=0x3498DB
         )
