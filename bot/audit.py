@@ -12,7 +12,8 @@ from bot.jobs import Job
 
 EVENTS = {
     "submitted": N_("📨 submitted"),
-    "awaiting_approval": N_("🛂 waiting for approval"),
+    # "sent for approval by @ann": the member asked; "waiting for approval by" read as if ann approves.
+    "awaiting_approval": N_("🛂 sent for approval"),
     "approved": N_("✅ approved"),
     "rejected": N_("⛔ rejected"),
     "failed": N_("❌ failed"),

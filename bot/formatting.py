@@ -16,12 +16,16 @@ if TYPE_CHECKING:
 _MARKUP = re.compile(r"([\\`*_~|>#\[\]()<-])")
 _MENTION_WORDS = re.compile(r"@(everyone|here)", re.IGNORECASE)
 _NUMBERED_ITEM = re.compile(r"^(\s*\d+)\.", re.MULTILINE)
+# Discord turns a bare `https://…` into a link by itself; an escaped colon (shown as a plain
+# colon) is no longer the `scheme://` it looks for.
+_SCHEME = re.compile(r"([A-Za-z][0-9A-Za-z+.-]*):(?=//)")
 
 
 def inert(text: str) -> str:
     """Member (or relay) text, shown exactly as written: every markup character is escaped, so
-    it can carry no masked link, formatting, mention or timestamp into the bot's message."""
+    it can carry no link (masked or bare), formatting, mention or timestamp into the bot's message."""
     text = _NUMBERED_ITEM.sub(r"\1\\.", _MARKUP.sub(r"\\\1", text))
+    text = _SCHEME.sub(r"\1\\:", text)
     # A backslash does not stop @everyone in message content; a zero-width space does.
     return _MENTION_WORDS.sub("@\u200b\\1", text)
 

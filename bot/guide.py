@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from bot import quota
 from bot.guild_settings import Defaults, GuildSettings
-from bot.i18n import Text, render, tr
+from bot.i18n import Text, ntr, render, tr
 from bot.models import describe
 
 Field = tuple[str, str]
@@ -60,16 +60,18 @@ def member_fields(
     rules_here = [
         tr(
             locale,
-            "Today: you {member}; this server {server}.",
+            "Today, you: {member}; this server: {server}.",
             member=quota.describe(who.member_used, limits.member_daily, locale),
             server=quota.describe(who.server_used, limits.server_daily, locale),
         ),
-        tr(locale, "Videos of up to {seconds} seconds.", seconds=longest)
+        ntr(locale, "Videos of up to {n} second.", "Videos of up to {n} seconds.", n=longest)
         if longest
         else tr(locale, "No video length is allowed here."),
     ]
     if limits.cooldown and not who.manage_guild:
-        rules_here.append(tr(locale, "One video every {seconds} seconds.", seconds=limits.cooldown))
+        rules_here.append(
+            ntr(locale, "One video every {n} second.", "One video every {n} seconds.", n=limits.cooldown)
+        )
     if rules.allowed_channels:
         rules_here.append(tr(locale, "Only in {channels}.", channels=_channels(rules.allowed_channels)))
     if rules.generator_roles and not who.manage_guild:

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 from bot.errors import InputError, PermissionDenied
-from bot.i18n import Text, ntr, tr
+from bot.i18n import Plural, Text, ntr, tr
 from bot.models import KNOWN, Capability
 from bot.quota import Limits, zone
 from bot.settings import Settings
@@ -197,7 +197,11 @@ class GuildSettings:
     def check_request(self, *, prompt: str, duration: int, upsample: bool) -> None:
         if self.max_duration is not None and duration > self.max_duration:
             raise InputError(
-                Text("This server allows videos of at most {seconds} seconds.", seconds=self.max_duration)
+                Plural(
+                    "This server allows videos of at most {n} second.",
+                    "This server allows videos of at most {n} seconds.",
+                    n=self.max_duration,
+                )
             )
         if upsample and not self.allow_upsample:
             raise InputError(Text("Upsample (HD) is turned off on this server."))
@@ -220,7 +224,8 @@ class GuildSettings:
         none, no_limit = tr(locale, "none"), tr(locale, "no limit")
 
         def count(own: int | None, effective: int, unit: str = "") -> str:
-            shown = f"{effective}{unit}" if effective else no_limit
+            # A cooldown of 0 is none, not "no limit".
+            shown = f"{effective}{unit}" if effective else (none if unit else no_limit)
             return shown if own is not None else tr(locale, "{value} (bot default)", value=shown)
 
         def yes(value: bool) -> str:

@@ -205,10 +205,12 @@ class Intake:
         waiting = self.store.count_jobs(user_id=user_id, states=WAITING)
         if waiting >= self.settings.max_waiting_per_member:
             raise InputError(
-                Text(
-                    "You already have {waiting} videos waiting (in the queue or for approval); "
+                Plural(
+                    "You already have {n} video waiting (in the queue or for approval); "
+                    "wait for it to start before asking for more.",
+                    "You already have {n} videos waiting (in the queue or for approval); "
                     "wait for one of them to start before asking for more.",
-                    waiting=waiting,
+                    n=waiting,
                 )
             )
 

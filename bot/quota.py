@@ -16,7 +16,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.errors import InputError, QuotaExceeded
-from bot.i18n import Text, tr
+from bot.i18n import Plural, Text, ntr, tr
 
 
 @dataclass(frozen=True)
@@ -64,10 +64,12 @@ def check(usage: Usage, limits: Limits, *, now: float, cooldown_exempt: bool = F
     reset = int(next_reset(now, limits.timezone))
     if limits.server_daily and usage.server >= limits.server_daily:
         raise QuotaExceeded(
-            Text(
-                "This server has used its {limit} videos for today; "
+            Plural(
+                "This server has used its {n} video for today; "
                 "the quota resets <t:{reset}:R> (midnight {timezone}).",
-                limit=limits.server_daily,
+                "This server has used its {n} videos for today; "
+                "the quota resets <t:{reset}:R> (midnight {timezone}).",
+                n=limits.server_daily,
                 reset=reset,
                 timezone=limits.timezone,
             ),
@@ -75,10 +77,12 @@ def check(usage: Usage, limits: Limits, *, now: float, cooldown_exempt: bool = F
         )
     if limits.member_daily and usage.member >= limits.member_daily:
         raise QuotaExceeded(
-            Text(
-                "You have used your {limit} videos for today; "
+            Plural(
+                "You have used your {n} video for today; "
                 "your quota resets <t:{reset}:R> (midnight {timezone}).",
-                limit=limits.member_daily,
+                "You have used your {n} videos for today; "
+                "your quota resets <t:{reset}:R> (midnight {timezone}).",
+                n=limits.member_daily,
                 reset=reset,
                 timezone=limits.timezone,
             ),
@@ -88,11 +92,13 @@ def check(usage: Usage, limits: Limits, *, now: float, cooldown_exempt: bool = F
         wait = usage.last_job_at + limits.cooldown - now
         if wait > 0:
             raise QuotaExceeded(
-                Text(
-                    "Slow down: this server allows one video every {cooldown} seconds per member. "
-                    "Try again in {wait} seconds.",
-                    cooldown=limits.cooldown,
-                    wait=max(1, round(wait)),
+                Plural(
+                    "Slow down: this server allows one video every {n} second per member. {again}",
+                    "Slow down: this server allows one video every {n} seconds per member. {again}",
+                    n=limits.cooldown,
+                    again=Plural(
+                        "Try again in {n} second.", "Try again in {n} seconds.", n=max(1, round(wait))
+                    ),
                 ),
                 scope="cooldown",
             )
@@ -169,10 +175,12 @@ def user_checker(
         used, _last = counts.user_scope_usage(user_id, day_start(at, USER_ZONE))
         if used >= daily:
             raise QuotaExceeded(
-                Text(
-                    "You have used your {limit} videos for today outside servers that added the bot; "
+                Plural(
+                    "You have used your {n} video for today outside servers that added the bot; "
                     "more <t:{reset}:R>.",
-                    limit=daily,
+                    "You have used your {n} videos for today outside servers that added the bot; "
+                    "more <t:{reset}:R>.",
+                    n=daily,
                     reset=int(next_reset(at, USER_ZONE)),
                 ),
                 scope="user",
@@ -182,8 +190,14 @@ def user_checker(
 
 
 def describe(used: int, limit: int, locale: object = None) -> str:
+    """`5 videos (no limit)`, `3 of 5 videos (2 left)`: a day's use, where the sentence says which day."""
     if not limit:
-        return tr(locale, "{used} today (no limit)", used=used)
-    return tr(
-        locale, "{used} of {limit} today ({left} left)", used=used, limit=limit, left=max(0, limit - used)
+        return ntr(locale, "{n} video (no limit)", "{n} videos (no limit)", n=used)
+    return ntr(
+        locale,
+        "{used} of {n} video ({left} left)",
+        "{used} of {n} videos ({left} left)",
+        n=limit,
+        used=used,
+        left=max(0, limit - used),
     )

@@ -30,6 +30,8 @@ COLUMNS = (
     "upsample",
     "outcome",
     "accepted_by_relay",
+    # What the money was spent on; last, as the one long free-text cell.
+    "prompt",
 )
 OUTCOMES = {
     JobState.DELIVERED: "done",
@@ -74,6 +76,7 @@ def build_csv(jobs: Iterable[Job]) -> str:
                 "yes" if job.enable_upsample else "no",
                 outcome(job),
                 "yes" if accepted(job) else "no",
+                safe_cell(job.prompt),
             ]
         )
     return out.getvalue()

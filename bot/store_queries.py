@@ -18,6 +18,10 @@ if TYPE_CHECKING:
     import sqlite_utils
 
 
+# The note the Delete button leaves on a job (`Store.note`): its message is gone for everyone.
+DELETED_NOTE = "message deleted by"
+
+
 def unavailable(exc: sqlite3.Error) -> StoreError:
     return StoreError(f"The job database is unavailable ({exc}).")
 
@@ -170,6 +174,19 @@ class JobQueries:
     def children(self, job_id: int, *, limit: int = 25) -> list[Job]:
         """Jobs built directly on this one (rerolls, remixes, upscales), oldest first."""
         return self._jobs("parent_id = ?", [job_id], limit=limit)
+
+    def deleted(self, job_ids: Iterable[int]) -> set[int]:
+        """Those of `job_ids` whose message was deleted through the Delete button (the job row
+        stays for history and quotas; a note in its events says the message went)."""
+        ids = list(job_ids)
+        if not ids:
+            return set()
+        sql = (
+            f"select distinct job_id from job_events where job_id in ({','.join('?' * len(ids))}) "
+            "and detail like ?"
+        )
+        with self._reading() as db:
+            return {row[0] for row in db.conn.execute(sql, [*ids, f"{DELETED_NOTE} %"])}
 
 
 def in_states(prefix: str, states: Iterable[JobState]) -> tuple[str, list[str]]:

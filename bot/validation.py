@@ -25,9 +25,10 @@ def clean_prompt(text: str, *, max_length: int) -> str:
         raise InputError(Text("The prompt is empty."))
     if len(text) > max_length:
         raise InputError(
-            Text(
-                "The prompt is {length} characters long; the limit is {limit}.",
-                length=len(text),
+            Plural(
+                "The prompt is {n} character long; the limit is {limit}.",
+                "The prompt is {n} characters long; the limit is {limit}.",
+                n=len(text),
                 limit=max_length,
             )
         )

@@ -37,6 +37,11 @@ def test_job_line_says_who_when_where_and_what():
     assert "requested by <@7>" in line
 
 
+def test_a_request_for_approval_reads_as_the_members_not_the_approvers():
+    line = job_line("awaiting_approval", job(), by=7, at=1_700_000_000)
+    assert "Video #12 🛂 sent for approval by <@7> in <#5>" in line
+
+
 def test_failed_line_carries_the_reason_and_no_actor():
     line = job_line("failed", job(), by=None, at=0)
     assert "❌ failed in <#5>" in line and "content policy" in line

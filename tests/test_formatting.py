@@ -42,9 +42,14 @@ def test_inert_text_reads_as_written_and_carries_no_markup(text):
     # No unescaped markup character survives: a masked link, emphasis, or a mention needs one.
     assert not re.search(r"(?<!\\)(\\\\)*[\[\]()*_~|`<>#]", shown.replace("\\\\", ""))
     assert "@everyone" not in shown.lower() and "@here" not in shown.lower()
+    # Nor a bare link: Discord makes `https://…` clickable by itself, `https\://…` it does not.
+    assert not re.search(r"[A-Za-z]://", shown)
 
 
 def test_inert_examples():
-    assert inert("[click](https://x.invalid)") == "\\[click\\]\\(https://x.invalid\\)"
+    assert inert("[click](https://x.invalid)") == "\\[click\\]\\(https\\://x.invalid\\)"
+    assert inert("see https://x.invalid/a and HTTP://y.invalid") == (
+        "see https\\://x.invalid/a and HTTP\\://y.invalid"
+    )
     assert inert("1. first") == "1\\. first"
     assert inert("@everyone") == "@\u200beveryone"

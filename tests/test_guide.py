@@ -35,7 +35,7 @@ def test_the_members_rules_carry_this_servers_figures():
     )
     fields = dict(guide.member_fields(rules, DEFAULTS, (4, 6, 8), asker()))
     mine = fields["Your rules here"]
-    assert "you 2 of 5 today (3 left)" in mine and "this server 7 of 50 today (43 left)" in mine
+    assert "Today, you: 2 of 5 videos (3 left); this server: 7 of 50 videos (43 left)." in mine
     assert "up to 6 seconds" in mine and "One video every 60 seconds" in mine
     assert "<#5>, <#6>" in mine and "a moderator approves each video first." in mine
     assert str(quota.COUNTING_RULE) in mine

@@ -106,6 +106,8 @@ def test_quota_settings_fall_back_to_the_environment():
     assert rules.with_value("server_daily_quota", "default").limits(DEFAULTS).server_daily == 0
     shown = dict(rules.describe(DEFAULTS))
     assert shown["member_daily_quota"] == "no limit" and shown["server_daily_quota"] == "20"
+    # No cooldown is "none": "Cooldown seconds: no limit" read as unlimited waiting.
+    assert dict(GuildSettings().describe(DEFAULTS))["cooldown_seconds"] == "none (bot default)"
     assert dict(GuildSettings().describe(DEFAULTS))["member_daily_quota"] == "5 (bot default)"
     for bad in (("timezone", "Mars/Base"), ("cooldown_seconds", "-1"), ("member_daily_quota", "lots")):
         with pytest.raises(InputError):

@@ -68,5 +68,14 @@ def test_quota_and_cooldown_decisions():
 
 
 def test_describe():
-    assert describe(2, 5) == "2 of 5 today (3 left)"
-    assert describe(7, 0) == "7 today (no limit)"
+    assert describe(2, 5) == "2 of 5 videos (3 left)"
+    assert describe(7, 0) == "7 videos (no limit)"
+    assert describe(1, 0) == "1 video (no limit)" and describe(0, 1) == "0 of 1 video (1 left)"
+
+
+def test_refusals_count_in_the_languages_plural_forms():
+    one = Limits(member_daily=1, server_daily=0, cooldown=1, timezone="UTC")
+    with pytest.raises(QuotaExceeded, match="You have used your 1 video for today;"):
+        check(Usage(member=1, server=1), one, now=1000)
+    with pytest.raises(QuotaExceeded, match=r"one video every 1 second per member\. Try again in 1 second\."):
+        check(Usage(member=0, server=0, last_job_at=999.5), one, now=1000)

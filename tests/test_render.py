@@ -47,7 +47,8 @@ def test_running_job_shows_progress_bar_and_cancel(store):
     fields = {f["name"]: f["value"] for f in main["fields"]}
     # Live timestamps: Discord keeps them current, so no edit is needed for time to pass.
     assert fields["Asked"] == f"<t:{int(job.created_at)}:R>"
-    assert fields["Ready"] == f"about <t:{int(job.created_at) + 95}:R>"
+    # The timestamp reads "in 95 seconds" by itself: "about in 95 seconds" is not English.
+    assert fields["Likely ready"] == f"<t:{int(job.created_at) + 95}:R>"
     assert fields["Model"] == "Veo 3.1 Fast" and fields["Shape"] == "Landscape 16:9 (1280×720)"
 
 
@@ -56,7 +57,7 @@ def test_a_finished_job_says_how_long_it_took(store):
     store.transition(job.id, JobState.QUEUED, task_id="t", now=job.created_at + 1)
     job = store.transition(job.id, JobState.FAILED, failure_reason="x", now=job.created_at + 65)
     fields = {f["name"]: f["value"] for f in render(job).embeds[0]["fields"]}
-    assert fields["Took"] == "1m 05s" and "Asked" not in fields and "Ready" not in fields
+    assert fields["Took"] == "1m 05s" and "Asked" not in fields and "Likely ready" not in fields
     assert "footer" not in render(job).embeds[0]
 
 
@@ -125,6 +126,16 @@ def test_a_job_waiting_for_approval_then_decided(store):
     assert phase(rejected) == "rejected" and not r.cancellable
     assert fields["Status"] == "⛔ Rejected by a moderator"
     assert fields["Approval"].startswith("Rejected by <@9>")
+    assert "Took" not in fields  # nothing was made: no time it took
+
+
+def test_a_cancelled_job_says_plainly_what_happened_and_took_no_time(store):
+    job = make(store)
+    store.transition(job.id, JobState.QUEUED, task_id="t", now=job.created_at + 1)
+    cancelled = store.transition(job.id, JobState.CANCELLED, cancelled_by=2, now=job.created_at + 2)
+    fields = {f["name"]: f["value"] for f in render(cancelled).embeds[0]["fields"]}
+    assert fields["Cancelled"] == "Cancelled by <@2> after it was sent, so it may still be billed."
+    assert "Took" not in fields and fields["Asked"] == f"<t:{int(job.created_at)}:R>"
 
 
 def test_a_job_cancelled_before_it_was_sent_says_nothing_was_billed(store):

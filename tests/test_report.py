@@ -26,7 +26,7 @@ def job(id_: int = 1, *, state=JobState.DELIVERED, task_id: str | None = "task",
         channel_id=5,
         user_id=7,
         user_name="ann",
-        prompt="never in the report",
+        prompt="a red kite",
         model="veo3.1-fast",
         orientation="landscape",
         size="1280x720",
@@ -55,13 +55,56 @@ def test_columns_and_one_row_per_job():
     header, *body = rows(text)
     assert tuple(header) == COLUMNS
     assert body == [
-        ["1", "2025-03-01T12:30:00+00:00", "7", "ann", "veo3.1-fast", "8", "no", "done", "yes"],
-        ["2", "2025-03-01T12:30:00+00:00", "7", "ann", "veo3.1-fast", "4", "yes", "failed", "no"],
-        ["3", "2025-03-01T12:30:00+00:00", "8", "bob", "veo3.1-fast", "8", "no", "in progress", "yes"],
-        ["4", "2025-03-01T12:30:00+00:00", "7", "ann", "veo3.1-fast", "8", "no", "rejected", "no"],
-        ["5", "2025-03-01T12:30:00+00:00", "7", "ann", "veo3.1-fast", "8", "no", "cancelled", "yes"],
+        ["1", "2025-03-01T12:30:00+00:00", "7", "ann", "veo3.1-fast", "8", "no", "done", "yes", "a red kite"],
+        [
+            "2",
+            "2025-03-01T12:30:00+00:00",
+            "7",
+            "ann",
+            "veo3.1-fast",
+            "4",
+            "yes",
+            "failed",
+            "no",
+            "a red kite",
+        ],
+        [
+            "3",
+            "2025-03-01T12:30:00+00:00",
+            "8",
+            "bob",
+            "veo3.1-fast",
+            "8",
+            "no",
+            "in progress",
+            "yes",
+            "a red kite",
+        ],
+        [
+            "4",
+            "2025-03-01T12:30:00+00:00",
+            "7",
+            "ann",
+            "veo3.1-fast",
+            "8",
+            "no",
+            "rejected",
+            "no",
+            "a red kite",
+        ],
+        [
+            "5",
+            "2025-03-01T12:30:00+00:00",
+            "7",
+            "ann",
+            "veo3.1-fast",
+            "8",
+            "no",
+            "cancelled",
+            "yes",
+            "a red kite",
+        ],
     ]
-    assert "never in the report" not in text
 
 
 @pytest.mark.parametrize("name", ['=HYPERLINK("http://x")', "+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1", " =1"])
@@ -70,10 +113,15 @@ def test_formula_cells_are_neutralised(name):
     assert row[3] == "'" + name
 
 
+def test_the_prompt_is_reported_neutralised():
+    (_, row) = rows(build_csv([job(prompt='=HYPERLINK("http://x", "a cat")\nand "quotes", commas')]))
+    assert row[COLUMNS.index("prompt")] == '\'=HYPERLINK("http://x", "a cat")\nand "quotes", commas'
+
+
 @given(st.text())
 def test_any_name_round_trips_and_never_starts_a_formula(name):
-    (_, row) = rows(build_csv([job(user_name=name, model=name)]))
-    for cell in (row[3], row[4]):
+    (_, row) = rows(build_csv([job(user_name=name, model=name, prompt=name)]))
+    for cell in (row[3], row[4], row[9]):
         assert not cell.lstrip().startswith(("=", "+", "-", "@"))
         assert cell in (name, "'" + name)
     # Only a risky cell is changed.

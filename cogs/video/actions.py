@@ -17,6 +17,7 @@ from bot.errors import InputError, JobNotFound, PermissionDenied
 from bot.i18n import Text, tr
 from bot.intake import JobRequest
 from bot.jobs import Job, JobState
+from bot.store_queries import DELETED_NOTE
 from cogs.audit import audit_job
 from cogs.video.inputs import member_of, reference_files
 from cogs.video.modals import RemixModal
@@ -40,6 +41,9 @@ class JobActions:
         self.cog = cog
         self.bot = cog.bot
         self.intake = cog.intake
+        # Jobs whose delete is under way: a second confirmation pressed meanwhile must not
+        # delete (and audit) again before the first has written its note.
+        self._deleting: set[int] = set()
 
     def _job(self, interaction: discord.Interaction, job_id: int) -> Job:
         job = self.bot.store.get(job_id)
@@ -85,6 +89,7 @@ class JobActions:
     async def _ask_delete(self, interaction: discord.Interaction, job: Job) -> None:
         """Deleting a finished video cannot be undone: ask the member first, privately."""
         self._may_delete(interaction, job)
+        self._not_deleted(job)
         await interaction.response.send_message(
             tr(
                 interaction.locale,
@@ -99,17 +104,32 @@ class JobActions:
         if interaction.user.id != job.user_id and not interaction.permissions.manage_messages:
             raise PermissionDenied(NOT_YOURS["delete"])
 
+    def _not_deleted(self, job: Job) -> None:
+        if job.id in self._deleting or self.bot.store.deleted([job.id]):
+            raise InputError(Text("Video #{id} is already deleted.", id=job.id))
+
     async def _delete(self, interaction: discord.Interaction, job: Job) -> None:
+        """The member confirmed. The confirmation is one-shot: its button goes at once, and a
+        stale one pressed later (or a second confirmation) answers that the video is gone,
+        with no second delete request or audit line."""
         self._may_delete(interaction, job)
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        if not await self.cog.messages.delete_job_message(job):
-            raise InputError(
-                Text(
-                    "Where the bot is only installed on your account, a video can be deleted for the "
-                    "first 14 minutes only; delete the message yourself, or ask the server's moderators."
-                )
+        self._not_deleted(job)
+        self._deleting.add(job.id)
+        try:
+            await interaction.response.edit_message(
+                content=tr(interaction.locale, "Deleting video #{id}…", id=job.id), view=None
             )
-        self.bot.store.note(job.id, f"message deleted by {interaction.user.id}")
+            if not await self.cog.messages.delete_job_message(job):
+                raise InputError(
+                    Text(
+                        "Where the bot is only installed on your account, a video can be deleted for "
+                        "the first 14 minutes only; delete the message yourself, or ask the server's "
+                        "moderators."
+                    )
+                )
+            self.bot.store.note(job.id, f"{DELETED_NOTE} {interaction.user.id}")
+        finally:
+            self._deleting.discard(job.id)
         await interaction.followup.send(
             tr(interaction.locale, "Deleted video #{id}.", id=job.id), ephemeral=True
         )
@@ -130,10 +150,7 @@ class JobActions:
         elif cancelled.submitted_at is None:
             text = tr(locale, "Cancelled before it was sent; nothing was billed.")
         else:
-            text = tr(
-                locale,
-                "Cancelled. The video service has no cancel route, so the task may still finish upstream.",
-            )
+            text = tr(locale, "Cancelled. It had already been sent, so it may still be billed.")
         await interaction.followup.send(text, ephemeral=True)
         if cancelled is not None and job.state is JobState.AWAITING_APPROVAL:
             # The approval request is public: the server's language.

@@ -16,7 +16,7 @@ from bot.acks import alone, answered_publicly, defer_publicly, placeholder_used
 from bot.answers import reply_privately
 from bot.errors import InputError, QuotaExceeded
 from bot.guild_settings import GuildSettings
-from bot.i18n import Text, tr
+from bot.i18n import Text, ntr
 from bot.intake import Intake, JobRequest, Member
 from bot.jobs import Job, JobState
 from bot.log import job_fields
@@ -25,7 +25,16 @@ from bot.tracker import JobTracker, Timing
 from cogs.audit import audit_job
 from cogs.video.actions import JobActions
 from cogs.video.approval import Approvals
-from cogs.video.inputs import REF_PREFIX, Files, anywhere, attachment_info, member_of, read_images, scope_of
+from cogs.video.inputs import (
+    REF_PREFIX,
+    Files,
+    anywhere,
+    attachment_info,
+    limit_text_option,
+    member_of,
+    read_images,
+    scope_of,
+)
 from cogs.video.messages import JobMessages
 from cogs.video.modals import PromptModal
 from cogs.video.notices import NO_MENTIONS, embeds, interaction_webhook
@@ -71,6 +80,7 @@ class VideoCog(commands.Cog, name="Video"):
         self.approvals = Approvals(bot, self.tracker, self.messages)
         self.actions = JobActions(self)
         self._menu = app_commands.ContextMenu(name="Make a video", callback=self.make_video_from_message)
+        limit_text_option(self.video, "prompt", s.max_prompt_length)
 
     async def cog_load(self) -> None:
         self.bot.tree.add_command(self._menu)
@@ -109,6 +119,7 @@ class VideoCog(commands.Cog, name="Video"):
     async def video(
         self,
         interaction: discord.Interaction,
+        # 6000: MAX_PROMPT_LENGTH's highest; `limit_text_option` narrows it to the setting.
         prompt: app_commands.Range[str, 1, 6000],
         image: discord.Attachment | None = None,
         image2: discord.Attachment | None = None,
@@ -180,7 +191,7 @@ class VideoCog(commands.Cog, name="Video"):
         most = self.intake.rules(interaction.guild_id, scope_of(interaction)).max_duration
         allowed = [d for d in self.settings.durations if most is None or d <= most]
         return [
-            app_commands.Choice(name=tr(interaction.locale, "{seconds} seconds", seconds=d), value=d)
+            app_commands.Choice(name=ntr(interaction.locale, "{n} second", "{n} seconds", n=d), value=d)
             for d in allowed or self.settings.durations[:1]
         ]
 

@@ -10,15 +10,16 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import quota
-from bot.delivery import is_web_url
-from bot.errors import InputError, PermissionDenied
+from bot.delivery import download, is_web_url
+from bot.errors import DeadLink, InputError, LinkOnly, PermissionDenied
 from bot.guild_settings import Defaults
-from bot.i18n import N_, Text, tr
+from bot.i18n import N_, Text, ntr, tr
 from bot.i18n import render as localize
 from bot.jobs import IN_PROGRESS, Job, JobState
 from cogs.video.inputs import anywhere, scope_of
 from cogs.video.listing import job_lines
 from cogs.video.render import render
+from cogs.video.sender import uploads
 from cogs.video.views import finished_view
 
 if TYPE_CHECKING:
@@ -80,32 +81,72 @@ class JobInfoCog(commands.Cog, name="Video info"):
         store = self.bot.store
         found = self._find(interaction, job)
         position = store.queue_position(found.id) if found.state is JobState.PENDING else None
-        # A finished video is shown again (linked): also how a member finds a result that could
-        # not be posted in its channel.
+        # A finished video is shown again: also how a member finds a result that could not be
+        # posted in its channel.
         done = found.state in (JobState.SUCCEEDED, JobState.DELIVERED) and is_web_url(found.video_url)
         # Task ids are for moderators (who may need them with the relay's support), not members.
         moderator = interaction.permissions.manage_messages
         task = (
             tr(interaction.locale, "Task {task}", task=found.task_id) if found.task_id and moderator else None
         )
+        video: bytes | None = None
+        link: str | None = None
+        if done:
+            # Fetching the video may outlast Discord's 3 seconds to answer.
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            video, link = await self._video(interaction, found)
+        parent = store.get(found.parent_id) if found.parent_id else None
         # A private answer: in the asker's language, buttons too.
         shown = render(
             found,
             position=position,
-            link=found.video_url if done else None,
+            # As in the job message: the video uploaded, or its link (which Discord plays) when
+            # it is too large or slow to fetch.
+            link=link,
+            parent=parent,
             footer=task,
             locale=interaction.locale,
         )
         embeds = [discord.Embed.from_dict(e) for e in shown.embeds]
         # Like Midjourney's /show: a finished job comes back with its buttons (Reroll, Remix…).
         view = finished_view(found, interaction.locale).view() if found.state.final else discord.utils.MISSING
-        await interaction.response.send_message(
-            content=shown.content or None,
-            embeds=embeds,
-            view=view,
-            ephemeral=True,
-            allowed_mentions=NO_MENTIONS,
-        )
+        if not done:
+            await interaction.response.send_message(
+                content=shown.content or None,
+                embeds=embeds,
+                view=view,
+                ephemeral=True,
+                allowed_mentions=NO_MENTIONS,
+            )
+            return
+        files = [(f"video-{found.id}.mp4", video)] if video is not None else []
+        with uploads(files) as attached:
+            await interaction.followup.send(
+                content=shown.content or discord.utils.MISSING,
+                embeds=embeds,
+                view=view,
+                files=attached,
+                ephemeral=True,
+                allowed_mentions=NO_MENTIONS,
+            )
+
+    async def _video(self, interaction: discord.Interaction, job: Job) -> tuple[bytes | None, str | None]:
+        """The finished video to upload, or (too large or slow to fetch) its link to show
+        instead, or neither when the link is dead."""
+        assert job.video_url is not None
+        settings = self.bot.settings
+        try:
+            data = await download(
+                self.bot.session,
+                job.video_url,
+                max_bytes=min(interaction.filesize_limit, settings.max_video_bytes),
+                time_limit=settings.video_download_timeout,
+            )
+        except LinkOnly:
+            return None, job.video_url
+        except DeadLink:
+            return None, None
+        return data, None
 
     @app_commands.command(name="video-history")
     @anywhere
@@ -125,7 +166,9 @@ class JobInfoCog(commands.Cog, name="Video info"):
         locale = interaction.locale
         embed = discord.Embed(
             title=tr(locale, "Recent videos of {name}", name=target.display_name),
-            description=job_lines(jobs, locale=locale) if jobs else tr(locale, "No videos yet."),
+            description=job_lines(jobs, deleted=self.bot.store.deleted(j.id for j in jobs), locale=locale)
+            if jobs
+            else tr(locale, "No videos yet."),
             colour=0x2ECC71,
         )
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
@@ -134,16 +177,19 @@ class JobInfoCog(commands.Cog, name="Video info"):
         store = self.bot.store
         chain = list(reversed(store.lineage(job.id)))  # oldest first: who started it, who built on it
         built = store.children(job.id)
+        deleted = store.deleted(j.id for j in [*chain, *built])
         locale = interaction.locale
         embed = discord.Embed(title=tr(locale, "Lineage of video #{id}", id=job.id), colour=0x9B59B6)
         embed.add_field(
             name=tr(locale, "Built on (oldest first)"),
-            value=job_lines(chain, limit=1000, locale=locale),
+            value=job_lines(chain, limit=1000, deleted=deleted, locale=locale),
             inline=False,
         )
         embed.add_field(
             name=tr(locale, "Built on this ({count})", count=len(built)),
-            value=job_lines(built, limit=1000, locale=locale) if built else tr(locale, "nothing yet"),
+            value=job_lines(built, limit=1000, deleted=deleted, locale=locale)
+            if built
+            else tr(locale, "nothing yet"),
             inline=False,
         )
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
@@ -188,7 +234,14 @@ class JobInfoCog(commands.Cog, name="Video info"):
             + localize(quota.COUNTING_RULE, locale),
         ]
         if limits.cooldown:
-            lines.append(tr(locale, "One video every {seconds} seconds per member.", seconds=limits.cooldown))
+            lines.append(
+                ntr(
+                    locale,
+                    "One video every {n} second per member.",
+                    "One video every {n} seconds per member.",
+                    n=limits.cooldown,
+                )
+            )
         embed = discord.Embed(
             title=tr(locale, "Video usage today"), description="\n".join(lines), colour=0x3498DB
         )

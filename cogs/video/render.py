@@ -113,16 +113,19 @@ def render(
         },
     ]
     end = _ended_at(job)
-    if end:
+    if end and p in ("done", "failed"):
+        # How long making it took; a cancelled or rejected job was never made.
         fields.append(
             {"name": tr(locale, "Took"), "value": elapsed(end - job.created_at, locale), "inline": True}
         )
     else:
         # Discord's live timestamp counts up by itself: no edit is needed to keep it true.
         fields.append({"name": tr(locale, "Asked"), "value": f"<t:{int(job.created_at)}:R>", "inline": True})
-        if ready_at is not None:
-            value = tr(locale, "about <t:{at}:R>", at=int(ready_at))
-            fields.append({"name": tr(locale, "Ready"), "value": value, "inline": True})
+        if ready_at is not None and not job.state.final:
+            # The timestamp reads "in 9 seconds" by itself: the field's name says it is a guess.
+            fields.append(
+                {"name": tr(locale, "Likely ready"), "value": f"<t:{int(ready_at)}:R>", "inline": True}
+            )
     if job.images:
         links = " ".join(f"[{i}]({url})" for i, url in enumerate(job.images, 1))
         fields.append(
@@ -160,12 +163,7 @@ def render(
                 locale, "Cancelled by {who} before it was sent; nothing was created or billed.", who=who
             )
         else:
-            value = tr(
-                locale,
-                "Cancelled by {who}. The video service has no cancel route, so the task may "
-                "still finish (and be billed) upstream; the bot stopped tracking it.",
-                who=who,
-            )
+            value = tr(locale, "Cancelled by {who} after it was sent, so it may still be billed.", who=who)
         fields.append({"name": tr(locale, "Cancelled"), "value": value})
     requested = tr(locale, "Requested by {name}", name=job.user_name or job.user_id)
     main: dict = {

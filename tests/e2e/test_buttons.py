@@ -7,8 +7,11 @@ import asyncio
 import pytest
 
 from tests.e2e.helpers import (
+    BASIC,
     JPEG,
+    MANAGE_GUILD,
     PNG,
+    admin_change,
     button,
     fetch_all,
     field,
@@ -135,6 +138,43 @@ async def test_only_the_requester_or_a_moderator_can_delete(fake_discord, fake_a
     assert job_rows(tmp_path)[0]["state"] == "delivered"  # the record stays for history
 
 
+async def test_deleting_is_one_shot_and_history_says_deleted(fake_discord, fake_api, run_bot):
+    guild, channel, (author,) = await setup_guild(fake_discord, channels=2)
+    audit_channel = guild.channels[1]
+    admin = fake_discord.add_member(guild.id, name="admin", permissions=BASIC | MANAGE_GUILD)
+    fake_api.default_life = life(0.3)
+    await run_bot()
+    await fake_discord.wait_commands()
+    await admin_change(fake_discord, admin, channel, "audit_channel", f"<#{audit_channel}>")
+    first = await fake_discord.slash("video", {"prompt": "gone soon"}, user=author, channel_id=channel)
+    message = await wait_final(fake_discord, first)
+    deletes = lambda: [r for r in fake_discord.requests if r.method == "DELETE" and str(message.id) in r.path]  # noqa: E731
+
+    # Two confirmations asked for (Delete pressed twice); the first one is used.
+    questions = []
+    for _ in range(2):
+        asked = await fake_discord.click(message, buttons(message)["delete"], user=author)
+        questions.append(await fake_discord.wait_for(lambda asked=asked: asked.original))
+    done = await fake_discord.click(questions[0], button(questions[0], "confirm-delete"), user=author)
+    assert "Deleted video #1." in await fake_discord.wait_for(lambda: private_text(done))
+    assert message.deleted and not questions[0].components  # its button went at once
+
+    # The other confirmation's button, now stale: plainly "already deleted", nothing sent.
+    again = await fake_discord.click(questions[1], button(questions[1], "confirm-delete"), user=author)
+    assert await fake_discord.wait_for(lambda: private_text(again)) == "Video #1 is already deleted."
+    assert len(deletes()) == 1
+    audit = [m.content for m in fake_discord.messages(audit_channel) if "deleted by" in m.content]
+    assert len(audit) == 1
+
+    # History and lineage say the video is deleted, not done, and link no gone message.
+    for options in ({}, {"job": "#1"}):
+        shown = await fake_discord.slash("video-history", options, user=author, channel_id=channel)
+        reply = await shown.wait_response(timeout=10)
+        embed = reply["data"]["embeds"][0]
+        text = embed.get("description") or embed["fields"][0]["value"]
+        assert "🗑️ deleted" in text and "✅ done" not in text and "discord.com/channels" not in text
+
+
 async def test_portrait_jobs_offer_no_upscale(fake_discord, fake_api, run_bot):
     _, channel, (author,) = await setup_guild(fake_discord)
     fake_api.default_life = life(0.3)
@@ -201,3 +241,22 @@ async def test_a_reroll_days_later_refetches_expired_reference_images(fake_disco
     new_urls = fake_api.creates[1]["images"]
     assert new_urls != old_urls
     assert await fetch_all(new_urls) == [PNG, JPEG]
+
+
+async def test_status_shows_the_video_as_the_job_message_does(fake_discord, fake_api, run_bot):
+    _, channel, (author,) = await setup_guild(fake_discord)
+    fake_api.default_life = life(0.3)
+    await run_bot()
+    await fake_discord.wait_commands()
+    first = await fake_discord.slash("video", {"prompt": "a kite"}, user=author, channel_id=channel)
+    message = await wait_final(fake_discord, first)
+    remixed = await fake_discord.click(message, buttons(message)["reroll"], user=author)
+    await wait_final(fake_discord, remixed)
+
+    status = await fake_discord.slash("video-status", {"job": "#2"}, user=author, channel_id=channel)
+    shown = await fake_discord.wait_for(lambda: status.followups and status.followups[0])
+    # The video itself (a player), not the relay's raw file URL above the embed.
+    assert video_attachment(shown) is not None and shown.flags & 64
+    assert not shown.content
+    built_on = field(shown, "Built on") or ""
+    assert built_on.startswith("Reroll of [#1](") and f"/{channel}/{message.id})" in built_on

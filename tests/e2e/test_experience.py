@@ -91,14 +91,14 @@ async def test_time_is_live_and_the_estimate_comes_from_recent_jobs(fake_discord
 
     def estimated():
         msg = job.original
-        return msg if msg and msg.embeds and field(msg, "Ready") else None
+        return msg if msg and msg.embeds and field(msg, "Likely ready") else None
 
     msg = await fake_discord.wait_for(estimated, timeout=10)
     assert re.fullmatch(r"<t:\d+:R>", field(msg, "Asked"))
-    ready = int(re.fullmatch(r"about <t:(\d+):R>", field(msg, "Ready"))[1])
+    ready = int(re.fullmatch(r"<t:(\d+):R>", field(msg, "Likely ready"))[1])
     assert abs(ready - msg.created) < 30
     done = await wait_final(fake_discord, job)
-    assert field(done, "Took") and field(done, "Ready") is None and field(done, "Asked") is None
+    assert field(done, "Took") and field(done, "Likely ready") is None and field(done, "Asked") is None
 
 
 async def test_help_shows_this_servers_figures_and_a_checklist_for_managers(fake_discord, fake_api, run_bot):
@@ -122,7 +122,7 @@ async def test_help_shows_this_servers_figures_and_a_checklist_for_managers(fake
         return ask()
 
     mine = await help_of(ann)
-    assert "you 1 of 3 today (2 left)" in mine["Your rules here"]
+    assert "you: 1 of 3 videos (2 left)" in mine["Your rules here"]
     assert "Veo 3.1 Fast: text, or one first frame (default)" in mine["Models here"]
     assert "Set-up checklist (Manage Server)" not in mine
     theirs = await help_of(admin)
@@ -196,7 +196,7 @@ async def test_a_refusal_before_anything_is_spent_leaves_no_public_trace(
     await settled_rows(fake_discord, tmp_path)  # the first job's notification is out too
     before = len(fake_discord.messages(channel))
     again = await fake_discord.slash("video", {"prompt": "two"}, user=ann, channel_id=channel)
-    assert "used your 1 videos for today" in await fake_discord.wait_for(lambda: private_text(again))
+    assert "used your 1 video for today" in await fake_discord.wait_for(lambda: private_text(again))
     # Refused before the public "thinking…": nothing appeared in the channel, not even briefly.
     assert again.responses[0]["type"] == 4 and again.responses[0]["data"]["flags"] & 64
     assert len(fake_discord.messages(channel)) == before
@@ -221,3 +221,12 @@ async def test_choices_offer_only_what_this_server_allows(fake_discord, run_bot)
     ] == ["veo3.1-fast-components"]
     durations = await fake_discord.autocomplete("video", "duration", "", user=ann, channel_id=channel)
     assert [c["value"] for c in durations] == [4, 6]  # 8 s is over this server's max_duration
+
+
+async def test_the_prompt_option_allows_only_what_the_bot_accepts(fake_discord, run_bot):
+    # Discord stops the member at the bot's real limit (MAX_PROMPT_LENGTH), instead of the bot
+    # refusing a longer prompt after it is sent, when the typed text is lost.
+    await run_bot({"MAX_PROMPT_LENGTH": "1500"})
+    await fake_discord.wait_commands()
+    options = {o["name"]: o for o in fake_discord.command("video")["options"]}
+    assert options["prompt"]["max_length"] == 1500

@@ -7,7 +7,16 @@ import pytest
 
 from bot.sandbox.discord_server import BOT_PERMISSIONS
 from bot.sandbox.relay import Step
-from tests.e2e.helpers import field, job_rows, life, private_text, settled_rows, setup_guild, wait_final
+from tests.e2e.helpers import (
+    field,
+    job_rows,
+    life,
+    private_text,
+    settled_rows,
+    setup_guild,
+    video_attachment,
+    wait_final,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -68,7 +77,7 @@ async def test_a_prompt_with_a_masked_link_is_shown_inert(fake_discord, fake_api
     description = msg.embeds[0]["description"]
     assert (
         description
-        == "\\[click here\\]\\(https://example.invalid/phish\\) \\*\\*now\\*\\* @\u200beveryone \\<@123\\>"
+        == "\\[click here\\]\\(https\\://example.invalid/phish\\) \\*\\*now\\*\\* @\u200beveryone \\<@123\\>"
     )
     assert fake_api.creates[0]["prompt"] == prompt  # the relay gets what the member wrote
     for snapshot in msg.edits:
@@ -125,15 +134,13 @@ async def test_a_result_that_cannot_be_posted_reaches_the_member_by_dm(
     dm = fake_discord.messages(fake_discord.dm_channels[user.id])
     assert len(dm) == 1 and dm[0].content.endswith("small.mp4")
     assert f"video #{rows[0]['id']}" in dm[0].content
-    # /video-status shows the result too (linked), privately.
+    # /video-status shows the result too (uploaded, as in a job message), privately.
     status = await fake_discord.slash(
         "video-status", {"job": f"#{rows[0]['id']}"}, user=user, channel_id=channel
     )
-    response = await status.wait_response()
-    assert response["data"]["content"].endswith("small.mp4") and response["data"]["flags"] & 64
-    buttons = [
-        c["custom_id"].split(":")[1] for row in response["data"]["components"] for c in row["components"]
-    ]
+    shown = await fake_discord.wait_for(lambda: status.followups and status.followups[0])
+    assert video_attachment(shown) is not None and shown.flags & 64
+    buttons = [c["custom_id"].split(":")[1] for row in shown.components for c in row["components"]]
     assert buttons == ["reroll", "remix", "upscale", "delete"]  # the video comes back with its buttons
 
 

@@ -110,4 +110,4 @@ async def test_an_english_member_gets_english_and_an_unknown_locale_falls_back(
         "video", {"prompt": "a dog"}, user=member, channel_id=channel, locale=("fi", "fi")
     )
     text = await answered(fake_discord, again)
-    assert text.startswith("You have used your 1 videos for today; your quota resets <t:")
+    assert text.startswith("You have used your 1 video for today; your quota resets <t:")

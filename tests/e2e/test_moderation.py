@@ -101,8 +101,8 @@ async def test_quotas_are_exact_under_concurrent_commands(fake_discord, fake_api
     text = (await fake_discord.wait_for(lambda: usage.responses and usage.responses[0]["data"]["embeds"]))[0][
         "description"
     ]
-    assert "**You:** 2 of 2 today (0 left)" in text
-    assert "**This server:** 3 of 3 today (0 left)" in text
+    assert "**You:** 2 of 2 videos (0 left)" in text
+    assert "**This server:** 3 of 3 videos (0 left)" in text
     reset = re.search(r"Quotas reset <t:(\d+):R> \(midnight, Europe/Berlin\)", text)
     assert reset and int(reset[1]) == int(next_reset(time.time(), "Europe/Berlin"))
 
@@ -111,7 +111,7 @@ async def test_quotas_are_exact_under_concurrent_commands(fake_discord, fake_api
     peek = await fake_discord.slash("video-usage", {"member": bob}, user=moderator, channel_id=channel)
     embed = await fake_discord.wait_for(lambda: peek.responses and peek.responses[0]["data"]["embeds"])
     assert f"**{bob.name}:**" in embed[0]["description"]  # the member asked about, by name
-    assert "1 of 2 today (1 left)" in embed[0]["description"]  # the refused create is not counted
+    assert "1 of 2 videos (1 left)" in embed[0]["description"]  # the refused create is not counted
 
     # Midnight passes in Berlin (the rows are moved a day back, as the clock cannot be): new quota.
     db = sqlite3.connect(tmp_path / "bot.db")
@@ -171,7 +171,7 @@ async def test_cooldown_and_the_servers_models(fake_discord, fake_api, run_bot):
     values = {f["name"]: f["value"] for f in embed["fields"]}
     assert values["Models"] == "veo3.1, veo3.1-fast-components\n*this server*"
     assert values["Default model"] == "veo3.1\n*this server*"
-    assert values["Cooldown seconds"] == "no limit\n*this server*"
+    assert values["Cooldown seconds"] == "none\n*this server*"
 
 
 async def test_approval_in_an_audit_channel_with_audit_lines(fake_discord, fake_api, run_bot, tmp_path):
@@ -285,11 +285,11 @@ async def test_approval_in_an_audit_channel_with_audit_lines(fake_discord, fake_
     audit = await fake_discord.wait_for(lines)
     expected = [
         rf"setting `approval_channels` changed by <@{admin.id}>: <#{channel}>",
-        rf"Video #1\]\(\S+\) 🛂 waiting for approval by <@{ann.id}> in <#{channel}>",
+        rf"Video #1\]\(\S+\) 🛂 sent for approval by <@{ann.id}> in <#{channel}>",
         rf"Video #1\]\(\S+\) ✅ approved by <@{winner.id}> in <#{channel}>.* requested by <@{ann.id}>",
-        rf"Video #2\]\(\S+\) 🛂 waiting for approval by <@{ann.id}>",
+        rf"Video #2\]\(\S+\) 🛂 sent for approval by <@{ann.id}>",
         rf"Video #2\]\(\S+\) ⛔ rejected by <@{moderator.id}>",
-        rf"Video #3\]\(\S+\) 🛂 waiting for approval by <@{ann.id}>",
+        rf"Video #3\]\(\S+\) 🛂 sent for approval by <@{ann.id}>",
         rf"Video #3\]\(\S+\) 🚫 cancelled by <@{ann.id}>",
         rf"Video #4\]\(\S+\) 📨 submitted by <@{moderator.id}>",
         rf"Video #5\]\(\S+\) 📨 submitted by <@{bob.id}> in <#{open_channel}>",

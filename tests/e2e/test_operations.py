@@ -83,7 +83,7 @@ async def test_metrics_move_and_hold_no_prompt_or_name(fake_discord, fake_api, r
     (row,) = await settled_rows(fake_discord, tmp_path)
     assert row["state"] == "delivered"
     refused = await fake_discord.slash("video", {"prompt": prompt + " again"}, user=user, channel_id=channel)
-    assert "used your 1 videos" in await answer(fake_discord, refused)
+    assert "used your 1 video" in await answer(fake_discord, refused)
 
     text, after = await scrape(port)
     assert after[("veo_creates_total", (("outcome", "accepted"),))] == 1

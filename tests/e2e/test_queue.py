@@ -63,7 +63,7 @@ async def test_per_member_limits_and_queue_cap(fake_discord, fake_api, run_bot, 
     )
     refused = await fake_discord.slash("video", {"prompt": "three"}, user=member, channel_id=channel)
     text = await fake_discord.wait_for(lambda: private_text(refused), timeout=10)
-    assert "videos waiting (in the queue or for approval)" in text
+    assert text.startswith("You already have 1 video waiting (in the queue or for approval); wait for it")
     # another member is not held up by this member's queue
     theirs = await fake_discord.slash("video", {"prompt": "theirs"}, user=other, channel_id=channel)
     await fake_discord.wait_for(lambda: len(fake_api.creates) == 2, timeout=10)

@@ -118,7 +118,7 @@ async def test_the_owner_keeps_spend_under_control(fake_discord, fake_api, run_b
     await wait_final(
         fake_discord, await fake_discord.slash("video", {"prompt": "one"}, user=ann, channel_id=dm)
     )
-    assert "used your 1 videos for today outside servers" in await refusal(ann, dm)
+    assert "used your 1 video for today outside servers" in await refusal(ann, dm)
     assert "not allowed your account" in await refusal(bob, channel)
     # The server's own rules (no quota here) still apply in a server that added the bot.
     await wait_final(

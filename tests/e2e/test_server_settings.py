@@ -88,7 +88,7 @@ async def test_settings_are_changed_by_moderators_and_enforced(fake_discord, fak
         values["Max duration"] == "4 s\n*this server*" and values["Allow remix others"] == "no\n*this server*"
     )
     assert values["Allowed channels"] == f"<#{other_channel}>\n*this server*"
-    assert values["Cooldown seconds"] == "no limit (bot default)\n*default*"
+    assert values["Cooldown seconds"] == "none (bot default)\n*default*"
 
     reset = await fake_discord.slash(
         "video-admin", {"setting": "allowed_channels"}, subcommand="reset", user=admin, channel_id=channel

@@ -327,6 +327,9 @@ async def test_cancel_button_requester_or_moderator_only(fake_discord, fake_api,
     second = await fake_discord.slash("video", {"prompt": "also mine"}, user=owner, channel_id=channel)
     await fake_discord.wait_for(lambda: len(fake_api.tasks) == 2, timeout=10)
 
+    def field_names(msg):
+        return [f["name"] for f in msg.embeds[0]["fields"]]
+
     def button(interaction):
         msg = interaction.original
         ids = [c["custom_id"] for row in msg.components for c in row.get("components", [])]
@@ -337,10 +340,16 @@ async def test_cancel_button_requester_or_moderator_only(fake_discord, fake_api,
     assert "Only the member who asked" in text
     assert job_rows(tmp_path)[0]["state"] in ("queued", "running")
 
-    await fake_discord.click(first.original, button(first), user=owner)
+    cancelling = await fake_discord.click(first.original, button(first), user=owner)
+    # One plain sentence for the member, not the relay's routes.
+    assert await fake_discord.wait_for(lambda: private_text(cancelling), timeout=10) == (
+        "Cancelled. It had already been sent, so it may still be billed."
+    )
     msg = await wait_final(fake_discord, first)
-    assert "Cancelled" in field(msg, "Status")
-    assert "may still finish" in field(msg, "Cancelled")
+    assert "Cancelled" in field(msg, "Status") and "Took" not in field_names(msg)
+    assert (
+        field(msg, "Cancelled") == f"Cancelled by <@{owner.id}> after it was sent, so it may still be billed."
+    )
 
     await fake_discord.click(second.original, button(second), user=moderator)
     await wait_final(fake_discord, second)
