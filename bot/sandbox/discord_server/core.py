@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import hashlib
 import itertools
@@ -38,15 +39,17 @@ class DiscordState:
     def __init__(
         self,
         *,
-        token: str = "fake-bot-token.Xq9.Zt7kLm2Pn8Rs4Vw6Yb1Cd3",
+        token: str | None = None,
         application_id: int | None = None,
         bot_user_id: int | None = None,
         rate_limits: bool = False,
         validate: bool = True,
     ) -> None:
-        self.token = token
         self.application_id = application_id or snowflake()
         self.bot = FakeUser(bot_user_id or self.application_id, "VeoBot", BOT_PERMISSIONS, bot=True)
+        # Shaped as Discord's: the bot user's id in base64, then two parts that mean nothing here.
+        head = base64.b64encode(str(self.bot.id).encode()).decode().rstrip("=")
+        self.token = token or f"{head}.Xq9Zt7.kLm2Pn8Rs4Vw6Yb1Cd3Ef5Gh7"
         self.guilds: dict[int, FakeGuild] = {}
         self.channel_guild: dict[int, int] = {}
         self.deleted_channels: set[int] = set()
