@@ -29,7 +29,7 @@ from cogs.audit import audit_job
 from cogs.video.inputs import reference_attachments
 from cogs.video.notices import NO_MENTIONS, embeds, followup, interaction_webhook, notify, tell_member
 from cogs.video.render import Render, render
-from cogs.video.sender import edit_unread, uploads
+from cogs.video.sender import edit_unread, nonce, uploads
 from cogs.video.views import as_view, finished_view, job_view
 
 if TYPE_CHECKING:
@@ -326,6 +326,9 @@ class JobMessages:
         send_kwargs["view"] = as_view(send_kwargs.get("view"))
         if send_kwargs["view"] is None:
             del send_kwargs["view"]
+        # Each try to replace this message carries one nonce: a try whose answer was lost is
+        # not a second job message (a later deletion is a new replacement, a new nonce).
+        send_kwargs["nonce"] = nonce(job.id, "job", job.message_id or 0)
         await self._slot(job, False, f"create:{job.channel_id}", "global")
         try:
             message = await channel.send(**send_kwargs)
