@@ -7,7 +7,8 @@ import asyncio
 
 import pytest
 
-from tests.e2e.helpers import answer, life, settled_rows, setup_guild, video_attachment, wait_final
+from bot.sandbox.relay import Step
+from tests.e2e.helpers import answer, field, life, settled_rows, setup_guild, video_attachment, wait_final
 
 pytestmark = pytest.mark.e2e
 
@@ -72,18 +73,27 @@ async def test_a_dm_notification_whose_answer_was_lost_is_sent_once(
     assert dm.content.startswith("your video #1 is ready.")
 
 
-async def test_a_new_job_message_whose_answer_was_lost_is_posted_once(
+async def test_a_new_job_message_whose_answer_was_lost_is_posted_once_and_shows_the_video(
     fake_discord, fake_api, run_bot, tmp_path
 ):
+    fake_api.script(
+        [
+            Step("processing", 20),
+            Step("processing", 60, after=1.5),
+            Step("completed", 100, after=3.0, video="small"),
+        ]
+    )
     channel, _user, job = await started(fake_discord, run_bot, fake_api)
-    await fake_discord.wait_for(lambda: job.original and job.original.embeds, timeout=10)
+    await fake_discord.wait_for(lambda: job.original and "20%" in (field(job.original, "Status") or ""))
+    # The 60% edit finds the message gone and posts a new one, whose answer is lost; the result
+    # then posts again under the same nonce, and Discord answers the 60% message already made.
     fake_discord.delete_message(job.original.id)
     fake_discord.lose_answer("POST", CREATE)
     (row,) = await settled_rows(fake_discord, tmp_path)
     await quiet(fake_discord)
-    # One job message in place of the deleted one, whichever edit (progress or result) posted it.
     (posted,) = [m for m in fake_discord.messages(channel) if not (m.deleted or m.content.startswith("<@"))]
-    assert video_attachment(posted) and row["message_id"] == posted.id
+    assert row["message_id"] == posted.id
+    assert video_attachment(posted), "the message an earlier try made shows the result"
 
 
 # --- closed DMs: the mention instead, saying why -----------------------------------------------
