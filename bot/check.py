@@ -1,10 +1,11 @@
 """`python -m bot --check`: is this set-up ready to run? Tells, without creating anything.
 
 It reaches Discord and the relay with the configured secrets, looks at the database, and
-prints one line per finding. Every problem line starts with the setting to fix, so an
-operator (or a deployment script reading the exit code) knows where to look. It uses aiohttp
-directly rather than discord.py: logging in to the gateway is not needed to know the token
-works, and a check must not sync commands or start jobs.
+prints one line per finding. Every problem line starts with the setting to fix (or with
+`network` or `Discord` when no setting is at fault), so an operator (or a deployment script
+reading the exit code) knows where to look. It uses aiohttp directly rather than discord.py:
+logging in to the gateway is not needed to know the token works, and a check must not sync
+commands or start jobs.
 """
 
 from __future__ import annotations
@@ -34,6 +35,9 @@ class Report:
     ok: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # each starts with the setting to fix
     application_id: int | None = None
+    # Set when the invite links come from the token alone (Discord could not be asked), or when
+    # there are none to print: said on the invite line, so a missing link is never a mystery.
+    invite_note: str | None = None
 
 
 async def run_checks(settings: Settings, *, request_timeout: float = TIMEOUT) -> Report:
@@ -49,6 +53,9 @@ async def run_checks(settings: Settings, *, request_timeout: float = TIMEOUT) ->
 async def check_discord(settings: Settings, session: aiohttp.ClientSession, report: Report) -> None:
     base = settings.discord_api_base_url
     headers = {"Authorization": f"Bot {settings.discord_token}"}
+    # Only a base the operator set is theirs to fix; with Discord's own, an answer that is not
+    # 200 is Discord's trouble and no answer at all is this machine's network.
+    answered = "DISCORD_API_BASE_URL" if settings.uses_custom_discord else "Discord"
     try:
         async with session.get(f"{base}/users/@me", headers=headers) as response:
             if response.status == 401:
@@ -56,22 +63,29 @@ async def check_discord(settings: Settings, session: aiohttp.ClientSession, repo
                     f"DISCORD_TOKEN: Discord at {base} refused it (HTTP 401); copy the token again "
                     "from the developer portal (your app → Bot → Reset Token)"
                 )
+                report.invite_note = "none: a token Discord refused names no application to invite"
                 return
             if response.status != 200:
-                report.problems.append(
-                    f"DISCORD_API_BASE_URL: {base}/users/@me answered HTTP {response.status}"
-                )
+                report.problems.append(f"{answered}: {base}/users/@me answered HTTP {response.status}")
+                _invite_from_token(settings, report)
                 return
             user = await response.json()
         async with session.get(f"{base}/oauth2/applications/@me", headers=headers) as response:
             if response.status != 200:
                 report.problems.append(
-                    f"DISCORD_API_BASE_URL: {base}/oauth2/applications/@me answered HTTP {response.status}"
+                    f"{answered}: {base}/oauth2/applications/@me answered HTTP {response.status}"
                 )
+                _invite_from_token(settings, report)
                 return
             app = await response.json()
     except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
-        report.problems.append(f"DISCORD_API_BASE_URL: cannot reach Discord at {base} ({_why(exc)})")
+        reason = f"cannot reach Discord at {base} ({_why(exc)})"
+        report.problems.append(
+            f"DISCORD_API_BASE_URL: {reason}; is it the server you meant?"
+            if settings.uses_custom_discord
+            else f"network: {reason}; check this machine's internet access, DNS and firewall"
+        )
+        _invite_from_token(settings, report)
         return
     report.application_id = int(app["id"])
     name = user.get("username", "?")
@@ -80,6 +94,16 @@ async def check_discord(settings: Settings, session: aiohttp.ClientSession, repo
     report.ok.append(
         f"Discord: application {app.get('name', '?')!r} (id {app['id']}), "
         f"bot user {name} (id {user.get('id', '?')})"
+    )
+
+
+def _invite_from_token(settings: Settings, report: Report) -> None:
+    """Discord could not say which application this is: the token says it, unconfirmed."""
+    report.application_id = invite.application_id_from_token(settings.discord_token)
+    report.invite_note = (
+        "none: Discord could not be asked and the token holds no application id"
+        if report.application_id is None
+        else "application id read from the token, unconfirmed while Discord cannot be asked"
     )
 
 
@@ -159,6 +183,8 @@ def _why(exc: BaseException) -> str:
 
 def render(report: Report) -> list[str]:
     lines = [f"ok       {line}" for line in report.ok]
+    if report.invite_note:
+        lines.append(f"invite   {report.invite_note}")
     if report.application_id is not None:
         lines.append(f"invite   add the bot to a server: {invite.bot_invite_url(report.application_id)}")
         lines.append(f"invite   install for a user:      {invite.user_install_url(report.application_id)}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from urllib.parse import urlencode
 
 AUTHORIZE = "https://discord.com/oauth2/authorize"
@@ -29,3 +31,16 @@ def user_install_url(application_id: int) -> str:
     """Installs the app on a member's own account (its commands, no bot in the server)."""
     query = {"client_id": application_id, "integration_type": 1, "scope": "applications.commands"}
     return f"{AUTHORIZE}?{urlencode(query)}"
+
+
+def application_id_from_token(token: str) -> int | None:
+    """The application id a bot token carries, or None when it carries none (a sandbox token, a
+    typo). A bot token's first dot-separated part is its bot user's id in base64, and a bot's
+    user id is its application's id: the links can be made when Discord cannot be asked."""
+    head = token.split(".", 1)[0]
+    try:
+        text = base64.urlsafe_b64decode(head + "=" * (-len(head) % 4)).decode("ascii")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    # A snowflake: 17 digits or more (2015 onwards), at most 20 (it fits 64 bits).
+    return int(text) if text.isascii() and text.isdigit() and 17 <= len(text) <= 20 else None

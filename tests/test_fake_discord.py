@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
+import aiohttp
 import discord
 import pytest
 import yarl
@@ -116,3 +117,43 @@ async def test_a_wrong_token_is_refused():
             await probe.close()
         finally:
             discord.http.Route.BASE = saved
+
+
+async def _create(fake: FakeDiscord, channel: int, body: dict) -> tuple[int, dict]:
+    headers = {"Authorization": f"Bot {fake.token}"}
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(f"{fake.base_url}/channels/{channel}/messages", json=body, headers=headers) as r,
+    ):
+        return r.status, await r.json()
+
+
+async def test_a_repeated_enforced_nonce_answers_the_message_already_made():
+    async with FakeDiscord() as fake:
+        (channel,) = fake.add_guild().channels
+        once = {"content": "hi", "nonce": "veo:7:notify", "enforce_nonce": True}
+        first, again = await _create(fake, channel, once), await _create(fake, channel, once)
+        assert first == again and first[0] == 200 and first[1]["nonce"] == "veo:7:notify"
+        # Without enforce_nonce Discord only echoes the nonce: two messages.
+        loose = {"content": "hi", "nonce": "veo:8:notify"}
+        one, two = await _create(fake, channel, loose), await _create(fake, channel, loose)
+        assert one[1]["id"] != two[1]["id"]
+        assert len(fake.messages(channel)) == 3
+
+
+async def test_closed_dms_are_refused_as_discord_does():
+    async with FakeDiscord() as fake:
+        guild = fake.add_guild()
+        user = fake.add_member(guild.id)
+        fake.close_dms(user.id)
+        status, body = await _create(fake, fake.open_dm(user), {"content": "hi"})
+        assert (status, body["code"]) == (403, 50007)
+
+
+async def test_a_lost_answer_still_makes_the_message():
+    async with FakeDiscord() as fake:
+        (channel,) = fake.add_guild().channels
+        fake.lose_answer("POST", r"/channels/\d+/messages$")
+        with pytest.raises(aiohttp.ClientConnectionError):
+            await _create(fake, channel, {"content": "hi"})
+        assert [m.content for m in fake.messages(channel)] == ["hi"]

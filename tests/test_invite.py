@@ -1,6 +1,7 @@
 from urllib.parse import parse_qs, urlsplit
 
 import discord
+import pytest
 
 from bot import invite
 
@@ -35,3 +36,15 @@ def test_user_install_link():
         "integration_type": ["1"],
         "scope": ["applications.commands"],
     }
+
+
+def test_the_application_id_is_read_from_a_bot_token():
+    # A bot token's first part is its user id (the application's id) in base64, unpadded.
+    assert invite.application_id_from_token("MTIzNDU2Nzg5MDEyMzQ1Njc4.GhIjKl.abcdefghijklmnopqrstuvwxyz") == (
+        123456789012345678
+    )
+
+
+@pytest.mark.parametrize("token", ["sandbox.abc", "not-the-token", "", "aGVsbG8.x.y", "////.x.y"])
+def test_a_token_without_an_application_id_gives_none(token):
+    assert invite.application_id_from_token(token) is None

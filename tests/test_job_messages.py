@@ -99,3 +99,13 @@ async def test_a_progress_edit_whose_turn_comes_after_the_video_is_dropped():
         await throttle._worker
         assert edited == []
         await messages.aclose()
+
+
+def test_a_nonce_is_the_same_on_every_try_and_fits_discord():
+    from cogs.video.sender import nonce
+
+    assert nonce(7, "notify") == nonce(7, "notify") == "veo:7:notify"
+    replaces = nonce(123456789, "job", 1578460589397639208)
+    assert replaces == nonce(123456789, "job", 1578460589397639208) and len(replaces) <= 25
+    assert len({nonce(7, "notify"), nonce(8, "notify"), nonce(7, "told"), replaces}) == 4
+    assert nonce(123456789, "job", 1578460589397639208) != nonce(123456789, "job", 1578460589397639209)

@@ -29,7 +29,7 @@ from cogs.audit import audit_job
 from cogs.video.inputs import reference_attachments
 from cogs.video.notices import NO_MENTIONS, embeds, followup, interaction_webhook, notify, tell_member
 from cogs.video.render import Render, render
-from cogs.video.sender import edit_unread, uploads
+from cogs.video.sender import edit_unread, nonce, uploads
 from cogs.video.views import as_view, finished_view, job_view
 
 if TYPE_CHECKING:
@@ -78,6 +78,7 @@ class JobMessages:
         self.defaults = Defaults.from_settings(bot.settings)
         self._throttles: dict[int, EditThrottle[Edit]] = {}
         self._dead_tokens: set[int] = set()
+        self._unsure_reposts: set[int] = set()  # jobs whose last repost got no answer
         self._upload_limits: dict[int, int] = {}
         self.budgets = Budgets()
         # Queue positions come from the tracker's in-memory queue once it exists (the cog
@@ -155,6 +156,7 @@ class JobMessages:
             await notify(self.bot, job, token_usable=self._token_usable(job))
         self._upload_limits.pop(job.id, None)
         self._dead_tokens.discard(job.id)
+        self._unsure_reposts.discard(job.id)
         if job.state is JobState.FAILED:
             await audit_job(self.bot, "failed", job, by=None)
         elif job.state is JobState.CANCELLED:
@@ -326,6 +328,9 @@ class JobMessages:
         send_kwargs["view"] = as_view(send_kwargs.get("view"))
         if send_kwargs["view"] is None:
             del send_kwargs["view"]
+        # Each try to replace this message carries one nonce: a try whose answer was lost is
+        # not a second job message (a later deletion is a new replacement, a new nonce).
+        send_kwargs["nonce"] = nonce(job.id, "job", job.message_id or 0)
         await self._slot(job, False, f"create:{job.channel_id}", "global")
         try:
             message = await channel.send(**send_kwargs)
@@ -334,7 +339,20 @@ class JobMessages:
                 "job %d: cannot post in channel %s (%s); result recorded", job.id, job.channel_id, exc
             )
             return False
+        except BaseException:
+            # No answer (lost, or a progress send cancelled by the final edit): the message may
+            # exist, and the next try's nonce would then be answered with it.
+            self._unsure_reposts.add(job.id)
+            raise
         self.bot.store.update(job.id, message_id=message.id)
+        if job.id in self._unsure_reposts:
+            # Possibly the message an earlier try made, showing that try's render: show this one.
+            self._unsure_reposts.discard(job.id)
+            for file in files or ():
+                if isinstance(file, discord.File):
+                    file.reset()
+            await self._slot(job, False, f"edit:{job.channel_id}", "global")
+            await message.edit(**{**kwargs, "view": as_view(kwargs.get("view"))})
         return True
 
     def _token_usable(self, job: Job) -> bool:

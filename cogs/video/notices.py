@@ -14,6 +14,7 @@ from bot.formatting import message_link
 from bot.i18n import N_, tr
 from bot.jobs import Job, JobState
 from cogs.video.render import Render
+from cogs.video.sender import nonce
 
 if TYPE_CHECKING:
     from bot.client import VideoBot
@@ -27,6 +28,8 @@ ENDINGS = {
     JobState.FAILED: N_("your video #{id} could not be made; the message says why."),
     JobState.REJECTED: N_("your video #{id} was not approved by a moderator."),
 }
+CANNOT_DM = 50007  # Discord's "Cannot send messages to this user": DMs closed to the bot
+DMS_CLOSED = N_("You asked to be told by DM, but your DMs are closed to me, so I am telling you here.")
 
 
 def embeds(r: Render) -> list[discord.Embed]:
@@ -50,37 +53,68 @@ def followup(bot: VideoBot, job: Job) -> discord.Webhook:
 
 async def notify(bot: VideoBot, job: Job, *, token_usable: bool) -> None:
     """Tell the requester the job ended, their way: a reply that pings only them (the
-    default), a DM, or nothing. Best effort: the result itself is already shown."""
+    default), a DM, or nothing. Best effort: the result itself is already shown.
+
+    A member who chose DMs but closed them is pinged instead, once, with a word on why."""
     how = bot.store.notify_pref(job.user_id)
     if how == "off":
         return
     if how == "mention" and job.scope == "user" and not token_usable:
         how = "dm"  # no channel access once the token is gone: a DM is the only way
-    where = message_link(job)
     what = tr(job.locale, ENDINGS.get(job.state, ENDINGS[JobState.FAILED]), id=job.id)
     try:
         if how == "dm":
-            dm = await bot.create_dm(discord.Object(job.user_id))
-            await dm.send(f"{what} {where or ''}".strip(), allowed_mentions=NO_MENTIONS)
-            return
-        only_them = discord.AllowedMentions(everyone=False, roles=False, users=[discord.Object(job.user_id)])
-        text = f"<@{job.user_id}> {what}"
-        if token_usable:
-            # A followup is a new message (it notifies) and needs no channel permission.
-            # Nothing reads it back: through the plain webhook discord.py lets `wait=False`
-            # skip building a Message from Discord's answer (one per job in a burst).
-            hook = interaction_webhook(bot, job)
-            await hook.send(f"{text} {where or ''}".strip(), allowed_mentions=only_them, wait=False)
-            return
-        channel = bot.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
-        reference = (
-            channel.get_partial_message(job.message_id).to_reference(fail_if_not_exists=False)
-            if job.message_id
-            else None
-        )
-        await channel.send(text, allowed_mentions=only_them, reference=reference)  # type: ignore[arg-type]
+            if await _dm(bot, job, what):
+                return
+            if job.scope == "user" and not token_usable:
+                log.info("job %d: the requester's DMs are closed and no channel is reachable", job.id)
+                return
+            what = f"{what}\n{tr(job.locale, DMS_CLOSED)}"
+        await _mention(bot, job, what, token_usable=token_usable)
     except discord.HTTPException as exc:
         log.info("job %d: the requester could not be notified (%s)", job.id, exc)
+
+
+async def _dm(bot: VideoBot, job: Job, what: str) -> bool:
+    """The notification by DM; False when the member's DMs are closed to the bot."""
+    where = message_link(job)
+    try:
+        dm = await bot.create_dm(discord.Object(job.user_id))
+        await dm.send(
+            f"{what} {where or ''}".strip(), allowed_mentions=NO_MENTIONS, nonce=nonce(job.id, "notify")
+        )
+    except discord.HTTPException as exc:
+        if exc.code != CANNOT_DM:
+            raise
+        return False
+    return True
+
+
+async def _mention(bot: VideoBot, job: Job, what: str, *, token_usable: bool) -> None:
+    """The notification as a new message in the job's channel that pings only its requester."""
+    only_them = discord.AllowedMentions(everyone=False, roles=False, users=[discord.Object(job.user_id)])
+    text = f"<@{job.user_id}> {what}"
+    if token_usable:
+        # A followup is a new message (it notifies) and needs no channel permission.
+        # Nothing reads it back: through the plain webhook discord.py lets `wait=False`
+        # skip building a Message from Discord's answer (one per job in a burst). (A webhook
+        # takes no nonce: a followup whose answer was lost may show twice.)
+        where = message_link(job)
+        hook = interaction_webhook(bot, job)
+        await hook.send(f"{text} {where or ''}".strip(), allowed_mentions=only_them, wait=False)
+        return
+    channel = bot.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
+    reference = (
+        channel.get_partial_message(job.message_id).to_reference(fail_if_not_exists=False)
+        if job.message_id
+        else None
+    )
+    await channel.send(
+        text,
+        allowed_mentions=only_them,
+        reference=reference,  # type: ignore[arg-type]
+        nonce=nonce(job.id, "notify"),
+    )
 
 
 async def tell_member(bot: VideoBot, job: Job, shown: Render, *, token_usable: bool) -> str:
@@ -99,7 +133,7 @@ async def tell_member(bot: VideoBot, job: Job, shown: Render, *, token_usable: b
             await followup(bot, job).send(ephemeral=True, **kwargs)
             return "private"
         dm = await bot.create_dm(discord.Object(job.user_id))
-        await dm.send(**kwargs)
+        await dm.send(**kwargs, nonce=nonce(job.id, "told"))
         return "dm"
     except discord.HTTPException as exc:
         log.warning("job %d: the member could not be told either (%s); /video-status has it", job.id, exc)

@@ -8,6 +8,11 @@ lives (as the command's answer itself, only within Discord's 3 seconds): until i
 nothing has been sent upstream and the job simply waits. Only a refusal that will not change
 (4xx other than 429), or running out of attempts, fails the job.
 
+`nonce` names the other messages a job posts through the channel routes (a new job message, a
+notification, a delivery by DM): tried again after an answer that never came, they reach
+Discord with the nonce of the first try, and Discord (with `enforce_nonce`, which discord.py
+sends with every nonce) answers the message already made instead of posting it twice.
+
 `edit_unread` and `respond_unread` go through discord.py's webhook adapter and interaction
 internals, which are not public API (hence discord.py>=2.7, and the end-to-end tests of posting
 and delivery, where a change in discord.py shows).
@@ -16,6 +21,7 @@ and delivery, where a change in discord.py shows).
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import io
 import logging
 from collections.abc import Awaitable, Callable, Iterator, Sequence
@@ -31,6 +37,19 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 RETRY_DELAYS = (1.0, 2.0, 4.0, 8.0, 16.0, 30.0)  # about a minute in all
+
+
+NONCE_LENGTH = 25  # Discord's limit
+
+
+def nonce(job_id: int, kind: str, *about: int) -> str:
+    """The nonce of one message of a job, the same on every try (and in another process after a
+    restart): the job, what the message is, and what it is `about` (the job message it
+    replaces). Hashed when that would exceed Discord's 25 characters."""
+    text = ":".join(("veo", str(job_id), kind, *map(str, about)))
+    if len(text) <= NONCE_LENGTH:
+        return text
+    return "veo:" + hashlib.blake2b(text.encode(), digest_size=10).hexdigest()
 
 
 def worth_retrying(exc: discord.HTTPException) -> bool:

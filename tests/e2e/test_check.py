@@ -78,7 +78,8 @@ async def test_a_wrong_token_names_discord_token(fake_discord, fake_api, tmp_pat
     assert code == 1
     (problem,) = problems(out)
     assert problem.startswith("DISCORD_TOKEN:")
-    assert "invite" not in out  # no application id without a working token
+    # No application id without a working token, and the invite line says so.
+    assert "client_id=" not in out and "invite   none: a token Discord refused" in out
 
 
 async def test_a_wrong_relay_key_names_video_api_key(fake_discord, fake_api, tmp_path):
@@ -139,3 +140,18 @@ async def test_an_old_schema_is_reported_as_upgraded_at_start(fake_discord, fake
     code, out = await run_check(fake_discord, fake_api, tmp_path)
     assert code == 0, out
     assert "the next start upgrades its schema (m003_approval)" in out
+
+
+async def test_an_unreachable_custom_discord_names_its_url_and_still_prints_the_invites(
+    fake_discord, fake_api, tmp_path
+):
+    url = f"http://127.0.0.1:{closed_port()}/api/v10"
+    code, out = await run_check(fake_discord, fake_api, tmp_path, DISCORD_API_BASE_URL=url)
+    assert code == 1
+    (problem,) = problems(out)
+    assert problem.startswith("DISCORD_API_BASE_URL:") and url in problem
+    # The token carries the application id: the links do not wait for Discord.
+    app_id = fake_discord.application_id
+    assert "application id read from the token" in out
+    assert f"client_id={app_id}&scope=bot+applications.commands&permissions=" in out
+    assert f"client_id={app_id}&integration_type=1&scope=applications.commands" in out

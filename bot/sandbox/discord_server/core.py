@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import hashlib
 import itertools
@@ -19,6 +20,7 @@ from bot.sandbox.discord_server.model import (
     EPHEMERAL,
     LOADING,
     MEMBER_PERMISSIONS,
+    DiscordError,
     FakeAttachment,
     FakeGuild,
     FakeInteraction,
@@ -33,20 +35,26 @@ from bot.sandbox.discord_server.model import (
 
 log = logging.getLogger(__name__)
 
+# How long Discord remembers a create's nonce ("the past few minutes", it says; not documented
+# more precisely).
+NONCE_WINDOW = 5 * 60.0
+
 
 class DiscordState:
     def __init__(
         self,
         *,
-        token: str = "fake-bot-token.Xq9.Zt7kLm2Pn8Rs4Vw6Yb1Cd3",
+        token: str | None = None,
         application_id: int | None = None,
         bot_user_id: int | None = None,
         rate_limits: bool = False,
         validate: bool = True,
     ) -> None:
-        self.token = token
         self.application_id = application_id or snowflake()
         self.bot = FakeUser(bot_user_id or self.application_id, "VeoBot", BOT_PERMISSIONS, bot=True)
+        # Shaped as Discord's: the bot user's id in base64, then two parts that mean nothing here.
+        head = base64.b64encode(str(self.bot.id).encode()).decode().rstrip("=")
+        self.token = token or f"{head}.Xq9Zt7.kLm2Pn8Rs4Vw6Yb1Cd3Ef5Gh7"
         self.guilds: dict[int, FakeGuild] = {}
         self.channel_guild: dict[int, int] = {}
         self.deleted_channels: set[int] = set()
@@ -73,6 +81,10 @@ class DiscordState:
         self.resume_count = 0
         self.token_ttl: float | None = None
         self._faults: list[_Fault] = []
+        self._lost_answers: list[_Fault] = []  # requests carried out whose answer never arrives
+        self.closed_dms: set[int] = set()  # users who accept no DM from the bot
+        # (channel id, nonce) -> when, and the message a create with `enforce_nonce` made.
+        self._nonces: dict[tuple[int, str], tuple[float, FakeMessage]] = {}
         # Discord's documented limits, enforced only when asked (see `limits.py`).
         self.rate_limits: RateLimits | None = RateLimits() if rate_limits else None
         self._attachments: dict[int, FakeAttachment] = {}
@@ -200,7 +212,35 @@ class DiscordState:
         log.warning("Discord would refuse %s %s: %s", method, path, "; ".join(map(str, problems[:3])))
         return _json(answer(status, problems), status=status, headers={"Via": "1.1 google"})
 
+    # --- message creates ----------------------------------------------------------------------
+
+    def _create_once(
+        self, channel_id: int, data: dict[str, Any], make: Callable[[], FakeMessage]
+    ) -> FakeMessage:
+        """A channel message create, as Discord treats its nonce: with `enforce_nonce`, a nonce
+        this channel saw within NONCE_WINDOW is answered with the message it made, not a new one."""
+        if any(self.dm_channels.get(user) == channel_id for user in self.closed_dms):
+            raise DiscordError(403, 50007, "Cannot send messages to this user")
+        nonce = data.get("nonce")
+        key = (channel_id, str(nonce))
+        enforced = nonce is not None and bool(data.get("enforce_nonce"))
+        if enforced and key in self._nonces and time.monotonic() - self._nonces[key][0] < NONCE_WINDOW:
+            return self._nonces[key][1]
+        msg = make()
+        msg.nonce = nonce
+        if enforced:
+            self._nonces[key] = (time.monotonic(), msg)
+        return msg
+
     # --- faults ------------------------------------------------------------------------------
+
+    def _loses_answer(self, method: str, path: str) -> bool:
+        """Whether this request, just carried out, is to lose its answer (`lose_answer`)."""
+        for fault in self._lost_answers:
+            if fault.count > 0 and fault.method in (method, "*") and fault.pattern.search(path):
+                fault.count -= 1
+                return True
+        return False
 
     # --- waiting -----------------------------------------------------------------------------
 

@@ -1,6 +1,6 @@
 """The faults a test (or the sandbox's flaky profile) injects into the loopback Discord:
-429s with Discord's headers, 5xx answers, hangs, expired tokens, deleted or forbidden channels,
-a dropped gateway, and Discord's own rate limits switched on."""
+429s with Discord's headers, 5xx answers, hangs, lost answers, expired tokens, deleted or
+forbidden channels, closed DMs, a dropped gateway, and Discord's own rate limits switched on."""
 
 from __future__ import annotations
 
@@ -56,6 +56,15 @@ class FaultsMixin(DiscordState):
                 hang=seconds,
             )
         )
+
+    def lose_answer(self, method: str, path_regex: str, *, count: int = 1) -> None:
+        """The next matching requests are carried out, then the connection drops before the
+        answer: the client cannot tell whether its message was made."""
+        self._lost_answers.append(_Fault(method.upper(), re.compile(path_regex), count, 0, {}, {}))
+
+    def close_dms(self, user_id: int) -> None:
+        """`user_id` accepts no DM from the bot: a send there is answered 403, code 50007."""
+        self.closed_dms.add(user_id)
 
     def clear_faults(self) -> None:
         """Forget every fault queued and not yet met."""

@@ -156,6 +156,7 @@ class FakeMessage:
     allowed_mentions: dict[str, Any] | None = None
     webhook_id: int | None = None
     interaction_token: str | None = None
+    nonce: str | int | None = None
     edits: list[dict[str, Any]] = field(default_factory=list)
     deleted: bool = False
     created: float = field(default_factory=time.time)
@@ -200,6 +201,8 @@ class FakeMessage:
             out["application_id"] = str(self.webhook_id)
         if self.message_reference:
             out["message_reference"] = self.message_reference
+        if self.nonce is not None:
+            out["nonce"] = self.nonce
         return out
 
 

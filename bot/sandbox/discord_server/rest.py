@@ -57,6 +57,8 @@ class RestMixin(DiscordState):
                     headers={"Via": "1.1 google"},
                 )
             response.headers.update(limit_headers)
+            if self._loses_answer(request.method, request.path) and request.transport is not None:
+                request.transport.close()  # done, but the answer never arrives (`lose_answer`)
         record.status = response.status
         return response
 
@@ -318,8 +320,8 @@ class RestMixin(DiscordState):
                 return _json([m.json(self) for m in reversed(self.messages(channel_id)) if not m.deleted])
             if method != "POST":
                 raise DiscordError(405, 0, "405: Method Not Allowed")
-            self._check_size(channel_id, files)
-            posted = self._new_message(channel_id, body or {}, files)
+            data = body or {}  # (its size is checked by _new_message, as every new message's)
+            posted = self._create_once(channel_id, data, lambda: self._new_message(channel_id, data, files))
             return _json(posted.json(self))
         msg = next((x for x in self._messages[channel_id] if x.id == message_id and not x.deleted), None)
         if msg is None:
