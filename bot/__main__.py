@@ -22,9 +22,12 @@ from bot import check, metrics
 from bot.backup import backup
 from bot.client import DISCORD_CONNECTIONS, VideoBot
 from bot.errors import BackupError, ConfigError, StoreError
+from bot.intake import Intake
 from bot.log import setup_logging
+from bot.polling import Timing
 from bot.settings import Settings, load_settings
 from bot.store import Store
+from bot.tracker import JobTracker
 from bot.video_api import VideoAPI
 
 log = logging.getLogger("bot")
@@ -71,6 +74,8 @@ async def run(settings: Settings) -> None:
                 session=session,
                 store=store,
                 api=api,
+                intake=Intake(settings, store),
+                tracker=JobTracker(store, api, Timing.from_settings(settings)),
                 extensions=EXTENSIONS,
                 http_trace=metrics.discord_trace(),
                 connector=aiohttp.TCPConnector(limit=DISCORD_CONNECTIONS),

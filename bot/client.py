@@ -18,9 +18,11 @@ from discord.ext import commands
 
 from bot import health, invite
 from bot.answers import VideoTree
+from bot.intake import Intake
 from bot.relay_client import RelayClient
 from bot.settings import Settings
 from bot.store import CHECKPOINT_EVERY, Store
+from bot.tracker import JobTracker
 from bot.translator import CatalogueTranslator
 
 log = logging.getLogger(__name__)
@@ -44,6 +46,8 @@ class VideoBot(commands.Bot):
         session: aiohttp.ClientSession,
         store: Store,
         api: RelayClient,
+        intake: Intake,
+        tracker: JobTracker,
         extensions: tuple[str, ...] = (),
         http_trace: aiohttp.TraceConfig,
         connector: aiohttp.BaseConnector | None = None,
@@ -70,6 +74,9 @@ class VideoBot(commands.Bot):
         self.session = session
         self.store = store
         self.api = api
+        # The domain's services, built once in __main__; the video extension starts the tracker.
+        self.intake = intake
+        self.tracker = tracker
         self.gateway_connected = False
         self._background: list[asyncio.Task[None]] = []
         self._announced = False

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.jobs import Job
+from bot.settings import Settings
 from bot.task_status import TaskStatus
 
 
@@ -35,6 +36,19 @@ class Timing:
     queue_refresh: float = 10.0  # how often waiting jobs' positions may be re-shown
     poll_record_every: float = 60.0  # a "no news" poll is written at most this often
     fine_min: float = 1.0  # the shortest poll interval, even for very short jobs
+
+    @classmethod
+    def from_settings(cls, s: Settings) -> Timing:
+        return cls(
+            poll_interval=s.poll_interval,
+            poll_max_interval=s.poll_max_interval,
+            failure_deadline=s.poll_failure_deadline,
+            job_timeout=s.job_timeout,
+            max_running=s.max_running_jobs,
+            max_running_per_member=s.max_running_per_member,
+            # Queue positions are re-shown a few progress edits apart at most.
+            queue_refresh=2.5 * s.progress_edit_interval,
+        )
 
 
 def next_poll(

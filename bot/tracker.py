@@ -43,12 +43,21 @@ UNCONFIRMED_REASON = Text(
 DEFAULT_TIMING = Timing()
 
 
+class _NotStarted:
+    """The presenter before `JobTracker.start`: a tracker not started shows and finishes nothing."""
+
+    async def show(self, job_id: int) -> None:
+        return None
+
+    async def finish(self, job: Job) -> str | None:
+        raise RuntimeError("the tracker is not started")
+
+
 class JobTracker:
     def __init__(
         self,
         store: Store,
         api: RelayClient,
-        presenter: Presenter,
         timing: Timing = DEFAULT_TIMING,
         *,
         clock: Callable[[], float] = time.time,
@@ -56,7 +65,9 @@ class JobTracker:
     ) -> None:
         self.store = store
         self.api = api
-        self.presenter = presenter
+        # Discord's side, handed in by `start` (the presenter reads the tracker's queue positions
+        # and durations, so it is built after the tracker); nothing is shown before that.
+        self.presenter: Presenter = _NotStarted()
         self.timing = timing
         self.clock = clock
         self.rng = rng
@@ -71,7 +82,7 @@ class JobTracker:
             max_running=timing.max_running,
             max_per_member=timing.max_running_per_member,
             send=lambda job: self._background.spawn(self._create(job), f"create-{job.id}"),
-            show=lambda job: presenter.show(job.id),
+            show=lambda job: self.presenter.show(job.id),
             clock=clock,
             refresh=timing.queue_refresh,
         )
@@ -81,8 +92,10 @@ class JobTracker:
 
     # --- life of the tracker -------------------------------------------------------------
 
-    def start(self) -> None:
-        """Resume every unfinished job from the store, then run the schedule."""
+    def start(self, presenter: Presenter) -> None:
+        """Resume every unfinished job from the store, then run the schedule, showing jobs
+        through `presenter`."""
+        self.presenter = presenter
         self._started_at = self.clock()
         unfinished = self.store.unfinished()
         # Resumed jobs are looked at again spread over the time the poll budget needs for them
@@ -164,6 +177,10 @@ class JobTracker:
                 if waiting.message_id is not None or waiting.created_at < self._started_at:
                     self._queue.enqueue(waiting)
         self._queue.admit()
+
+    def typical_duration(self, model: str) -> float | None:
+        """How long `model` usually takes (remembered; the store's figure at most a minute old)."""
+        return self.durations.get(model)
 
     def queue_position(self, job_id: int) -> int:
         """1 for the next waiting job to be sent (see `Admission.position`)."""

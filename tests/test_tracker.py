@@ -46,7 +46,7 @@ async def env(tmp_path):
         trackers: list[JobTracker] = []
 
         def make(timing: Timing = FAST) -> JobTracker:
-            tracker = JobTracker(store, api, presenter, timing)
+            tracker = JobTracker(store, api, timing)
             trackers.append(tracker)
             return tracker
 
@@ -95,7 +95,7 @@ async def test_a_job_is_created_once_polled_and_finished_once(env):
         [Step("queued"), Step("processing", 40, after=0.1), Step("completed", 100, after=0.1, video="small")]
     )
     tracker = make()
-    tracker.start()
+    tracker.start(presenter)
     job = await send(store, tracker)
     await until(lambda: store.get(job.id).state is JobState.DELIVERED)
     assert len(fake.creates) == 1
@@ -112,7 +112,7 @@ async def test_cancel_stops_tracking_and_finishes_once(env):
     fake, store, presenter, make = env
     fake.script([Step("processing", 10), Step("completed", 100, after=0.6, video="small")])
     tracker = make()
-    tracker.start()
+    tracker.start(presenter)
     job = await send(store, tracker)
     cancelled = await tracker.cancel(job.id, by_user=2)
     assert cancelled is not None and cancelled.state is JobState.CANCELLED
@@ -125,7 +125,7 @@ async def test_cancel_stops_tracking_and_finishes_once(env):
 async def test_an_unconfirmed_job_found_at_start_is_failed_not_resubmitted(env):
     fake, store, presenter, make = env
     job = add(store)  # state submitting, no task id: the process died around the create call
-    make().start()
+    make().start(presenter)
     await until(lambda: presenter.finished)
     assert store.get(job.id).state is JobState.FAILED
     assert store.get(job.id).failure_kind == "unconfirmed"
@@ -133,10 +133,10 @@ async def test_an_unconfirmed_job_found_at_start_is_failed_not_resubmitted(env):
 
 
 async def test_polls_give_up_after_the_failure_deadline(env):
-    fake, store, _presenter, make = env
+    fake, store, presenter, make = env
     fake.script([Step("processing", 10)])
     tracker = make()
-    tracker.start()
+    tracker.start(presenter)
     job = await send(store, tracker)
     fake.fail_query(status=503, count=1000)
     await until(lambda: store.get(job.id).state is JobState.FAILED, timeout=5)
@@ -150,19 +150,19 @@ async def test_a_failed_final_message_is_retried_until_it_lands(env):
     fake.script([Step("completed", 100, video="small")])
     presenter.failures_left = 2
     tracker = make()
-    tracker.start()
+    tracker.start(presenter)
     job = await send(store, tracker)
     await until(lambda: store.get(job.id).state is JobState.DELIVERED, timeout=8)
     assert len(presenter.finished) == 1
 
 
 async def test_create_refused_fails_the_job_without_a_task(env):
-    fake, store, _presenter, make = env
+    fake, store, presenter, make = env
     fake.fail_create(
         status=402, body={"error": {"message": "Insufficient balance", "type": "insufficient_quota"}}
     )
     tracker = make()
-    tracker.start()
+    tracker.start(presenter)
     job = await send(store, tracker)
     failed = store.get(job.id)
     assert failed.state is JobState.FAILED and failed.failure_kind == "no_balance"
@@ -171,10 +171,10 @@ async def test_create_refused_fails_the_job_without_a_task(env):
 
 
 async def test_create_timeout_is_not_retried(env):
-    fake, store, _presenter, make = env
+    fake, store, presenter, make = env
     fake.fail_create(hang=5, accepted_anyway=True)
     tracker = make()
-    tracker.start()
+    tracker.start(presenter)
     job = await send(store, tracker)
     assert store.get(job.id).failure_kind == "unconfirmed"
     assert len(fake.creates) == 1
@@ -184,11 +184,11 @@ async def test_restart_resumes_a_running_job(env):
     fake, store, presenter, make = env
     fake.script([Step("processing", 10), Step("completed", 100, after=0.3, video="small")])
     first = make()
-    first.start()
+    first.start(presenter)
     job = await send(store, first)
     await first.stop()
     second = make()
-    second.start()
+    second.start(presenter)
     await until(lambda: store.get(job.id).state is JobState.DELIVERED)
     assert len(fake.creates) == 1
     assert len(presenter.finished) == 1
@@ -198,7 +198,7 @@ async def test_approval_sends_only_approved_jobs_and_decides_once(env):
     fake, store, presenter, make = env
     fake.script([Step("completed", 100, video="small")])
     tracker = make()
-    tracker.start()
+    tracker.start(presenter)
     approved = add(store, state=JobState.AWAITING_APPROVAL, message_id=1)
     rejected = add(store, state=JobState.AWAITING_APPROVAL, message_id=2)
     await tracker.admit()
@@ -216,19 +216,19 @@ async def test_approval_sends_only_approved_jobs_and_decides_once(env):
 
 
 async def test_a_restart_leaves_jobs_awaiting_approval_alone(env):
-    fake, store, _presenter, make = env
+    fake, store, presenter, make = env
     waiting = add(store, state=JobState.AWAITING_APPROVAL, message_id=1)
     tracker = make()
-    tracker.start()
+    tracker.start(presenter)
     await asyncio.sleep(0.2)
     assert store.get(waiting.id).state is JobState.AWAITING_APPROVAL and fake.creates == []
     assert (await tracker.cancel(waiting.id, by_user=2)).state is JobState.CANCELLED
 
 
 async def test_a_job_whose_message_cannot_be_posted_fails_unsent_and_unannounced(env):
-    fake, store, _presenter, make = env
+    fake, store, presenter, make = env
     tracker = make()
-    tracker.start()
+    tracker.start(presenter)
     job = tracker.create(
         channel_id=1,
         user_id=2,

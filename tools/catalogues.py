@@ -48,14 +48,18 @@ def command_tree() -> Any:
     import discord
     from discord.ext import commands
 
+    from bot.intake import Intake
     from bot.settings import load_settings
     from bot.store import Store
+    from bot.tracker import JobTracker
     from cogs.admin import VideoAdmin
     from cogs.video import HelpCog, JobInfoCog, VideoCog
 
     bot: Any = commands.Bot(command_prefix="!", intents=discord.Intents.none())
     bot.settings = load_settings({"DISCORD_TOKEN": "-", "VIDEO_API_KEY": "-"}, dotenv=False)
     bot.store, bot.api = Store.open(":memory:"), None  # the cogs are built, never run
+    bot.intake = Intake(bot.settings, bot.store)
+    bot.tracker = JobTracker(bot.store, bot.api)
     video = VideoCog(bot)
     for cog in (video, JobInfoCog(bot), HelpCog(bot), VideoAdmin(bot)):
         group = getattr(cog, "__cog_app_commands_group__", None)

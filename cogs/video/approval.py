@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 
 import discord
 
-from bot.answers import answering_errors
 from bot.errors import JobNotFound, PermissionDenied
 from bot.guild_settings import GuildSettings
 from bot.i18n import Text, tr
@@ -91,13 +90,10 @@ class Approvals:
                 log.warning("job %d: approvers not pinged (%s)", job.id, exc)
         return job
 
-    async def decide(self, interaction: discord.Interaction, verdict: str, job_id: int) -> None:
-        await answering_errors(interaction, self._decide(interaction, verdict, job_id))
-
-    async def _decide(self, interaction: discord.Interaction, verdict: str, job_id: int) -> None:
-        job = self.bot.store.get(job_id)
-        if job is None or job.guild_id is None or job.guild_id != interaction.guild_id:
-            raise JobNotFound()
+    def check_approver(self, interaction: discord.Interaction, job: Job) -> None:
+        """May the member who pressed Approve or Reject decide on `job`?"""
+        if job.guild_id is None:
+            raise JobNotFound()  # approval exists only in servers
         rules = self.bot.store.guild_rules(job.guild_id)
         member = member_of(interaction)
         if not rules.can_approve(role_ids=set(member.role_ids), manage_messages=member.manage_messages):
@@ -107,6 +103,10 @@ class Approvals:
                     "or reject videos."
                 )
             )
+
+    async def decide(self, interaction: discord.Interaction, job: Job, verdict: str) -> None:
+        """Approve or Reject was pressed by a member `check_approver` let through."""
+        job_id = job.id
         await interaction.response.defer(ephemeral=True, thinking=True)
         me = interaction.user.id
         approve = verdict == "approve"

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import discord
 
@@ -71,8 +71,16 @@ class Progress(Edit):
         return self._make()  # type: ignore[attr-defined]
 
 
+class Figures(Protocol):
+    """What a job message shows besides the job: its place in the queue, how long its model
+    usually takes. The tracker knows both in memory; the store can count them."""
+
+    def queue_position(self, job_id: int) -> int: ...
+    def typical_duration(self, model: str) -> float | None: ...
+
+
 class JobMessages:
-    def __init__(self, bot: VideoBot) -> None:
+    def __init__(self, bot: VideoBot, figures: Figures | None = None) -> None:
         self.bot = bot
         self.settings = bot.settings
         self.defaults = Defaults.from_settings(bot.settings)
@@ -81,11 +89,9 @@ class JobMessages:
         self._unsure_reposts: set[int] = set()  # jobs whose last repost got no answer
         self._upload_limits: dict[int, int] = {}
         self.budgets = Budgets()
-        # Queue positions come from the tracker's in-memory queue once it exists (the cog
-        # sets this); the store's count is the fallback.
-        self.positions: Callable[[int], int] | None = None
-        # Likewise the model's typical duration, from the tracker's cache (for the estimate).
-        self.durations: Callable[[str], float | None] | None = None
+        # Queue positions and a model's typical duration (for the estimate): the tracker's
+        # in-memory figures; the store counts the same where there is no tracker.
+        self.figures: Figures = figures or bot.store
 
     def remember_upload_limit(self, job_id: int, limit: int) -> None:
         """The interaction's own upload limit, known only while its command runs."""
@@ -102,11 +108,11 @@ class JobMessages:
         store = self.bot.store
         position = None
         if job.state is JobState.PENDING:
-            position = (self.positions or store.queue_position)(job.id)
+            position = self.figures.queue_position(job.id)
         parent = store.get(job.parent_id) if job.parent_id else None
         typical = None
         if job.submitted_at and not job.state.final:
-            typical = (self.durations or store.typical_duration)(job.model)
+            typical = self.figures.typical_duration(job.model)
         return render(
             job,
             position=position,

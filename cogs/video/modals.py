@@ -14,7 +14,7 @@ from bot.jobs import Job
 
 if TYPE_CHECKING:
     from cogs.video.actions import JobActions
-    from cogs.video.cog import VideoCog
+    from cogs.video.starting import JobStarter
 
 MODAL_TEXT_LIMIT = 4000  # Discord's limit for a text input
 
@@ -46,25 +46,30 @@ class RemixModal(JobModal, title="Remix this video"):
         self.add_item(self.prompt)
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
-        await self.actions.remix(interaction, self.parent, self.prompt.value)
+        await self.actions.remix_submitted(interaction, self.parent, self.prompt.value)
 
 
 class PromptModal(JobModal, title="Make a video from these images"):
     def __init__(
-        self, cog: VideoCog, images: list[discord.Attachment], model: str, locale: object = None
+        self,
+        starter: JobStarter,
+        images: list[discord.Attachment],
+        model: str,
+        max_prompt_length: int,
+        locale: object = None,
     ) -> None:
         super().__init__(title=tr(locale, "Make a video from these images"), timeout=900)
-        self.cog = cog
+        self.starter = starter
         self.images = images
         self.model = model
         self.prompt: discord.ui.TextInput[PromptModal] = discord.ui.TextInput(
             label=tr(locale, "Prompt"),
             style=discord.TextStyle.paragraph,
             placeholder=tr(locale, "What should happen in the video?"),
-            max_length=min(MODAL_TEXT_LIMIT, cog.settings.max_prompt_length),
+            max_length=min(MODAL_TEXT_LIMIT, max_prompt_length),
             custom_id="prompt",
         )
         self.add_item(self.prompt)
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
-        await self.cog.make_video(interaction, self.images, self.model, self.prompt.value)
+        await self.starter.from_images(interaction, self.images, self.model, self.prompt.value)

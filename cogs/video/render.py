@@ -9,10 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.formatting import elapsed, inert, message_link, progress_bar, truncate
-from bot.i18n import N_, Text, tr
+from bot.i18n import Text, tr
 from bot.i18n import render as localize
 from bot.jobs import Job, JobState
 from bot.models import display_name
+from cogs.video.buttons import lineage
 
 # Discord's documented message limits
 DESCRIPTION_LIMIT = 4096
@@ -21,12 +22,6 @@ TOTAL_EMBED_LIMIT = 6000
 PROMPT_SHOWN = 3000  # leaves room for the fields within the 6,000 characters of all embeds
 
 SHAPE_WORDS = {"landscape": Text("Landscape 16:9 (1280×720)"), "portrait": Text("Portrait 9:16 (720×1280)")}
-# How a job came about, in "Reroll of #12" (the origin names are stored, not shown).
-ORIGIN_OF = {
-    "reroll": N_("Reroll of {job}"),
-    "remix": N_("Remix of {job}"),
-    "upscale": N_("Upscale of {job}"),
-}
 COLOURS = {
     "waiting": 0x95A5A6,
     "generating": 0x3498DB,
@@ -134,7 +129,7 @@ def render(
     if parent is not None:
         where = message_link(parent)
         name = f"[#{parent.id}]({where})" if where else f"#{parent.id}"
-        origin = ORIGIN_OF.get(job.origin)
+        origin = lineage(job.origin)
         built = tr(locale, origin, job=name) if origin else f"{job.origin.capitalize()} of {name}"
         fields.append({"name": tr(locale, "Built on"), "value": built, "inline": True})
     if job.enhanced_prompt:

@@ -3,82 +3,25 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any, ClassVar
 
 import discord
 
-from bot.answers import reply_privately
-from bot.i18n import N_, Text, tr
+from bot.answers import answering_errors, reply_privately
+from bot.errors import PermissionDenied
+from bot.i18n import Text, tr
 from bot.jobs import Job, JobState
-
-if TYPE_CHECKING:
-    from cogs.video.cog import VideoCog
+from cogs.video.buttons import ACTIONS, CUSTOM_ID, Handlers, Who, custom_id
 
 
-class CancelButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"video:cancel:(?P<job>\d+)"):
-    def __init__(self, job_id: int, locale: object = None) -> None:
-        super().__init__(_button("cancel", job_id, locale))
-        self.job_id = job_id
+class ActionButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=CUSTOM_ID):
+    """Every button of the table (`cogs.video.buttons.ACTIONS`), persistent: the custom id
+    carries the action and the job, so a press reaches its handler after a restart too.
 
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
-    ) -> CancelButton:
-        return cls(int(match["job"]))
+    The handlers are the video feature's (`serve`, from its cog's load; like discord.py's own
+    `add_dynamic_items`, registration is per class)."""
 
-    async def callback(self, interaction: discord.Interaction) -> None:
-        cog = await _video_cog(interaction)
-        if cog is None:
-            return
-        await cog.cancel_from_button(interaction, self.job_id)
-
-
-async def _video_cog(interaction: discord.Interaction) -> VideoCog | None:
-    cog: VideoCog | None = interaction.client.get_cog("Video")  # type: ignore[attr-defined]
-    if cog is None:
-        await reply_privately(interaction, Text("The video feature is not loaded."))
-    return cog
-
-
-# How each button looks; its custom id is `video:<action>:<job id>`.
-BUTTONS = {
-    "reroll": (N_("Reroll"), "🎲", discord.ButtonStyle.secondary),
-    "remix": (N_("Remix"), "✏️", discord.ButtonStyle.secondary),
-    "upscale": (N_("Upscale"), "🔍", discord.ButtonStyle.secondary),
-    "delete": (N_("Delete"), "🗑️", discord.ButtonStyle.danger),
-    # On the private "are you sure?" that Delete answers with.
-    "confirm-delete": (N_("Yes, delete it"), "🗑️", discord.ButtonStyle.danger),
-    "cancel": (N_("Cancel"), "✖️", discord.ButtonStyle.secondary),
-    "approve": (N_("Approve"), "✅", discord.ButtonStyle.success),
-    "reject": (N_("Reject"), "⛔", discord.ButtonStyle.danger),
-}
-
-
-def _button(action: str, job_id: int, locale: object) -> discord.ui.Button[Any]:
-    label, emoji, style = BUTTONS[action]
-    return discord.ui.Button(
-        label=tr(locale, label), style=style, emoji=emoji, custom_id=f"video:{action}:{job_id}"
-    )
-
-
-def _payload(action: str, job_id: int, locale: object) -> dict[str, Any]:
-    """`_button(...).to_component_dict()`, without building the Button."""
-    label, emoji, style = BUTTONS[action]
-    return {
-        "type": 2,
-        "style": style.value,
-        "disabled": False,
-        "label": tr(locale, label),
-        "custom_id": f"video:{action}:{job_id}",
-        "emoji": {"id": None, "name": emoji},
-    }
-
-
-class JobButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"video:(?P<action>reroll|remix|upscale|delete|confirm-delete):(?P<job>\d+)",
-):
-    """A button on a finished job; `VideoCog.job_button` handles every action."""
+    handlers: ClassVar[Handlers | None] = None
 
     def __init__(self, action: str, job_id: int, locale: object = None) -> None:
         super().__init__(_button(action, job_id, locale))
@@ -86,40 +29,59 @@ class JobButton(
         self.job_id = job_id
 
     @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
-    ) -> JobButton:
-        return cls(match["action"], int(match["job"]))
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        cog = await _video_cog(interaction)
-        if cog is None:
-            return
-        await cog.job_button(interaction, self.action, self.job_id)
-
-
-class DecisionButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"video:(?P<verdict>approve|reject):(?P<job>\d+)",
-):
-    """Approve or Reject on a job waiting in a moderated channel; `VideoCog.decide` handles both."""
-
-    def __init__(self, verdict: str, job_id: int, locale: object = None) -> None:
-        super().__init__(_button(verdict, job_id, locale))
-        self.verdict = verdict
-        self.job_id = job_id
+    def serve(cls, handlers: Handlers | None) -> None:
+        cls.handlers = handlers
 
     @classmethod
     async def from_custom_id(
         cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
-    ) -> DecisionButton:
-        return cls(match["verdict"], int(match["job"]))
+    ) -> ActionButton:
+        return cls(match["action"], int(match["job"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        cog = await _video_cog(interaction)
-        if cog is None:
+        if self.handlers is None:
+            await reply_privately(interaction, Text("The video feature is not loaded."))
             return
-        await cog.decide(interaction, self.verdict, self.job_id)
+        await answering_errors(interaction, dispatch(self.handlers, interaction, self.action, self.job_id))
+
+
+async def dispatch(handlers: Handlers, interaction: discord.Interaction, name: str, job_id: int) -> None:
+    """A press of `name` on job `job_id`: the job (in this server), who may press, the handler."""
+    action = ACTIONS[name]
+    job = handlers.job(interaction, job_id)
+    if action.who is Who.ASKER:
+        if interaction.user.id != job.user_id and not interaction.permissions.manage_messages:
+            assert action.refusal is not None  # (Action requires one for Who.ASKER)
+            raise PermissionDenied(action.refusal)
+    elif action.who is Who.APPROVER:
+        handlers.check_approver(interaction, job)
+    await action.handle(handlers, interaction, job)
+
+
+def _button(action: str, job_id: int, locale: object) -> discord.ui.Button[Any]:
+    spec = ACTIONS[action]
+    return discord.ui.Button(
+        label=tr(locale, spec.label),
+        style=discord.ButtonStyle[spec.style],
+        emoji=spec.emoji,
+        custom_id=custom_id(action, job_id),
+    )
+
+
+def _payload(action: str, job_id: int, locale: object) -> dict[str, Any]:
+    """`_button(...).to_component_dict()`, without building the Button."""
+    spec = ACTIONS[action]
+    return {
+        "type": 2,
+        "style": STYLE_VALUES[spec.style],
+        "disabled": False,
+        "label": tr(locale, spec.label),
+        "custom_id": custom_id(action, job_id),
+        "emoji": {"id": None, "name": spec.emoji},
+    }
+
+
+STYLE_VALUES = {a.style: discord.ButtonStyle[a.style].value for a in ACTIONS.values()}
 
 
 class Buttons:
@@ -146,12 +108,7 @@ class Buttons:
     def view(self) -> discord.ui.View:
         view = discord.ui.View(timeout=None)
         for action in self.actions:
-            if action == "cancel":
-                view.add_item(CancelButton(self.job_id, self.locale))
-            elif action in ("approve", "reject"):
-                view.add_item(DecisionButton(action, self.job_id, self.locale))
-            else:
-                view.add_item(JobButton(action, self.job_id, self.locale))
+            view.add_item(ActionButton(action, self.job_id, self.locale))
         return view
 
 
@@ -196,4 +153,4 @@ def finished_view(job: Job, locale: object = None) -> Buttons:
     return Buttons(job.id, actions, locale or job.locale)
 
 
-PERSISTENT_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (CancelButton, JobButton, DecisionButton)
+PERSISTENT_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (ActionButton,)
