@@ -16,11 +16,11 @@ from pathlib import Path
 
 import aiohttp
 import discord
-import yarl
 
 from bot import check, metrics
 from bot.backup import backup
 from bot.client import DISCORD_CONNECTIONS, VideoBot
+from bot.discord_internals import point_gateway_at, point_rest_at
 from bot.errors import BackupError, ConfigError, StoreError
 from bot.intake import Intake
 from bot.log import setup_logging
@@ -43,14 +43,14 @@ async def point_discord_at(settings: Settings, session: aiohttp.ClientSession) -
     gateway URL without asking `/gateway/bot`, so that URL is looked up here.
     """
     base = settings.discord_api_base_url
-    discord.http.Route.BASE = base
+    point_rest_at(base)
     headers = {"Authorization": f"Bot {settings.discord_token}"}
     async with session.get(f"{base}/gateway/bot", headers=headers) as response:
         if response.status == 401:
             raise ConfigError("DISCORD_TOKEN was refused by the Discord server at DISCORD_API_BASE_URL")
         response.raise_for_status()
         gateway = (await response.json())["url"]
-    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway)
+    point_gateway_at(gateway)
     log.info("using the Discord API at %s (gateway %s)", base, gateway)
 
 

@@ -11,6 +11,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.discord_internals import limit_text_option
 from bot.errors import InputError
 from bot.i18n import Text, ntr
 from bot.models import describe
@@ -19,7 +20,6 @@ from cogs.video.approval import Approvals
 from cogs.video.inputs import (
     anywhere,
     attachment_info,
-    limit_text_option,
     member_of,
     scope_of,
 )

@@ -4,8 +4,7 @@ a job message keeps, read and checked. The checks themselves are `bot.intake`'s.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import discord
 from discord import app_commands
@@ -29,18 +28,6 @@ def anywhere(command: T) -> T:
     (through a user install) the bot's DM, group DMs and other servers."""
     installed = app_commands.allowed_installs(guilds=True, users=True)(command)
     return app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)(installed)
-
-
-def limit_text_option(command: app_commands.Command[Any, ..., Any], name: str, max_length: int) -> None:
-    """Narrow a text option's `max_length` to a limit known only once settings are read (the
-    annotation's `Range` holds the highest allowed), so Discord stops the member typing more
-    instead of the bot refusing, after it is sent, a prompt the member then has to retype.
-    discord.py has no public setter for it: this replaces the command's own parameter (its
-    copy of the parameter table is per cog instance, so nothing shared changes)."""
-    params = getattr(command, "_params", None)
-    if not isinstance(params, dict) or name not in params:
-        return  # another discord.py: keep the annotation's limit, the bot still refuses more
-    params[name] = dataclasses.replace(params[name], max_value=max_length)
 
 
 def member_of(interaction: discord.Interaction) -> Member:

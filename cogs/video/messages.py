@@ -21,6 +21,7 @@ import discord
 from bot import estimate, quota
 from bot.budgets import Budgets
 from bot.delivery import download
+from bot.discord_internals import edit_unread
 from bot.errors import LinkOnly
 from bot.guild_settings import Defaults
 from bot.jobs import Job, JobState
@@ -29,7 +30,7 @@ from cogs.audit import audit_job
 from cogs.video.inputs import reference_attachments
 from cogs.video.notices import NO_MENTIONS, embeds, followup, interaction_webhook, notify, tell_member
 from cogs.video.render import Render, render
-from cogs.video.sender import edit_unread, nonce, uploads
+from cogs.video.sender import nonce, uploads
 from cogs.video.views import as_view, finished_view, job_view
 
 if TYPE_CHECKING:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
+from bot.discord_internals import application_webhook
 from bot.formatting import message_link
 from bot.i18n import N_, tr
 from bot.jobs import Job, JobState
@@ -47,8 +48,7 @@ def followup(bot: VideoBot, job: Job) -> discord.Webhook:
     """The interaction's followup webhook: an application webhook (type 3), as discord.py
     builds for `interaction.followup`; only those may send ephemeral messages."""
     assert job.interaction_token and job.application_id
-    data = {"id": job.application_id, "type": 3, "token": job.interaction_token}
-    return discord.Webhook.from_state(data, bot._connection)  # type: ignore[arg-type]
+    return application_webhook(bot, job.application_id, job.interaction_token)
 
 
 async def notify(bot: VideoBot, job: Job, *, token_usable: bool) -> None:

@@ -13,9 +13,8 @@ notification, a delivery by DM): tried again after an answer that never came, th
 Discord with the nonce of the first try, and Discord (with `enforce_nonce`, which discord.py
 sends with every nonce) answers the message already made instead of posting it twice.
 
-`edit_unread` and `respond_unread` go through discord.py's webhook adapter and interaction
-internals, which are not public API (hence discord.py>=2.7, and the end-to-end tests of posting
-and delivery, where a change in discord.py shows).
+The answers and edits whose reply nobody reads are `bot.discord_internals`' (`edit_unread`,
+`respond_unread`), with discord.py's other internals.
 """
 
 from __future__ import annotations
@@ -26,11 +25,9 @@ import io
 import logging
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import discord
-from discord.http import handle_message_parameters
-from discord.webhook.async_ import async_context, interaction_message_response_params
 
 log = logging.getLogger(__name__)
 
@@ -75,52 +72,6 @@ async def post_job_message(
             )
             await asyncio.sleep(delay)
     raise AssertionError("unreachable")
-
-
-async def edit_unread(webhook: discord.Webhook, message_id: int | None, **fields: Any) -> dict[str, Any]:
-    """`webhook.edit_message(message_id, **fields)` — with `message_id` None, the interaction's
-    original response, as `interaction.edit_original_response` — without building a `Message`
-    from Discord's answer: the answer as Discord sent it (the post needs only its id and
-    attachments, the final edit nothing). discord.py's own request path, its rate-limit
-    handling included, minus the parsing: a tenth of a millisecond per edit, which a burst of a
-    thousand jobs feels."""
-    assert webhook.token is not None
-    adapter = async_context.get()
-    with handle_message_parameters(**fields) as params:
-        sent: dict[str, Any] = {
-            "session": webhook.session,
-            "payload": params.payload,
-            "multipart": params.multipart,
-            "files": params.files,
-        }
-        if message_id is None:
-            data = await adapter.edit_original_interaction_response(webhook.id, webhook.token, **sent)
-        else:
-            with_components = fields.get("view") is not None
-            data = await adapter.edit_webhook_message(
-                webhook.id, webhook.token, message_id, with_components=with_components, **sent
-            )
-    return dict(data)  # typed as discord.py's Message payload: a plain dict
-
-
-async def respond_unread(interaction: discord.Interaction, **fields: Any) -> dict[str, Any]:
-    """Answer the interaction with a public message (`interaction.response.send_message`) and
-    return the message as Discord sent it: the job message is the command's answer itself, one
-    request where deferring and then editing took two. Like `edit_unread`, it skips building a
-    `Message` from the answer (and the buttons go as data, `views.Buttons`: being persistent
-    dynamic items, dispatched by custom id, they need no place in discord.py's view store)."""
-    if interaction.response.is_done():
-        raise discord.InteractionResponded(interaction)
-    adapter = async_context.get()
-    params = interaction_message_response_params(
-        type=discord.InteractionResponseType.channel_message.value, **fields
-    )
-    data = await adapter.create_interaction_response(
-        interaction.id, interaction.token, session=interaction._session, params=params
-    )
-    # What send_message records, so the error path sees the interaction as answered.
-    interaction.response._response_type = discord.InteractionResponseType.channel_message
-    return dict(data["resource"]["message"])
 
 
 @contextmanager

@@ -13,6 +13,7 @@ import discord
 
 from bot.acks import alone, answered_publicly, defer_publicly, placeholder_used
 from bot.answers import reply_privately
+from bot.discord_internals import edit_unread, respond_unread
 from bot.errors import QuotaExceeded
 from bot.guild_settings import GuildSettings
 from bot.intake import Intake, JobRequest, Member
@@ -24,7 +25,7 @@ from cogs.video.approval import Approvals
 from cogs.video.inputs import REF_PREFIX, Files, attachment_info, member_of, read_images
 from cogs.video.messages import JobMessages
 from cogs.video.notices import NO_MENTIONS, embeds, interaction_webhook
-from cogs.video.sender import RETRY_DELAYS, edit_unread, post_job_message, respond_unread, uploads
+from cogs.video.sender import RETRY_DELAYS, post_job_message, uploads
 from cogs.video.views import job_view
 
 if TYPE_CHECKING:
