@@ -7,11 +7,11 @@ import contextlib
 from aiohttp import web
 
 from bot.sandbox.discord_server.faults import FaultsMixin
-from bot.sandbox.discord_server.gateway import GatewayMixin
+from bot.sandbox.discord_server.interactions import InteractionsMixin
 from bot.sandbox.discord_server.rest import RestMixin
 
 
-class FakeDiscord(RestMixin, GatewayMixin, FaultsMixin):
+class FakeDiscord(RestMixin, InteractionsMixin, FaultsMixin):
     # --- lifecycle ---------------------------------------------------------------------------
 
     async def start(self) -> None:
