@@ -11,13 +11,14 @@ from aiohttp import WSMsgType, web
 
 from bot.sandbox.discord_server.core import DiscordState
 from bot.sandbox.discord_server.model import MEMBER_PERMISSIONS, SEND_MESSAGES, FakeGuild, iso, snowflake
+from bot.sandbox.discord_server.sharding import GatewaySession, ShardRefused, check_shard
 
 
 class GatewayMixin(DiscordState):
     async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(autoping=True, max_msg_size=0)
         await ws.prepare(request)
-        self._ws = ws
+        session: GatewaySession | None = None  # what this connection identified or resumed as
         await ws.send_str(json.dumps({"op": 10, "d": {"heartbeat_interval": 41250}, "s": None, "t": None}))
         try:
             async for msg in ws:
@@ -33,37 +34,43 @@ class GatewayMixin(DiscordState):
                     if payload["d"].get("token", "").removeprefix("Bot ") != self.token:
                         await ws.close(code=4004, message=b"Authentication failed.")
                         break
-                    await self._identify(payload["d"])
+                    try:
+                        shard = check_shard(payload["d"], self.shard_count)
+                    except ShardRefused as refused:
+                        await ws.close(code=refused.code, message=refused.reason.encode())
+                        break
+                    session = GatewaySession(ws, *shard, secrets.token_hex(16))
+                    await self._identify(session)
                 elif op == 6:
-                    if payload["d"].get("session_id") != self._session_id:
+                    resumed = self._sessions.get(payload["d"].get("session_id"))
+                    if resumed is None:
                         await ws.send_str(json.dumps({"op": 9, "d": False, "s": None, "t": None}))
                         continue
+                    session, resumed.ws, resumed.ready = resumed, ws, True
                     self.resume_count += 1
-                    self._ready = True
-                    self.publish({"type": "gateway", "ready": True})
-                    await self._send_dispatch("RESUMED", {})
+                    self.publish({"type": "gateway", "ready": self._ready})
+                    await self._send(session, "RESUMED", {})
         finally:
-            if self._ws is ws:
-                self._ws = None
-                self._ready = False
-                self.publish({"type": "gateway", "ready": False})
+            if session is not None and session.ws is ws:
+                session.ws, session.ready = None, False
+                self.publish({"type": "gateway", "ready": self._ready})
         return ws
 
-    async def _identify(self, data: dict[str, Any]) -> None:
+    async def _identify(self, session: GatewaySession) -> None:
+        """READY and a GUILD_CREATE for each guild of the session's shard, and no others."""
         self.identify_count += 1
-        self._session_id = secrets.token_hex(16)
-        self._seq = 0
-        await self._send_dispatch(
+        self._sessions[session.session_id] = session
+        guilds = [g for g in self.guilds.values() if g.bot_member and session.owns(g.id)]
+        await self._send(
+            session,
             "READY",
             {
                 "v": 10,
                 "user": {**self.bot.json(), "verified": True, "mfa_enabled": False, "flags": 0},
-                "guilds": [
-                    {"id": str(g), "unavailable": True} for g, x in self.guilds.items() if x.bot_member
-                ],
-                "session_id": self._session_id,
+                "guilds": [{"id": str(g.id), "unavailable": True} for g in guilds],
+                "session_id": session.session_id,
                 "resume_gateway_url": self.gateway_url,
-                "shard": [0, 1],
+                "shard": [session.shard, session.count],
                 "application": {"id": str(self.application_id), "flags": 0},
                 "private_channels": [],
                 "relationships": [],
@@ -71,25 +78,32 @@ class GatewayMixin(DiscordState):
                 "guild_join_requests": [],
             },
         )
-        for guild in self.guilds.values():
-            if guild.bot_member:
-                await self._send_dispatch("GUILD_CREATE", self._guild_json(guild))
-        self._ready = True
-        self.publish({"type": "gateway", "ready": True})
+        for guild in guilds:
+            await self._send(session, "GUILD_CREATE", self._guild_json(guild))
+        session.ready = True
+        self.publish({"type": "gateway", "ready": self._ready})
 
-    async def _send_dispatch(self, event: str, data: dict[str, Any]) -> None:
-        ws = self._ws
-        if ws is None or ws.closed:
-            raise AssertionError(f"no gateway connection to send {event}")
-        self._seq += 1
-        await ws.send_str(json.dumps({"op": 0, "t": event, "s": self._seq, "d": data}))
+    async def dispatch(self, event: str, data: dict[str, Any], *, guild_id: int | None) -> None:
+        """Send `event` to every session whose shard owns `guild_id` (None: a DM or anything
+        else without a guild, shard 0). Two sessions on one shard both get it, as on Discord."""
+        targets = [s for s in self._sessions.values() if s.live and s.owns(guild_id)]
+        if not targets:
+            raise AssertionError(f"no gateway connection on the shard of guild {guild_id} to send {event}")
+        for session in targets:
+            await self._send(session, event, data)
+
+    async def _send(self, session: GatewaySession, event: str, data: dict[str, Any]) -> None:
+        if session.ws is None or session.ws.closed:
+            raise AssertionError(f"the gateway connection to send {event} on is gone")
+        session.seq += 1
+        await session.ws.send_str(json.dumps({"op": 0, "t": event, "s": session.seq, "d": data}))
 
     async def join_guild(self, guild: FakeGuild) -> None:
         """The bot is added to `guild` while connected: Discord sends its GUILD_CREATE, without
         the `unavailable` key (which marks a guild coming back from an outage instead)."""
         data = self._guild_json(guild)
         data.pop("unavailable")
-        await self._send_dispatch("GUILD_CREATE", data)
+        await self.dispatch("GUILD_CREATE", data, guild_id=guild.id)
 
     def _guild_json(self, guild: FakeGuild) -> dict[str, Any]:
         everyone = {

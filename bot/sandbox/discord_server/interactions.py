@@ -206,7 +206,9 @@ class InteractionsMixin(GatewayMixin):
             payload["message"] = message.json(self)
         interaction.payload = payload
         self.interactions[token] = interaction
-        await self._send_dispatch("INTERACTION_CREATE", payload)
+        # A server's interactions reach the shard of that server's id, the bot's member or not
+        # (a user install); DMs and group DMs reach shard 0.
+        await self.dispatch("INTERACTION_CREATE", payload, guild_id=guild_id)
         return interaction
 
     def _channel_json(self, channel_id: int) -> dict[str, Any]:

@@ -26,9 +26,10 @@ class FakeDiscord(RestMixin, InteractionsMixin, FaultsMixin):
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
     async def close(self) -> None:
-        if self._ws is not None:
-            with contextlib.suppress(Exception):
-                await self._ws.close()
+        for session in list(self._sessions.values()):
+            if session.ws is not None:
+                with contextlib.suppress(Exception):
+                    await session.ws.close()
         if self._runner:
             await self._runner.cleanup()
 
