@@ -32,6 +32,7 @@ from bot.sandbox.discord_server.model import (
     _json,
     snowflake,
 )
+from bot.sandbox.discord_server.sharding import GatewaySession, all_shards_connected
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,8 @@ class DiscordState:
         bot_user_id: int | None = None,
         rate_limits: bool = False,
         validate: bool = True,
+        shard_count: int = 1,
+        max_concurrency: int = 1,
     ) -> None:
         self.application_id = application_id or snowflake()
         self.bot = FakeUser(bot_user_id or self.application_id, "VeoBot", BOT_PERMISSIONS, bot=True)
@@ -89,10 +92,11 @@ class DiscordState:
         self.rate_limits: RateLimits | None = RateLimits() if rate_limits else None
         self._attachments: dict[int, FakeAttachment] = {}
         self._url_generation = 0
-        self._ws: web.WebSocketResponse | None = None
-        self._session_id: str | None = None
-        self._seq = 0
-        self._ready = False
+        # What `GET /gateway/bot` recommends; an IDENTIFY with fewer shards is refused (4011).
+        self.shard_count = shard_count
+        self.max_concurrency = max_concurrency
+        # Every session identified, by id, kept after a disconnect so that it can be resumed.
+        self._sessions: dict[str, GatewaySession] = {}
         self._runner: web.AppRunner | None = None
         self._watchers: set[asyncio.Queue[dict[str, Any]]] = set()
         # An ack quicker than discord.py's keep-alive thread can note its send reads as a
@@ -103,6 +107,10 @@ class DiscordState:
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/api/v10"
+
+    @property
+    def _ready(self) -> bool:
+        return all_shards_connected(self._sessions.values())
 
     @property
     def gateway_url(self) -> str:
@@ -118,10 +126,14 @@ class DiscordState:
         premium_tier: int = 0,
         channels: int = 1,
         channel_names: tuple[str, ...] = (),
+        shard: int | None = None,
     ) -> FakeGuild:
-        """A guild with `channels` text channels (named `channel_names`, else channel-0, -1, ...)."""
+        """A guild with `channels` text channels (named `channel_names`, else channel-0, -1, ...);
+        `shard`: its id lands on that shard of `shard_count`."""
         count = max(channels, len(channel_names))
-        guild = FakeGuild(guild_id or snowflake(), name, premium_tier, [snowflake() for _ in range(count)])
+        if guild_id is None:
+            guild_id = snowflake(None if shard is None else (shard, self.shard_count))
+        guild = FakeGuild(guild_id, name, premium_tier, [snowflake() for _ in range(count)])
         guild.channel_names = dict(zip(guild.channels, channel_names, strict=False))
         guild.members[self.bot.id] = self.bot
         self.guilds[guild.id] = guild
@@ -129,6 +141,11 @@ class DiscordState:
             self.channel_guild[channel] = guild.id
             self._messages[channel] = []
         return guild
+
+    def add_guilds(self, count: int, *, name: str = "Guild") -> list[FakeGuild]:
+        """`count` one-channel guilds spread evenly over the shards, as a big bot's are (ids made
+        in one burst would otherwise share a few milliseconds, hence a shard or two)."""
+        return [self.add_guild(name=f"{name} {i}", shard=i % self.shard_count) for i in range(count)]
 
     def open_dm(self, user: FakeUser) -> int:
         """The bot's DM channel with `user` (as Discord makes it when either side writes)."""

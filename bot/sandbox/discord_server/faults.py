@@ -92,6 +92,9 @@ class FaultsMixin(DiscordState):
         """Signed CDN URLs handed out so far stop working; fetching a message again signs anew."""
         self._url_generation += 1
 
-    async def drop_gateway(self) -> None:
-        if self._ws is not None:
-            await self._ws.close(code=4000, message=b"dropped by test")
+    async def drop_gateway(self, shard: int | None = None) -> None:
+        """Close the gateway connections (only those of `shard` if given) as a network drop would:
+        their sessions stay resumable."""
+        for session in list(self._sessions.values()):
+            if session.ws is not None and shard in (None, session.shard):
+                await session.ws.close(code=4000, message=b"dropped by test")

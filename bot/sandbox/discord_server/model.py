@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import itertools
 import json
 import re
 import time
@@ -31,7 +30,7 @@ MANAGE_GUILD = 1 << 5
 TIER_LIMITS = {0: 10 * 1024 * 1024, 1: 10 * 1024 * 1024, 2: 50 * 1024 * 1024, 3: 100 * 1024 * 1024}
 INTERACTION_ACK_WINDOW = 3.0
 
-_counter = itertools.count()
+_last_snowflake = 0
 
 
 def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
@@ -43,9 +42,22 @@ def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -
     )
 
 
-def snowflake() -> int:
+def snowflake(shard: tuple[int, int] | None = None) -> int:
+    """A new id, larger than every one before it: a counter wrapping within one millisecond
+    would repeat ids once thousands of guilds are made at once.
+
+    `shard` (id, count): an id whose timestamp puts it on that shard, `(id >> 22) % count`,
+    as a guild id must to test a guild on a chosen shard."""
+    global _last_snowflake
     ms = int(time.time() * 1000) - DISCORD_EPOCH_MS
-    return (ms << 22) | (next(_counter) % 4096)
+    value = max(ms << 22, _last_snowflake + 1)
+    if shard is not None:
+        index, count = shard
+        ms = value >> 22
+        if ms % count != index:
+            value = (ms + (index - ms) % count) << 22
+    _last_snowflake = value
+    return value
 
 
 def iso(ts: float | None = None) -> str:

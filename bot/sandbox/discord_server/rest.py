@@ -24,6 +24,7 @@ from bot.sandbox.discord_server.model import (
     _json,
     snowflake,
 )
+from bot.sandbox.discord_server.sharding import gateway_bot
 
 
 class RestMixin(DiscordState):
@@ -94,21 +95,11 @@ class RestMixin(DiscordState):
         self, request: web.Request, path: str, body: Any, files: list[tuple[str, bytes, str | None]]
     ) -> web.StreamResponse:
         m, app = request.method, str(self.application_id)
-        if re.fullmatch(r"/gateway(/bot)?", path):
-            if path.endswith("/bot"):
-                self._check_auth(request)
-            return _json(
-                {
-                    "url": self.gateway_url,
-                    "shards": 1,
-                    "session_start_limit": {
-                        "total": 1000,
-                        "remaining": 999,
-                        "reset_after": 14400000,
-                        "max_concurrency": 1,
-                    },
-                }
-            )
+        if path == "/gateway":
+            return _json({"url": self.gateway_url})
+        if path == "/gateway/bot":
+            self._check_auth(request)
+            return _json(gateway_bot(self.gateway_url, self.shard_count, self.max_concurrency))
         if (hit := re.fullmatch(r"/interactions/(\d+)/([^/]+)/callback", path)) and m == "POST":
             return self._callback(hit[2], body, files)
         if hit := re.fullmatch(rf"/webhooks/{app}/([^/]+)(?:/messages/(@original|\d+))?", path):

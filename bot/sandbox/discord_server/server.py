@@ -7,11 +7,11 @@ import contextlib
 from aiohttp import web
 
 from bot.sandbox.discord_server.faults import FaultsMixin
-from bot.sandbox.discord_server.gateway import GatewayMixin
+from bot.sandbox.discord_server.interactions import InteractionsMixin
 from bot.sandbox.discord_server.rest import RestMixin
 
 
-class FakeDiscord(RestMixin, GatewayMixin, FaultsMixin):
+class FakeDiscord(RestMixin, InteractionsMixin, FaultsMixin):
     # --- lifecycle ---------------------------------------------------------------------------
 
     async def start(self) -> None:
@@ -26,9 +26,10 @@ class FakeDiscord(RestMixin, GatewayMixin, FaultsMixin):
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
     async def close(self) -> None:
-        if self._ws is not None:
-            with contextlib.suppress(Exception):
-                await self._ws.close()
+        for session in list(self._sessions.values()):
+            if session.ws is not None:
+                with contextlib.suppress(Exception):
+                    await session.ws.close()
         if self._runner:
             await self._runner.cleanup()
 
