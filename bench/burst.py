@@ -286,7 +286,7 @@ def seed_history(db_path: Path, took: float, count: int = 20) -> None:
                 user_id=1,
                 prompt=f"history {i}",
                 model=MODEL,
-                orientation="landscape",
+                shape="landscape",
                 size="1280x720",
                 duration=8,
                 aspect_ratio="16:9",
@@ -351,7 +351,7 @@ async def idle(tmp: Path, scale: float) -> dict[str, Any]:
         db = sqlite3.connect(workdir / "bot.db")
         db.executemany(
             "insert into jobs (state, created_at, updated_at, channel_id, user_id, prompt, model, "
-            "orientation, size, duration, aspect_ratio, task_id, raw_status, progress, submitted_at, "
+            "shape, size, duration, aspect_ratio, task_id, raw_status, progress, submitted_at, "
             "running_at, message_id, images, image_names) values "
             "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             rows,

@@ -33,7 +33,7 @@ def fields(guild: int, user: int, now: float) -> dict:
         user_id=user,
         prompt="a cow flies over the moon",
         model="veo3.1-fast",
-        orientation="landscape",
+        shape="landscape",
         size="1280x720",
         duration=8,
         aspect_ratio="16:9",

@@ -32,7 +32,7 @@ def one_job(store: Store, i: int, now: float) -> None:
         user_id=user,
         prompt=f"bench job {i}",
         model="veo3.1-fast",
-        orientation="landscape",
+        shape="landscape",
         size="1280x720",
         duration=8,
         aspect_ratio="16:9",

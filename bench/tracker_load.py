@@ -65,7 +65,7 @@ async def main(count: int) -> None:
                     model="veo3.1-fast",
                     images=[],
                     image_names=[],
-                    orientation="landscape",
+                    shape="landscape",
                     size="1280x720",
                     duration=8,
                     aspect_ratio="16:9",
@@ -75,7 +75,7 @@ async def main(count: int) -> None:
                 )
                 for i in range(count)
             ]
-            await tracker.admit()
+            await tracker.enqueue()
             while len(fake.creates) < count:
                 await asyncio.sleep(0.01)
             submitted = time.perf_counter() - started

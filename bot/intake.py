@@ -79,7 +79,7 @@ class Intake:
         *,
         prompt: str,
         model: str | None = None,
-        orientation: str | None = None,
+        shape: str | None = None,
         duration: int | None = None,
         upsample: bool = False,
         attachments: tuple[AttachmentInfo, ...] = (),
@@ -105,12 +105,12 @@ class Intake:
                     "Duration must be one of {durations} seconds.", durations=", ".join(map(str, s.durations))
                 )
             )
-        chosen, _size, _aspect = resolve_shape(orientation, s.default_orientation)
+        chosen, _size, _aspect = resolve_shape(shape, s.default_shape)
         self.check_images(model, attachments)
         return JobRequest(
             prompt=text,
             model=model,
-            orientation=chosen,
+            shape=chosen,
             duration=duration,
             enable_upsample=upsample,
             images=tuple(a.url for a in attachments),
@@ -138,7 +138,7 @@ class Intake:
 
     # --- the checks -----------------------------------------------------------------------------
 
-    def admit_member(self, member: Member, rules: GuildSettings) -> None:
+    def check_asker(self, member: Member, rules: GuildSettings) -> None:
         """May this member ask for a video here, now: channel, roles, today's quota (a first,
         non-binding read), and how many of theirs are already waiting. Paths that ask for the
         prompt in a modal run this before opening it."""
@@ -187,10 +187,10 @@ class Intake:
 
     def check(self, member: Member, rules: GuildSettings, request: JobRequest) -> None:
         """Every check of a finished request, before the interaction is deferred."""
-        self.admit_member(member, rules)
+        self.check_asker(member, rules)
         rules.check_model(request.model, self.defaults)
         check_image_count(request.model, self.settings.capability(request.model), len(request.images))
-        check_upsample(request.enable_upsample, request.orientation)
+        check_upsample(request.enable_upsample, request.shape)
         rules.check_request(
             prompt=request.prompt, duration=request.duration, upsample=request.enable_upsample
         )
@@ -198,7 +198,7 @@ class Intake:
     def check_remix(self, member: Member, rules: GuildSettings, parent: Job) -> None:
         if not rules.allow_remix_others and member.user_id != parent.user_id:
             raise PermissionDenied(Text("This server does not allow remixing other members' videos."))
-        self.admit_member(member, rules)
+        self.check_asker(member, rules)
 
     def check_waiting(self, user_id: int) -> None:
         # Jobs waiting for a moderator count too, so nobody can flood an approval channel.

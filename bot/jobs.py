@@ -91,8 +91,8 @@ class Job(VideoRequest):
     updated_at: float
     channel_id: int
     user_id: int
-    # The request's fields (prompt, model, orientation, duration, enable_upsample, images) come
-    # from `VideoRequest`; size and aspect ratio follow from the orientation, kept for readers.
+    # The request's fields (prompt, model, shape, duration, enable_upsample, images) come
+    # from `VideoRequest`; size and aspect ratio follow from the shape, kept for readers.
     size: str
     aspect_ratio: str
     image_names: tuple[str, ...] = ()

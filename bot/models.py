@@ -75,27 +75,27 @@ def describe(model: str, capability: Capability, locale: object = None) -> str:
     return f"{display_name(model)}: {takes(capability, locale)}"
 
 
-def size_for(orientation: str) -> str:
-    return SIZES[orientation]
+def size_for(shape: str) -> str:
+    return SIZES[shape]
 
 
-def aspect_for(orientation: str) -> str:
-    return ASPECTS[orientation]
+def aspect_for(shape: str) -> str:
+    return ASPECTS[shape]
 
 
-def resolve_shape(orientation: str | None, default_orientation: str) -> tuple[str, str, str]:
-    """(orientation, size, aspect ratio) for the shape a member chose, or the owner's default."""
-    if orientation is not None and orientation not in SIZES:
+def resolve_shape(shape: str | None, default_shape: str) -> tuple[str, str, str]:
+    """(shape, size, aspect ratio) for the shape a member chose, or the owner's default."""
+    if shape is not None and shape not in SIZES:
         raise InputError(
             Text(
                 "Orientation {orientation} is not offered; use landscape or portrait.",
-                orientation=orientation,
+                orientation=shape,
             )
         )
-    chosen = orientation or default_orientation
+    chosen = shape or default_shape
     return chosen, SIZES[chosen], ASPECTS[chosen]
 
 
-def check_upsample(enable: bool, orientation: str) -> None:
-    if enable and orientation != "landscape":
+def check_upsample(enable: bool, shape: str) -> None:
+    if enable and shape != "landscape":
         raise InputError(Text("Upsample (HD) is only available for landscape videos."))

@@ -66,9 +66,9 @@ class RelayQueue:
         self.admission.remove(job_id)
         self._shown.pop(job_id, None)
         self.admission.release(job_id)
-        self.admit()
+        self.send_next()
 
-    def admit(self) -> None:
+    def send_next(self) -> None:
         """Send what the limits allow now. Synchronous, so no other admission interleaves."""
         while taken := self.admission.take():
             try:

@@ -40,29 +40,31 @@ class VideoRequest:
 
     prompt: str
     model: str
-    orientation: str = "landscape"
+    shape: str = "landscape"
     duration: int = 8
     enable_upsample: bool = False
     images: tuple[str, ...] = ()
 
     def payload(self) -> dict[str, Any]:
         """The body of the relay's create call. Size and aspect ratio follow from the
-        orientation, so the three always agree."""
-        body = {name: getattr(self, name) for name in REQUEST_FIELDS}
+        shape, so the three always agree."""
+        body = {RELAY_NAMES.get(name, name): getattr(self, name) for name in REQUEST_FIELDS}
         body["images"] = list(self.images)
-        body["size"] = size_for(self.orientation)
-        body["aspect_ratio"] = aspect_for(self.orientation)
+        body["size"] = size_for(self.shape)
+        body["aspect_ratio"] = aspect_for(self.shape)
         return body
 
     def columns(self) -> dict[str, Any]:
         """The job row's columns for this request (the stored job keeps size and aspect ratio too)."""
         row = {name: getattr(self, name) for name in REQUEST_FIELDS}
-        row["size"] = size_for(self.orientation)
-        row["aspect_ratio"] = aspect_for(self.orientation)
+        row["size"] = size_for(self.shape)
+        row["aspect_ratio"] = aspect_for(self.shape)
         return row
 
 
 REQUEST_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(VideoRequest))
+# Fields the relay's payload names otherwise (the command and the code say shape).
+RELAY_NAMES = {"shape": "orientation"}
 REQUEST_TYPES: dict[str, Any] = get_type_hints(VideoRequest)
 # The `/video` options derived from the table (the ones not declared on the command itself):
 # (field name, option, field type).

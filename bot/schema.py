@@ -225,3 +225,9 @@ def m007_locale(db: sqlite_utils.Database) -> None:
 def m008_no_next_poll_at(db: sqlite_utils.Database) -> None:
     # Never written: when a job is next looked at lives in memory (bot/schedule.py), rebuilt at start.
     db.table("jobs").transform(drop={"next_poll_at"})
+
+
+@migrations()
+def m009_shape(db: sqlite_utils.Database) -> None:
+    # The command's word for it (the relay's payload still says orientation).
+    db.execute("alter table jobs rename column orientation to shape")

@@ -45,7 +45,7 @@ class Settings:
     model_capabilities: Mapping[str, Capability] = field(
         default_factory=lambda: {m: KNOWN[m] for m in DEFAULT_MODELS}
     )
-    default_orientation: str = "landscape"
+    default_shape: str = "landscape"
     durations: tuple[int, ...] = (4, 6, 8)
     default_duration: int = 8
     max_prompt_length: int = 2000
@@ -132,7 +132,7 @@ def load_settings(
         models=models,
         default_model=default_model,
         model_capabilities={m: declared[m] for m in models},
-        default_orientation=r.get("DEFAULT_ORIENTATION", _orientation, "landscape"),
+        default_shape=r.get("DEFAULT_ORIENTATION", _shape, "landscape"),
         durations=durations,
         default_duration=default_duration,
         max_prompt_length=r.get("MAX_PROMPT_LENGTH", _positive(int, high=6000), 2000),
@@ -248,7 +248,7 @@ def _host(raw: str) -> str:
     return raw
 
 
-def _orientation(raw: str) -> str:
+def _shape(raw: str) -> str:
     value = raw.lower()
     if value not in ("portrait", "landscape"):
         raise ValueError("expected portrait or landscape")

@@ -127,7 +127,7 @@ class JobTracker:
             name="job-tracker",
         )
         self._refresh_task = asyncio.create_task(self._queue.refresh_positions(), name="queue-positions")
-        self._queue.admit()
+        self._queue.send_next()
 
     async def stop(self, grace: float = 3.0) -> None:
         for task in (self._loop_task, self._refresh_task):
@@ -161,7 +161,7 @@ class JobTracker:
         )
         self.store.mark_notified(job_id)
 
-    async def admit(self, job: Job | None = None) -> None:
+    async def enqueue(self, job: Job | None = None) -> None:
         """Queue `job` (its message is posted, or a moderator approved it), then move waiting
         jobs to the relay, first come first served, within the global and per-member limits.
 
@@ -176,7 +176,7 @@ class JobTracker:
                 # A job without a message, made since this start, is still being posted.
                 if waiting.message_id is not None or waiting.created_at < self._started_at:
                     self._queue.enqueue(waiting)
-        self._queue.admit()
+        self._queue.send_next()
 
     def typical_duration(self, model: str) -> float | None:
         """How long `model` usually takes (remembered; the store's figure at most a minute old)."""
@@ -243,7 +243,7 @@ class JobTracker:
             detail=f"approved by {by_user}",
         )
         if job is not None:
-            await self.admit(job)
+            await self.enqueue(job)
             # Sent at once, or still waiting for a slot: either way no longer "awaiting approval".
             await self.presenter.show(job_id)
         return job

@@ -16,7 +16,7 @@ def job(**kw) -> Job:
         user_id=7,
         prompt="a   cow\nflies `@everyone`",
         model="veo3.1",
-        orientation="landscape",
+        shape="landscape",
         size="1280x720",
         duration=8,
         aspect_ratio="16:9",

@@ -26,7 +26,7 @@ def add(store: Store, n: int) -> None:
             user_id=2,
             prompt=f"prompt {i} " + "x" * 400,  # some bulk, so the copy takes a while
             model="veo3.1-fast",
-            orientation="landscape",
+            shape="landscape",
             size="1280x720",
             duration=8,
             aspect_ratio="16:9",

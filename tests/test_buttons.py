@@ -22,7 +22,7 @@ CASES = [
     job_view(42, cancellable=True, decidable=True, locale="ja"),
     finished_view(job()),
     finished_view(job(enable_upsample=True), locale="de"),
-    finished_view(job(orientation="portrait")),
+    finished_view(job(shape="portrait")),
     finished_view(job(state=JobState.FAILED, failure_kind="content_policy")),
     finished_view(job(state=JobState.REJECTED), locale="zh-CN"),
 ]
@@ -48,7 +48,7 @@ async def test_which_buttons() -> None:
     assert ids(finished_view(job())) == [f"video:{a}:42" for a in ("reroll", "remix", "upscale", "delete")]
     # Refused content would be refused again: no Reroll; no Upscale of a portrait video.
     assert ids(
-        finished_view(job(state=JobState.FAILED, failure_kind="content_policy", orientation="portrait"))
+        finished_view(job(state=JobState.FAILED, failure_kind="content_policy", shape="portrait"))
     ) == [
         "video:remix:42",
         "video:delete:42",

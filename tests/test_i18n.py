@@ -212,7 +212,7 @@ def test_a_check_failure_with_a_text_is_translated():
 def job(**changes: Any) -> Job:
     base: dict[str, Any] = dict(
         id=7, state=JobState.FAILED, created_at=1000.0, updated_at=1065.0, failed_at=1065.0, channel_id=5,
-        user_id=9, prompt="a cat", model="veo3.1-fast", orientation="landscape", size="1280x720", duration=8,
+        user_id=9, prompt="a cat", model="veo3.1-fast", shape="landscape", size="1280x720", duration=8,
         aspect_ratio="16:9", guild_id=3,
     )  # fmt: skip
     return Job(**{**base, **changes})

@@ -26,7 +26,7 @@ def intake():
 
 
 def add(intake: Intake, member: Member, state: JobState, **kw) -> None:
-    request = JobRequest(prompt="p", model="veo3.1-fast", orientation="landscape", duration=8)
+    request = JobRequest(prompt="p", model="veo3.1-fast", shape="landscape", duration=8)
     intake.store.add_job(
         guild_id=member.guild_id,
         channel_id=member.channel_id,
@@ -38,7 +38,7 @@ def add(intake: Intake, member: Member, state: JobState, **kw) -> None:
 
 def test_defaults_fill_a_bare_request(intake):
     request = intake.new_request(GuildSettings(), prompt="  a cow  ")
-    assert request == JobRequest(prompt="a cow", model="veo3.1-fast", orientation="landscape", duration=8)
+    assert request == JobRequest(prompt="a cow", model="veo3.1-fast", shape="landscape", duration=8)
     assert request.job_fields()["size"] == "1280x720" and request.job_fields()["aspect_ratio"] == "16:9"
 
 
@@ -61,7 +61,7 @@ def test_the_waiting_cap_counts_queued_and_approval_jobs_for_every_path(intake):
     with pytest.raises(InputError, match="2 videos waiting"):
         intake.check(ALICE, rules, request)  # /video, Reroll, Upscale, after a modal
     with pytest.raises(InputError, match="2 videos waiting"):
-        intake.admit_member(ALICE, rules)  # before the "Make a video" and Remix modals
+        intake.check_asker(ALICE, rules)  # before the "Make a video" and Remix modals
     other = Member(user_id=2, guild_id=10, channel_id=100)
     intake.check(other, rules, request)
 
@@ -70,7 +70,7 @@ def test_a_used_up_quota_is_refused_before_anything_is_posted(intake):
     add(intake, ALICE, JobState.QUEUED, task_id="t1")
     rules = GuildSettings(member_daily_quota=1)
     with pytest.raises(QuotaExceeded):
-        intake.admit_member(ALICE, rules)
+        intake.check_asker(ALICE, rules)
     # The same check, handed to the store, refuses the insert itself.
     with pytest.raises(QuotaExceeded):
         intake.store.add_job(
@@ -78,7 +78,7 @@ def test_a_used_up_quota_is_refused_before_anything_is_posted(intake):
             channel_id=100,
             user_id=1,
             guild_id=10,
-            **JobRequest(prompt="p", model="veo3.1-fast", orientation="landscape", duration=8).job_fields(),
+            **JobRequest(prompt="p", model="veo3.1-fast", shape="landscape", duration=8).job_fields(),
         )
     assert intake.store.count_jobs(user_id=1) == 1
 
@@ -118,14 +118,14 @@ def test_moderated_channels_need_approval_except_for_moderators(intake):
     admin=st.booleans(),
 )
 def test_member_rules_decide_alike_for_every_path(channel, roles, admin):
-    """`check` and `admit_member` (the paths with and without a prompt yet) never disagree."""
+    """`check` and `check_asker` (the paths with and without a prompt yet) never disagree."""
     with Store.open(":memory:") as store:
         intake = Intake(load_settings(ENV, dotenv=False), store)
         rules = GuildSettings(allowed_channels=(100,), generator_roles=(5,))
         member = Member(user_id=1, guild_id=10, channel_id=channel, role_ids=roles, manage_guild=admin)
         outcomes = []
         for run in (
-            lambda: intake.admit_member(member, rules),
+            lambda: intake.check_asker(member, rules),
             lambda: intake.check(member, rules, intake.new_request(rules, prompt="x")),
         ):
             try:
@@ -143,14 +143,14 @@ def test_use_outside_servers_follows_the_owners_switch_and_user_quota(intake):
     dm = Member(user_id=1, guild_id=None, channel_id=5, scope="dm")
     off = Intake(load_settings({**ENV, "USER_DAILY_QUOTA": "0"}, dotenv=False), intake.store)
     with pytest.raises(PermissionDenied, match="turned off videos outside servers"):
-        off.admit_member(dm, GuildSettings())
+        off.check_asker(dm, GuildSettings())
     one = Intake(load_settings({**ENV, "USER_DAILY_QUOTA": "1"}, dotenv=False), intake.store)
-    one.admit_member(dm, GuildSettings())
+    one.check_asker(dm, GuildSettings())
     add(intake, dm, JobState.QUEUED, task_id="t1", scope="dm")
     with pytest.raises(QuotaExceeded, match="outside servers"):
-        one.admit_member(dm, GuildSettings())
+        one.check_asker(dm, GuildSettings())
     # ... while a server that added the bot keeps its own (here: no) quota for the same member.
-    one.admit_member(Member(user_id=1, guild_id=10, channel_id=100), GuildSettings())
+    one.check_asker(Member(user_id=1, guild_id=10, channel_id=100), GuildSettings())
 
 
 def test_missing_bot_permissions_are_named_before_anything_is_spent(intake):

@@ -58,7 +58,7 @@ async def test_query_retries_count_each_failed_request(api, fake_api):
 def test_store_gauges_by_state_and_server():
     store = Store.open(":memory:")
     common = dict(
-        channel_id=1, user_id=2, prompt="p", model="m", orientation="landscape", size="1280x720", duration=8
+        channel_id=1, user_id=2, prompt="p", model="m", shape="landscape", size="1280x720", duration=8
     )
     for guild, state in [(10, JobState.PENDING), (10, JobState.PENDING), (20, JobState.PENDING)]:
         store.add_job(**common, aspect_ratio="16:9", guild_id=guild, state=state)

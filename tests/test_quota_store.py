@@ -32,7 +32,7 @@ def ask(store: Store, user: int, moderated: bool) -> bool:
             user_id=user,
             prompt="p",
             model="m",
-            orientation="landscape",
+            shape="landscape",
             size="1280x720",
             duration=8,
             aspect_ratio="16:9",

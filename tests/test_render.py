@@ -22,7 +22,7 @@ def make(store, **kw):
         user_name="Ann",
         prompt="a cow @everyone",
         model="veo3.1-fast",
-        orientation="landscape",
+        shape="landscape",
         size="1280x720",
         duration=8,
         aspect_ratio="16:9",

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from bot.guild_settings import GuildSettings
 from bot.intake import Intake, JobRequest
 from bot.jobs import Job, JobState
-from bot.request import REQUEST_FIELDS, Option, VideoRequest, request_of
+from bot.request import RELAY_NAMES, REQUEST_FIELDS, Option, VideoRequest, request_of
 from bot.settings import load_settings
 from bot.store import Store
 from bot.validation import AttachmentInfo
@@ -44,14 +44,14 @@ def test_every_field_survives_from_the_command_to_the_payload_and_through_reroll
             AttachmentInfo(f"{i}.png", 10, "image/png", f"https://cdn.test/{i}.png") for i in range(images)
         )
         request = intake.new_request(
-            GuildSettings(), prompt=prompt, orientation=shape, duration=duration, attachments=attachments
+            GuildSettings(), prompt=prompt, shape=shape, duration=duration, attachments=attachments
         )
         job = _stored(intake, request)
         sent = request_of(job).payload()
         # Every declared field reaches the relay as the member gave it.
         for name in REQUEST_FIELDS:
             want = getattr(request, name)
-            assert sent[name] == (list(want) if isinstance(want, tuple) else want)
+            assert sent[RELAY_NAMES.get(name, name)] == (list(want) if isinstance(want, tuple) else want)
         # Reroll: the same request again, through the store.
         reroll = _stored(intake, JobRequest.from_job(job))
         assert request_of(reroll) == request_of(job)

@@ -22,7 +22,7 @@ def fields(**kw):
         user_id=20,
         prompt="牛飞上天了 🐄",
         model="veo3.1-fast-components",
-        orientation="landscape",
+        shape="landscape",
         size="1280x720",
         duration=8,
         aspect_ratio="16:9",

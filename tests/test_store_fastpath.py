@@ -19,7 +19,7 @@ def add(store: Store, **kw):
         user_id=2,
         prompt="a cow",
         model="veo3.1-fast",
-        orientation="landscape",
+        shape="landscape",
         size="1280x720",
         duration=8,
         aspect_ratio="16:9",

@@ -64,7 +64,7 @@ def add(store: Store, **kw) -> Job:
         model="veo3.1-fast",
         images=[],
         image_names=[],
-        orientation="landscape",
+        shape="landscape",
         size="1280x720",
         duration=8,
         aspect_ratio="16:9",
@@ -76,9 +76,9 @@ def add(store: Store, **kw) -> Job:
 
 async def send(store: Store, tracker: JobTracker, **kw) -> Job:
     """Queue a job the way a command does (a PENDING row with its message posted), let the
-    tracker admit it, and wait until the create call has come back (a task id, or failed)."""
+    tracker enqueue it, and wait until the create call has come back (a task id, or failed)."""
     job = add(store, state=JobState.PENDING, message_id=1, **kw)
-    await tracker.admit()
+    await tracker.enqueue()
     await until(lambda: store.get(job.id).state not in (JobState.PENDING, JobState.SUBMITTING))
     return store.get(job.id)
 
@@ -201,7 +201,7 @@ async def test_approval_sends_only_approved_jobs_and_decides_once(env):
     tracker.start(presenter)
     approved = add(store, state=JobState.AWAITING_APPROVAL, message_id=1)
     rejected = add(store, state=JobState.AWAITING_APPROVAL, message_id=2)
-    await tracker.admit()
+    await tracker.enqueue()
     assert fake.creates == []  # nothing waiting for approval is sent
     assert (await tracker.approve(approved.id, by_user=9)).state is JobState.PENDING
     assert await tracker.approve(approved.id, by_user=10) is None
@@ -239,7 +239,7 @@ async def test_a_job_whose_message_cannot_be_posted_fails_unsent_and_unannounced
         aspect_ratio="16:9",
     )
     tracker.not_posted(job.id)
-    await tracker.admit()
+    await tracker.enqueue()
     failed = store.require(job.id)
     assert failed.state is JobState.FAILED and failed.failure_kind == "discord"
     assert failed.notified_at is not None  # nobody is told of a message nobody saw

@@ -55,7 +55,7 @@ async def test_create_sends_the_documented_body_with_bearer_auth(relay):
 
 
 def test_portrait_request_is_consistent():
-    body = VideoRequest(prompt="p", model="m", orientation="portrait").payload()
+    body = VideoRequest(prompt="p", model="m", shape="portrait").payload()
     assert (body["size"], body["aspect_ratio"]) == ("720x1280", "9:16")
 
 

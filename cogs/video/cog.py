@@ -113,7 +113,7 @@ class VideoCog(commands.Cog, name="Video"):
             rules,
             prompt=prompt,
             model=model,
-            orientation=shape,
+            shape=shape,
             duration=duration,
             upsample=upsample,
             attachments=tuple(attachment_info(a) for a in attachments),
@@ -164,7 +164,7 @@ class VideoCog(commands.Cog, name="Video"):
         model = self.intake.model_for_images(rules, len(images))
         # The prompt comes from the modal; everything else is checked before it opens.
         self.intake.check_images(model, tuple(attachment_info(a) for a in images))
-        self.intake.admit_member(member, rules)
+        self.intake.check_asker(member, rules)
         await interaction.response.send_modal(
             PromptModal(self.starter, images, model, self.settings.max_prompt_length, interaction.locale)
         )

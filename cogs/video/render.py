@@ -91,13 +91,13 @@ def render(
     content so it plays inline; `ready_at` is the estimate of when the video will be ready;
     `footer` a line for the member (their quota left today)."""
     p = phase(job)
-    shape = SHAPE_WORDS.get(job.orientation)
+    shape = SHAPE_WORDS.get(job.shape)
     fields: list[dict] = [
         {"name": tr(locale, "Status"), "value": status_line(job, position, locale), "inline": False},
         {"name": tr(locale, "Model"), "value": display_name(job.model), "inline": True},
         {
             "name": tr(locale, "Shape"),
-            "value": localize(shape, locale) if shape else job.orientation,
+            "value": localize(shape, locale) if shape else job.shape,
             "inline": True,
         },
         {

@@ -175,5 +175,5 @@ class JobStarter:
             await audit_job(self.bot, "awaiting_approval", job, by=job.user_id)
             return job
         await audit_job(self.bot, "submitted", job, by=job.user_id)
-        await self.tracker.admit(job)
+        await self.tracker.enqueue(job)
         return job

@@ -145,7 +145,7 @@ def finished_view(job: Job, locale: object = None) -> Buttons:
     actions.append("remix")
     if (
         job.state in (JobState.SUCCEEDED, JobState.DELIVERED)
-        and job.orientation == "landscape"
+        and job.shape == "landscape"
         and not (job.enable_upsample)
     ):
         actions.append("upscale")
