@@ -27,7 +27,7 @@ WORKDIR /data
 VOLUME ["/data"]
 # Healthy = the bot wrote a heartbeat in the last 90 s and its gateway is connected.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
-    CMD ["python", "-m", "bot.healthcheck"]
+    CMD ["python", "-m", "bot.ops.healthcheck"]
 # SIGTERM lets the bot finish store writes and close its sessions; jobs resume on the next start.
 STOPSIGNAL SIGTERM
 CMD ["python", "-m", "bot"]

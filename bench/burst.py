@@ -34,10 +34,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.jobs import JobState
-from bot.sandbox.discord_server import FakeDiscord, FakeInteraction
-from bot.sandbox.relay import FakeTask, FakeVideoAPI, Step
-from bot.store import Store
+from bot.jobs.model import JobState
+from bot.storage.store import Store
+from sandbox.discord_server import FakeDiscord, FakeInteraction
+from sandbox.relay import FakeTask, FakeVideoAPI, Step
 from tests.e2e.harness import BotProcess, start_bot
 
 MODEL = "veo3.1-fast"

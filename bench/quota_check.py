@@ -18,10 +18,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot import quota
 from bot.errors import InputError
-from bot.jobs import JobState
-from bot.store import Store
+from bot.jobs.model import JobState
+from bot.rules import quota
+from bot.storage.store import Store
 
 GUILDS, MEMBERS = 50, 2000
 

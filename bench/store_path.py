@@ -16,8 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.jobs import WAITING, JobState
-from bot.store import Store
+from bot.jobs.model import WAITING, JobState
+from bot.storage.store import Store
 
 
 def one_job(store: Store, i: int, now: float) -> None:

@@ -19,11 +19,11 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.jobs import Job, JobState
-from bot.sandbox.relay import FakeVideoAPI, Step
-from bot.store import Store
-from bot.tracker import JobTracker, Timing
-from bot.video_api import VideoAPI
+from bot.jobs.model import Job, JobState
+from bot.jobs.tracker import JobTracker, Timing
+from bot.relay.unified import VideoAPI
+from bot.storage.store import Store
+from sandbox.relay import FakeVideoAPI, Step
 
 
 class NullPresenter:

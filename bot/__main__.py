@@ -17,18 +17,18 @@ from pathlib import Path
 import aiohttp
 import discord
 
-from bot import check, metrics
-from bot.backup import backup
-from bot.client import DISCORD_CONNECTIONS, VideoBot
-from bot.discord_internals import point_gateway_at, point_rest_at
+from bot.app.client import DISCORD_CONNECTIONS, VideoBot
+from bot.app.discord_internals import point_gateway_at, point_rest_at
 from bot.errors import BackupError, ConfigError, StoreError
-from bot.intake import Intake
+from bot.jobs.polling import Timing
+from bot.jobs.tracker import JobTracker
 from bot.log import setup_logging
-from bot.polling import Timing
+from bot.ops import check, metrics
+from bot.relay.unified import VideoAPI
+from bot.rules.intake import Intake
 from bot.settings import Settings, load_settings
-from bot.store import Store
-from bot.tracker import JobTracker
-from bot.video_api import VideoAPI
+from bot.storage.backup import backup
+from bot.storage.store import Store
 
 log = logging.getLogger("bot")
 
@@ -138,7 +138,12 @@ def main(argv: list[str] | None = None) -> int:
         settings.log_level, secrets=(settings.discord_token, settings.video_api_key), fmt=settings.log_format
     )
     if args.sandbox:
-        from bot.sandbox.runner import run_sandbox  # only the sandbox needs the simulators
+        try:
+            # The sandbox ships with the source (the README's set-up), not in the Docker image.
+            from sandbox.runner import run_sandbox
+        except ImportError:
+            print("The sandbox is not installed here: run it from a checkout of the source (see the README).")
+            return 2
 
         try:
             return asyncio.run(run_sandbox(settings, args.profile))

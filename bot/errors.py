@@ -1,13 +1,13 @@
 """Expected failures, as types.
 
 Every error a member can cause or the bot can meet in normal operation is one of these. The
-single error path (bot/answers.py) shows `text` ephemerally, in the member's language; anything
+single error path (bot/app/answers.py) shows `text` ephemerally, in the member's language; anything
 that is not a `BotError` is a bug and is logged with its traceback.
 """
 
 from __future__ import annotations
 
-from bot.i18n import Message, Text, english
+from bot.texts.i18n import Message, Text, english
 
 
 class BotError(Exception):

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from bot.redact import Redactor
+from bot.relay.redact import Redactor
 
 
 class RedactSecrets(logging.Filter):

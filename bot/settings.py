@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from dotenv import load_dotenv
 
 from bot.errors import ConfigError
-from bot.models import KNOWN, Capability
+from bot.relay.models import KNOWN, Capability
 
 DISCORD_API_DEFAULT = "https://discord.com/api/v10"
 VIDEO_API_DEFAULT = "https://zx1.deepwl.net"
@@ -41,7 +41,7 @@ class Settings:
     log_level: str = "INFO"
     models: tuple[str, ...] = DEFAULT_MODELS
     default_model: str = DEFAULT_MODELS[0]
-    # What each offered model takes: the known table (bot/models.py) and MODEL_IMAGES.
+    # What each offered model takes: the known table (bot/relay/models.py) and MODEL_IMAGES.
     model_capabilities: Mapping[str, Capability] = field(
         default_factory=lambda: {m: KNOWN[m] for m in DEFAULT_MODELS}
     )

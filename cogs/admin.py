@@ -13,14 +13,14 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import audit, report
 from bot.errors import InputError
-from bot.guild_settings import ID_LISTS, PARSERS, PICKED, Defaults, GuildSettings
-from bot.i18n import N_, Text, tr
-from cogs.audit import post_audit
+from bot.ops import audit, report
+from bot.rules.guild_settings import ID_LISTS, PARSERS, PICKED, Defaults, GuildSettings
+from bot.texts.i18n import N_, Text, tr
+from cogs.common.audit import post_audit
 
 if TYPE_CHECKING:
-    from bot.client import VideoBot
+    from bot.app.client import VideoBot
 
 log = logging.getLogger(__name__)
 

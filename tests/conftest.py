@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.sandbox.discord_server import FakeDiscord
-from bot.sandbox.relay import FakeVideoAPI
+from sandbox.discord_server import FakeDiscord
+from sandbox.relay import FakeVideoAPI
 from tests.e2e.harness import BotProcess, start_bot
 
 
@@ -41,7 +41,7 @@ async def run_bot(
         if bot.running:
             await bot.kill9()
     # Discord would have accepted every request the bot sent: each REST body matched its route's
-    # schema in Discord's OpenAPI description and the documented limits (bot/sandbox/.../spec/).
+    # schema in Discord's OpenAPI description and the documented limits (sandbox/.../spec/).
     invalid = fake_discord.invalid_requests
     assert not invalid, f"{len(invalid)} request(s) Discord would refuse:\n" + "\n".join(
         f"{r.method} {r.path}: {'; '.join(r.errors)}\n  body: {str(r.body)[:600]}" for r in invalid[:3]

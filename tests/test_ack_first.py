@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot import acks as ack_module
-from bot.acks import AckFirst
+from bot.app import acks as ack_module
+from bot.app.acks import AckFirst
 
 
 class Response:

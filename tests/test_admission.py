@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.admission import Admission
+from bot.jobs.admission import Admission
 
 
 class Model:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.audit import job_line, settings_line
-from bot.jobs import Job, JobState
+from bot.jobs.model import Job, JobState
+from bot.ops.audit import job_line, settings_line
 
 
 def job(**kw) -> Job:

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.backup import backup
 from bot.errors import BackupError
-from bot.jobs import JobState
-from bot.store import Store
+from bot.jobs.model import JobState
+from bot.storage.backup import backup
+from bot.storage.store import Store
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from bot.budgets import Budgets, Superseded
+from bot.pacing.budgets import Budgets, Superseded
 
 LIMIT, PER = 5, 0.3
 

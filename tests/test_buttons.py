@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.jobs import Job, JobState
+from bot.jobs.model import Job, JobState
 from cogs.video.views import Buttons, as_view, finished_view, job_view
 from tests.test_audit import job as audit_job
 

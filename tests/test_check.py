@@ -10,7 +10,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot import check
+from bot.ops import check
 from bot.settings import load_settings
 
 TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GhIjKl.abcdefghijklmnopqrstuvwxyz"  # application 123456789012345678

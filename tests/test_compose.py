@@ -26,7 +26,7 @@ def test_bot_service_runs_like_the_dockerfile_says():
     dockerfile = (REPO / "Dockerfile").read_text()
     image_check = json.loads(re.search(r"HEALTHCHECK[^\n]*\\\n\s*CMD (\[.*\])", dockerfile)[1])
     assert bot["healthcheck"]["test"] == ["CMD", *image_check]
-    assert image_check == ["python", "-m", "bot.healthcheck"]
+    assert image_check == ["python", "-m", "bot.ops.healthcheck"]
     # Reachable by the prometheus service when metrics are on.
     assert bot["environment"]["METRICS_HOST"] == "0.0.0.0"
     assert "ports" not in bot

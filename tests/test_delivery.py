@@ -5,9 +5,9 @@ from __future__ import annotations
 import aiohttp
 import pytest
 
-from bot.delivery import TooLarge, download, is_web_url
 from bot.errors import DeadLink, DownloadError, LinkOnly
-from bot.sandbox.relay import FakeVideoAPI
+from bot.relay.download import TooLarge, download, is_web_url
+from sandbox.relay import FakeVideoAPI
 
 
 @pytest.fixture

@@ -9,11 +9,11 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.sandbox.discord_server import FakeDiscord
-from bot.sandbox.discord_server.spec import openapi
-from bot.sandbox.discord_server.spec.check import check_request
-from bot.sandbox.discord_server.spec.prune import VENDORED, dumps, prune
-from bot.sandbox.discord_server.spec.routes import SERVED
+from sandbox.discord_server import FakeDiscord
+from sandbox.discord_server.spec import openapi
+from sandbox.discord_server.spec.check import check_request
+from sandbox.discord_server.spec.prune import VENDORED, dumps, prune
+from sandbox.discord_server.spec.routes import SERVED
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 MESSAGES = "/channels/1/messages"
@@ -260,7 +260,7 @@ def test_the_vendored_description_is_a_fresh_cut_of_the_shared_one():
         pytest.skip("shared/ is not next to this clone; the vendored copy is used as it is")
     expected = dumps(prune(json.loads(shared.read_text(encoding="utf-8"))))
     assert VENDORED.read_text(encoding="utf-8") == expected, (
-        "refresh it: python -m bot.sandbox.discord_server.spec.prune ../shared/discord-openapi.json"
+        "refresh it: python -m sandbox.discord_server.spec.prune ../shared/discord-openapi.json"
     )
     assert (VENDORED.parent / "LICENSE").read_text() == (SHARED / "discord-openapi.LICENSE").read_text()
 
@@ -317,7 +317,7 @@ def test_the_sandbox_runs_without_jsonschema():
     import sys
 
     code = (
-        "import sys, bot.sandbox.runner, bot.sandbox.discord_server as d; d.FakeDiscord(validate=False); "
+        "import sys, sandbox.runner, sandbox.discord_server as d; d.FakeDiscord(validate=False); "
         "assert 'jsonschema' not in sys.modules"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

@@ -7,8 +7,8 @@ from dataclasses import replace
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.estimate import ready_at
-from bot.jobs import Job, JobState
+from bot.jobs.estimate import ready_at
+from bot.jobs.model import Job, JobState
 
 BASE = Job(
     id=1,

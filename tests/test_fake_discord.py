@@ -11,7 +11,7 @@ import pytest
 import yarl
 from discord import app_commands
 
-from bot.sandbox.discord_server import FakeDiscord
+from sandbox.discord_server import FakeDiscord
 
 
 class Probe(discord.Client):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import aiohttp
 
-from bot.sandbox.discord_server import FakeDiscord
+from sandbox.discord_server import FakeDiscord
 
 
 async def test_limits_are_off_unless_switched_on():

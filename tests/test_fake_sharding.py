@@ -17,7 +17,7 @@ import discord
 import pytest
 from aiohttp import WSMsgType
 
-from bot.sandbox.discord_server import FakeDiscord, snowflake
+from sandbox.discord_server import FakeDiscord, snowflake
 
 
 @dataclass

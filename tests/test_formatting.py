@@ -3,7 +3,7 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.formatting import elapsed, inert, progress_bar, truncate
+from bot.texts.formatting import elapsed, inert, progress_bar, truncate
 
 
 @given(st.one_of(st.none(), st.integers(-50, 200)))

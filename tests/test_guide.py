@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from bot import guide, quota
-from bot.guild_settings import Defaults, GuildSettings
-from bot.quota import Limits
+from bot.rules import quota
+from bot.rules.guild_settings import Defaults, GuildSettings
+from bot.rules.quota import Limits
+from bot.texts import guide
 
 DEFAULTS = Defaults(
     models=("veo3.1-fast", "veo3.1-fast-components"), default_model="veo3.1-fast", limits=Limits()

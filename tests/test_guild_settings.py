@@ -7,8 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.errors import InputError, PermissionDenied
-from bot.guild_settings import Defaults, GuildSettings, blocked_match
-from bot.quota import Limits
+from bot.rules.guild_settings import Defaults, GuildSettings, blocked_match
+from bot.rules.quota import Limits
 
 
 def test_round_trip_and_unknown_keys_ignored():

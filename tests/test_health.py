@@ -3,7 +3,7 @@ import sys
 import time
 from pathlib import Path
 
-from bot import health
+from bot.ops import health
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -26,7 +26,7 @@ def test_verdicts():
 def test_round_trip_and_checker_exit_codes(tmp_path):
     path = tmp_path / "health.json"
     env = {"HEALTH_FILE": str(path), "PATH": ""}
-    cmd = [sys.executable, "-m", "bot.healthcheck"]
+    cmd = [sys.executable, "-m", "bot.ops.healthcheck"]
     assert subprocess.run(cmd, env=env, capture_output=True, cwd=REPO).returncode == 1
     health.write(path, _beat(api_last_success=time.time() - 5, unfinished_jobs=2))
     assert health.read(path) is not None

@@ -13,14 +13,16 @@ import pytest
 import regex
 from discord import app_commands
 
-from bot import audit, i18n, quota
-from bot.answers import error_text, user_message
+from bot.app.answers import error_text, user_message
+from bot.app.translator import MENU, NAME, TEXT, CatalogueTranslator
 from bot.errors import CreateOutcomeUnknown, InputError
-from bot.i18n import Plural, Text, english, render, tr
-from bot.jobs import Job, JobState, to_row
-from bot.task_status import explain_failure
-from bot.translator import MENU, NAME, TEXT, CatalogueTranslator
-from bot.validation import clean_prompt
+from bot.jobs.model import Job, JobState, to_row
+from bot.ops import audit
+from bot.relay.task_status import explain_failure
+from bot.rules import quota
+from bot.rules.validation import clean_prompt
+from bot.texts import i18n
+from bot.texts.i18n import Plural, Text, english, render, tr
 from cogs.video.render import render as render_job
 from tools import catalogues
 

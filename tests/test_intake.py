@@ -7,12 +7,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.errors import InputError, PermissionDenied, QuotaExceeded
-from bot.guild_settings import GuildSettings
-from bot.intake import Intake, JobRequest, Member
-from bot.jobs import JobState
+from bot.jobs.model import JobState
+from bot.rules.guild_settings import GuildSettings
+from bot.rules.intake import Intake, JobRequest, Member
+from bot.rules.validation import AttachmentInfo
 from bot.settings import load_settings
-from bot.store import Store
-from bot.validation import AttachmentInfo
+from bot.storage.store import Store
 
 ENV = {"DISCORD_TOKEN": "t", "VIDEO_API_KEY": "k", "MAX_WAITING_PER_MEMBER": "2"}
 ALICE = Member(user_id=1, guild_id=10, channel_id=100)

@@ -3,7 +3,7 @@ from urllib.parse import parse_qs, urlsplit
 import discord
 import pytest
 
-from bot import invite
+from bot.ops import invite
 
 
 def test_permissions_are_the_ones_the_bot_needs_by_name():

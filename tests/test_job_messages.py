@@ -8,9 +8,9 @@ from typing import Any
 
 import discord
 
-from bot.jobs import JobState
+from bot.jobs.model import JobState
 from bot.settings import load_settings
-from bot.store import Store
+from bot.storage.store import Store
 from cogs.video.messages import Edit, JobMessages
 from cogs.video.render import render
 from tests.test_store_fastpath import add

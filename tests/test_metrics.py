@@ -8,12 +8,12 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from bot import metrics
 from bot.errors import BadRequest, ConfigError
-from bot.jobs import JobState
-from bot.request import VideoRequest
-from bot.store import Store
-from bot.video_api import VideoAPI
+from bot.jobs.model import JobState
+from bot.ops import metrics
+from bot.relay.request import VideoRequest
+from bot.relay.unified import VideoAPI
+from bot.storage.store import Store
 
 REGISTRY = metrics.REGISTRY
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.polling import Timing, next_poll
+from bot.jobs.polling import Timing, next_poll
 
 T = Timing(poll_interval=5.0, poll_max_interval=30.0, polls_per_second=50.0)  # 200 s for 10,000
 

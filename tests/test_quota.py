@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.errors import InputError, QuotaExceeded
-from bot.quota import Limits, Usage, check, day_start, describe, next_reset
+from bot.rules.quota import Limits, Usage, check, day_start, describe, next_reset
 
 ZONES = ["UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata", "Pacific/Chatham", "Australia/Lord_Howe"]
 

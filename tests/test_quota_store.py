@@ -7,9 +7,9 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot import quota
-from bot.jobs import JobState
-from bot.store import Store
+from bot.jobs.model import JobState
+from bot.rules import quota
+from bot.storage.store import Store
 
 LIMITS = quota.Limits(member_daily=3, server_daily=5, cooldown=0, timezone="UTC")
 NOW = 1_800_000_000.0

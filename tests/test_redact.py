@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.redact import REDACTED, Redactor
+from bot.relay.redact import REDACTED, Redactor
 
 KEY = "relay-key-0123456789"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.jobs import JobState
-from bot.store import Store
+from bot.jobs.model import JobState
+from bot.storage.store import Store
 from cogs.video.render import phase, render
 
 

@@ -11,8 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.errors import InputError
-from bot.jobs import Job, JobState
-from bot.report import COLUMNS, build_csv, period, safe_cell, summarize, summary_text
+from bot.jobs.model import Job, JobState
+from bot.ops.report import COLUMNS, build_csv, period, safe_cell, summarize, summary_text
 
 T0 = datetime(2025, 3, 1, 12, 30, tzinfo=UTC).timestamp()
 

@@ -10,13 +10,13 @@ from discord import app_commands
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.guild_settings import GuildSettings
-from bot.intake import Intake, JobRequest
-from bot.jobs import Job, JobState
-from bot.request import RELAY_NAMES, REQUEST_FIELDS, Option, VideoRequest, request_of
+from bot.jobs.model import Job, JobState
+from bot.relay.request import RELAY_NAMES, REQUEST_FIELDS, Option, VideoRequest, request_of
+from bot.rules.guild_settings import GuildSettings
+from bot.rules.intake import Intake, JobRequest
+from bot.rules.validation import AttachmentInfo
 from bot.settings import load_settings
-from bot.store import Store
-from bot.validation import AttachmentInfo
+from bot.storage.store import Store
 from cogs.video.options import request_values, with_request_options
 
 ENV = {"DISCORD_TOKEN": "t", "VIDEO_API_KEY": "k", "MAX_WAITING_PER_MEMBER": "99"}
@@ -63,7 +63,7 @@ def test_every_field_survives_from_the_command_to_the_payload_and_through_reroll
 
 
 def test_a_field_with_an_option_becomes_a_video_option_and_reaches_the_request():
-    # A request field declared with an Option (as a `negative_prompt` would be in bot/request.py).
+    # A request field declared with an Option (as a `negative_prompt` would be in bot/relay/request.py).
     derived = [("negative_prompt", Option("negative_prompt", "What the video must not show", 500), str)]
 
     class Cog:

@@ -8,11 +8,11 @@ import json
 import aiohttp
 import pytest
 
-from bot.sandbox.discord_server import FakeDiscord
-from bot.sandbox.page import Page
-from bot.sandbox.relay import FakeVideoAPI
-from bot.sandbox.simulator import PROFILES, Simulator
-from bot.sandbox.world import CHANNELS, World, build_world
+from sandbox.discord_server import FakeDiscord
+from sandbox.page import Page
+from sandbox.relay import FakeVideoAPI
+from sandbox.simulator import PROFILES, Simulator
+from sandbox.world import CHANNELS, World, build_world
 
 
 async def test_the_view_and_events_follow_messages():

@@ -6,7 +6,7 @@ import asyncio
 import random
 import time
 
-from bot.schedule import Schedule
+from bot.jobs.schedule import Schedule
 
 
 async def test_jobs_fall_due_in_order_and_a_sooner_one_is_not_held_back():

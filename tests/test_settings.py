@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from bot.errors import ConfigError
-from bot.models import Capability
+from bot.relay.models import Capability
 from bot.settings import DISCORD_API_DEFAULT, VIDEO_API_DEFAULT, load_settings
 
 BASE = {"DISCORD_TOKEN": "tok", "VIDEO_API_KEY": "key"}

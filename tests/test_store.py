@@ -11,9 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.errors import StoreError
-from bot.jobs import ALLOWED, JobState
-from bot.schema import migrations
-from bot.store import Store
+from bot.jobs.model import ALLOWED, JobState
+from bot.storage.schema import migrations
+from bot.storage.store import Store
 
 
 def fields(**kw):
@@ -317,7 +317,7 @@ def test_lineage_and_children(store):
 
 
 def test_guild_rules_round_trip_and_default(store):
-    from bot.guild_settings import GuildSettings
+    from bot.rules.guild_settings import GuildSettings
 
     assert store.guild_rules(1) == GuildSettings() and store.guild_rules(None) == GuildSettings()
     rules = GuildSettings(audit_channel=5, approval_channels=(6, 7), member_daily_quota=2)

@@ -9,8 +9,8 @@ from dataclasses import replace
 import pytest
 
 from bot.errors import StoreError
-from bot.jobs import Job, JobState
-from bot.store import Store
+from bot.jobs.model import Job, JobState
+from bot.storage.store import Store
 
 
 def add(store: Store, **kw):

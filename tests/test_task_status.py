@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.errors import MalformedResponse
-from bot.task_status import TaskState, classify_failure, explain_failure, parse_task
+from bot.relay.task_status import TaskState, classify_failure, explain_failure, parse_task
 
 EXAMPLES = Path(__file__).parent / "fixtures" / "api-examples"
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "api" / "examples"

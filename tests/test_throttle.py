@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from bot.throttle import EditThrottle
+from bot.pacing.throttle import EditThrottle
 
 
 class Recorder:

@@ -29,7 +29,7 @@ def test_dockerfile_runs_as_non_root_with_a_volume_and_healthcheck():
     text = (REPO / "Dockerfile").read_text()
     users = [line.split()[1] for line in text.splitlines() if line.startswith("USER ")]
     assert users and users[-1].split(":")[0] not in ("root", "0")
-    assert "HEALTHCHECK" in text and "bot.healthcheck" in text
+    assert "HEALTHCHECK" in text and "bot.ops.healthcheck" in text
     assert "VOLUME" in text
 
 
@@ -78,3 +78,31 @@ def test_env_example_lists_every_setting():
     assert len(read) > 20
     assert read <= names, f"settings read but not in .env.example: {read - names}"
     assert len(dataclasses.fields(Settings)) <= len(names) + 1  # models + default_model share VIDEO_MODELS
+
+
+def test_the_image_carries_the_bot_but_not_the_sandbox(tmp_path):
+    # What the Dockerfile's build stage copies, built as it builds it: the bot, its cogs and its
+    # catalogues; the sandbox (a fake Discord, an OpenAPI file, an mp4) stays out.
+    build = [line.split() for line in (REPO / "Dockerfile").read_text().splitlines()]
+    sources = [part for line in build if line[:1] == ["COPY"] and "--from" not in line[1] for part in line[1:-1]]
+    assert "sandbox" not in " ".join(sources)
+    for source in sources:
+        path = REPO / source
+        if path.is_dir():
+            shutil.copytree(path, tmp_path / source, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy(path, tmp_path / source)
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", "dist", "."],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    import zipfile
+
+    (wheel,) = (tmp_path / "dist").glob("*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "bot/__main__.py" in names and "cogs/video/cog.py" in names
+    assert any(n.startswith("bot/locales/de/") for n in names)
+    assert not [n for n in names if n.startswith("sandbox/") or n.endswith(".mp4")]

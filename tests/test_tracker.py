@@ -7,11 +7,11 @@ import asyncio
 import aiohttp
 import pytest
 
-from bot.jobs import Job, JobState
-from bot.sandbox.relay import FakeVideoAPI, Step
-from bot.store import Store
-from bot.tracker import JobTracker, Timing
-from bot.video_api import VideoAPI
+from bot.jobs.model import Job, JobState
+from bot.jobs.tracker import JobTracker, Timing
+from bot.relay.unified import VideoAPI
+from bot.storage.store import Store
+from sandbox.relay import FakeVideoAPI, Step
 
 FAST = Timing(poll_interval=0.05, poll_max_interval=0.2, failure_deadline=1.0, job_timeout=5.0)
 

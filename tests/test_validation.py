@@ -9,8 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.errors import InputError
-from bot.models import KNOWN, check_upsample, resolve_shape
-from bot.validation import (
+from bot.relay.models import KNOWN, check_upsample, resolve_shape
+from bot.rules.validation import (
     AttachmentInfo,
     check_attachment_metadata,
     check_image_bytes,

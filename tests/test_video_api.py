@@ -16,10 +16,10 @@ from bot.errors import (
     RateLimited,
     UpstreamUnavailable,
 )
-from bot.request import VideoRequest
-from bot.sandbox.relay import FakeVideoAPI, Step
-from bot.task_status import TaskState
-from bot.video_api import VideoAPI
+from bot.relay.request import VideoRequest
+from bot.relay.task_status import TaskState
+from bot.relay.unified import VideoAPI
+from sandbox.relay import FakeVideoAPI, Step
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@
 The template holds every text a member can read: what the code marks with `Text`, `Plural`,
 `tr`, `ntr` and `N_` (found by Babel's extractor), and every command, option and choice name,
 description and choice of the slash commands (collected from the command tree, with msgctxt
-saying which kind, see bot/translator.py). New texts arrive in each `bot.po` untranslated (and
+saying which kind, see bot/app/translator.py). New texts arrive in each `bot.po` untranslated (and
 show in English) until a translator fills them in; `tests/test_i18n.py` fails until then.
 """
 
@@ -20,7 +20,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po, write_po
 
-from bot import i18n
+from bot.texts import i18n
 
 REPO = Path(__file__).resolve().parents[1]
 TEMPLATE = i18n.LOCALES_DIR / f"{i18n.DOMAIN}.pot"
@@ -33,8 +33,7 @@ def code_messages() -> Iterator[tuple[str | tuple[str, ...], str]]:
     for folder in ("bot", "cogs"):
         found = extract_from_dir(
             REPO / folder,
-            # The sandbox is for operators, not members: its texts stay English.
-            method_map=[("sandbox/**.py", "ignore"), ("**.py", "python")],
+            method_map=[("**.py", "python")],
             keywords=KEYWORDS,
             comment_tags=(),
         )
@@ -48,10 +47,10 @@ def command_tree() -> Any:
     import discord
     from discord.ext import commands
 
-    from bot.intake import Intake
+    from bot.jobs.tracker import JobTracker
+    from bot.rules.intake import Intake
     from bot.settings import load_settings
-    from bot.store import Store
-    from bot.tracker import JobTracker
+    from bot.storage.store import Store
     from cogs.admin import VideoAdmin
     from cogs.video import HelpCog, JobInfoCog, VideoCog
 
@@ -73,7 +72,7 @@ async def command_messages() -> list[tuple[str, str]]:
     """(msgctxt, msgid) of every translatable string of the application commands."""
     from discord import app_commands
 
-    from bot.translator import context_of
+    from bot.app.translator import context_of
 
     seen: list[tuple[str, str]] = []
 

@@ -9,7 +9,7 @@ from cogs.video.help import HelpCog
 from cogs.video.info import JobInfoCog
 
 if TYPE_CHECKING:
-    from bot.client import VideoBot
+    from bot.app.client import VideoBot
 
 __all__ = ["VideoCog", "setup"]
 

@@ -1,6 +1,6 @@
 """What the buttons on a job message do: Reroll, Upscale, Remix (through its modal), Delete, Cancel.
 
-Each checks through `bot.intake` like `/video` does, defers before any network call (Discord
+Each checks through `bot.rules.intake` like `/video` does, defers before any network call (Discord
 wants an answer within 3 seconds), and answers errors through the one error path.
 """
 
@@ -11,19 +11,19 @@ from typing import TYPE_CHECKING
 
 import discord
 
-from bot.acks import defer_publicly
+from bot.app.acks import defer_publicly
 from bot.errors import InputError, JobNotFound
-from bot.i18n import Text, tr
-from bot.intake import JobRequest
-from bot.jobs import Job, JobState
-from bot.store_queries import DELETED_NOTE
-from cogs.audit import audit_job
+from bot.jobs.model import Job, JobState
+from bot.rules.intake import JobRequest
+from bot.storage.queries import DELETED_NOTE
+from bot.texts.i18n import Text, tr
+from cogs.common.audit import audit_job
 from cogs.video.inputs import member_of, reference_files
 from cogs.video.modals import RemixModal
 from cogs.video.views import confirm_delete_view
 
 if TYPE_CHECKING:
-    from bot.client import VideoBot
+    from bot.app.client import VideoBot
     from cogs.video.approval import Approvals
     from cogs.video.messages import JobMessages
     from cogs.video.starting import JobStarter

@@ -13,18 +13,18 @@ from typing import TYPE_CHECKING
 import discord
 
 from bot.errors import JobNotFound, PermissionDenied
-from bot.guild_settings import GuildSettings
-from bot.i18n import Text, tr
-from bot.jobs import Job, JobState
-from bot.tracker import JobTracker
-from cogs.audit import audit_job
+from bot.jobs.model import Job, JobState
+from bot.jobs.tracker import JobTracker
+from bot.rules.guild_settings import GuildSettings
+from bot.texts.i18n import Text, tr
+from cogs.common.audit import audit_job
 from cogs.video.inputs import member_of
 from cogs.video.messages import JobMessages
 from cogs.video.notices import NO_MENTIONS, embeds
 from cogs.video.views import decision_view
 
 if TYPE_CHECKING:
-    from bot.client import VideoBot
+    from bot.app.client import VideoBot
 
 log = logging.getLogger(__name__)
 

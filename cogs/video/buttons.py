@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
 
-from bot.i18n import N_, Text
+from bot.texts.i18n import N_, Text
 
 if TYPE_CHECKING:
     import discord
 
-    from bot.jobs import Job
+    from bot.jobs.model import Job
 
 
 class Who(StrEnum):

@@ -1,5 +1,5 @@
-"""`/video` and "Make a video": Discord in and out for new jobs. The checks are `bot.intake`'s,
-the life cycle `bot.tracker`'s; the buttons on a job are `cogs.video.actions`'."""
+"""`/video` and "Make a video": Discord in and out for new jobs. The checks are `bot.rules.intake`'s,
+the life cycle `bot.jobs.tracker`'s; the buttons on a job are `cogs.video.actions`'."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.discord_internals import limit_text_option
+from bot.app.discord_internals import limit_text_option
 from bot.errors import InputError
-from bot.i18n import Text, ntr
-from bot.models import describe
+from bot.relay.models import describe
+from bot.texts.i18n import Text, ntr
 from cogs.video.actions import JobActions
 from cogs.video.approval import Approvals
 from cogs.video.inputs import (
@@ -30,7 +30,7 @@ from cogs.video.starting import JobStarter
 from cogs.video.views import PERSISTENT_ITEMS, ActionButton
 
 if TYPE_CHECKING:
-    from bot.client import VideoBot
+    from bot.app.client import VideoBot
 
 log = logging.getLogger(__name__)
 

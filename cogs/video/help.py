@@ -11,14 +11,15 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import guide, quota
-from bot.guild_settings import Defaults
-from bot.i18n import render, tr
-from bot.quota import Limits
+from bot.rules import quota
+from bot.rules.guild_settings import Defaults
+from bot.rules.quota import Limits
+from bot.texts import guide
+from bot.texts.i18n import render, tr
 from cogs.video.inputs import anywhere, member_of
 
 if TYPE_CHECKING:
-    from bot.client import VideoBot
+    from bot.app.client import VideoBot
 
 log = logging.getLogger(__name__)
 

@@ -9,13 +9,13 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import quota
-from bot.delivery import download, is_web_url
 from bot.errors import DeadLink, InputError, LinkOnly, PermissionDenied
-from bot.guild_settings import Defaults
-from bot.i18n import N_, Text, ntr, tr
-from bot.i18n import render as localize
-from bot.jobs import IN_PROGRESS, Job, JobState
+from bot.jobs.model import IN_PROGRESS, Job, JobState
+from bot.relay.download import download, is_web_url
+from bot.rules import quota
+from bot.rules.guild_settings import Defaults
+from bot.texts.i18n import N_, Text, ntr, tr
+from bot.texts.i18n import render as localize
 from cogs.video.inputs import anywhere, scope_of
 from cogs.video.listing import job_lines
 from cogs.video.render import render
@@ -23,7 +23,7 @@ from cogs.video.sender import uploads
 from cogs.video.views import finished_view
 
 if TYPE_CHECKING:
-    from bot.client import VideoBot
+    from bot.app.client import VideoBot
 
 NO_MENTIONS = discord.AllowedMentions.none()
 SOMEONE_ELSES = {

@@ -1,5 +1,5 @@
 """The Discord side of intake: who is asking (a `Member`), and the images they attached or that
-a job message keeps, read and checked. The checks themselves are `bot.intake`'s."""
+a job message keeps, read and checked. The checks themselves are `bot.rules.intake`'s."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ import discord
 from discord import app_commands
 
 from bot.errors import InputError
-from bot.formatting import inert
-from bot.i18n import N_, Text
-from bot.intake import Member
-from bot.jobs import Job
-from bot.validation import AttachmentInfo, check_image_bytes
+from bot.jobs.model import Job
+from bot.rules.intake import Member
+from bot.rules.validation import AttachmentInfo, check_image_bytes
+from bot.texts.formatting import inert
+from bot.texts.i18n import N_, Text
 
 IMAGE_READ_TIMEOUT = 30.0
 REF_PREFIX = "ref"  # the job message's copies of the reference images: ref1.png, ref2.jpeg…

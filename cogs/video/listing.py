@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time
 
-from bot.formatting import elapsed, inert, message_link, truncate
-from bot.i18n import N_, tr
-from bot.jobs import Job, JobState
+from bot.jobs.model import Job, JobState
+from bot.texts.formatting import elapsed, inert, message_link, truncate
+from bot.texts.i18n import N_, tr
 
 STATE_WORDS = {
     JobState.AWAITING_APPROVAL: N_("🛂 awaiting approval"),

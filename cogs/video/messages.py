@@ -2,7 +2,7 @@
 
 Every edit goes through one `EditThrottle` per job, so progress edits are spaced and the final
 edit always wins, and each request first takes a slot of its Discord rate-limit bucket from the
-shared `Budgets` (`bot.budgets`): final results before progress, superseded progress dropped,
+shared `Budgets` (`bot.pacing.budgets`): final results before progress, superseded progress dropped,
 no bucket overdrawn. Edits use the interaction token while it lasts, then the bot's own channel
 routes; a deleted message is posted again, a deleted channel ends the job with its result kept.
 """
@@ -18,15 +18,16 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import discord
 
-from bot import estimate, quota
-from bot.budgets import Budgets
-from bot.delivery import download
-from bot.discord_internals import edit_unread
+from bot.app.discord_internals import edit_unread
 from bot.errors import LinkOnly
-from bot.guild_settings import Defaults
-from bot.jobs import Job, JobState
-from bot.throttle import EditThrottle
-from cogs.audit import audit_job
+from bot.jobs import estimate
+from bot.jobs.model import Job, JobState
+from bot.pacing.budgets import Budgets
+from bot.pacing.throttle import EditThrottle
+from bot.relay.download import download
+from bot.rules import quota
+from bot.rules.guild_settings import Defaults
+from cogs.common.audit import audit_job
 from cogs.video.inputs import reference_attachments
 from cogs.video.notices import NO_MENTIONS, embeds, followup, interaction_webhook, notify, tell_member
 from cogs.video.render import Render, render
@@ -34,7 +35,7 @@ from cogs.video.sender import nonce, uploads
 from cogs.video.views import as_view, finished_view, job_view
 
 if TYPE_CHECKING:
-    from bot.client import VideoBot
+    from bot.app.client import VideoBot
 
 log = logging.getLogger(__name__)
 
@@ -277,7 +278,7 @@ class JobMessages:
         return "link" if shown else "undeliverable"
 
     async def _slot(self, job: Job, progress: bool, *buckets: str) -> None:
-        """A request slot in each of `buckets` (`bot.budgets`); progress waits behind finals
+        """A request slot in each of `buckets` (`bot.pacing.budgets`); progress waits behind finals
         and raises `Superseded` when a newer render of this message arrived meanwhile."""
         throttle = self._throttles.get(job.id)
         wanted = (lambda: throttle is None or not throttle.superseded()) if progress else (lambda: True)

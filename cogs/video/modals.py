@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING
 
 import discord
 
-from bot.answers import report_error
-from bot.i18n import tr
-from bot.jobs import Job
+from bot.app.answers import report_error
+from bot.jobs.model import Job
+from bot.texts.i18n import tr
 
 if TYPE_CHECKING:
     from cogs.video.actions import JobActions

@@ -10,15 +10,15 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.discord_internals import application_webhook
-from bot.formatting import message_link
-from bot.i18n import N_, tr
-from bot.jobs import Job, JobState
+from bot.app.discord_internals import application_webhook
+from bot.jobs.model import Job, JobState
+from bot.texts.formatting import message_link
+from bot.texts.i18n import N_, tr
 from cogs.video.render import Render
 from cogs.video.sender import nonce
 
 if TYPE_CHECKING:
-    from bot.client import VideoBot
+    from bot.app.client import VideoBot
 
 log = logging.getLogger(__name__)
 

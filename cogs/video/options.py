@@ -1,8 +1,8 @@
-"""The `/video` options that come from the request's own table (`bot.request.DERIVED_OPTIONS`).
+"""The `/video` options that come from the request's own table (`bot.relay.request.DERIVED_OPTIONS`).
 
 discord.py builds a command's options from its callback's signature; the request fields that
 declare an `Option` are added to that signature here, before the command is built, so a new
-plain option is one field in `bot/request.py` (plus the texts of its description).
+plain option is one field in `bot/relay/request.py` (plus the texts of its description).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 from discord import app_commands
 
-from bot.request import DERIVED_OPTIONS, Option
+from bot.relay.request import DERIVED_OPTIONS, Option
 
 Derived = Iterable[tuple[str, Option, Any]]
 

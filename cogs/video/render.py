@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.formatting import elapsed, inert, message_link, progress_bar, truncate
-from bot.i18n import Text, tr
-from bot.i18n import render as localize
-from bot.jobs import Job, JobState
-from bot.models import display_name
+from bot.jobs.model import Job, JobState
+from bot.relay.models import display_name
+from bot.texts.formatting import elapsed, inert, message_link, progress_bar, truncate
+from bot.texts.i18n import Text, tr
+from bot.texts.i18n import render as localize
 from cogs.video.buttons import lineage
 
 # Discord's documented message limits

@@ -13,7 +13,7 @@ notification, a delivery by DM): tried again after an answer that never came, th
 Discord with the nonce of the first try, and Discord (with `enforce_nonce`, which discord.py
 sends with every nonce) answers the message already made instead of posting it twice.
 
-The answers and edits whose reply nobody reads are `bot.discord_internals`' (`edit_unread`,
+The answers and edits whose reply nobody reads are `bot.app.discord_internals`' (`edit_unread`,
 `respond_unread`), with discord.py's other internals.
 """
 

@@ -11,16 +11,16 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.acks import alone, answered_publicly, defer_publicly, placeholder_used
-from bot.answers import reply_privately
-from bot.discord_internals import edit_unread, respond_unread
+from bot.app.acks import alone, answered_publicly, defer_publicly, placeholder_used
+from bot.app.answers import reply_privately
+from bot.app.discord_internals import edit_unread, respond_unread
 from bot.errors import QuotaExceeded
-from bot.guild_settings import GuildSettings
-from bot.intake import Intake, JobRequest, Member
-from bot.jobs import Job, JobState
+from bot.jobs.model import Job, JobState
+from bot.jobs.tracker import JobTracker
 from bot.log import job_fields
-from bot.tracker import JobTracker
-from cogs.audit import audit_job
+from bot.rules.guild_settings import GuildSettings
+from bot.rules.intake import Intake, JobRequest, Member
+from cogs.common.audit import audit_job
 from cogs.video.approval import Approvals
 from cogs.video.inputs import REF_PREFIX, Files, attachment_info, member_of, read_images
 from cogs.video.messages import JobMessages
@@ -29,7 +29,7 @@ from cogs.video.sender import RETRY_DELAYS, post_job_message, uploads
 from cogs.video.views import job_view
 
 if TYPE_CHECKING:
-    from bot.client import VideoBot
+    from bot.app.client import VideoBot
 
 log = logging.getLogger(__name__)
 

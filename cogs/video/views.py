@@ -7,10 +7,10 @@ from typing import Any, ClassVar
 
 import discord
 
-from bot.answers import answering_errors, reply_privately
+from bot.app.answers import answering_errors, reply_privately
 from bot.errors import PermissionDenied
-from bot.i18n import Text, tr
-from bot.jobs import Job, JobState
+from bot.jobs.model import Job, JobState
+from bot.texts.i18n import Text, tr
 from cogs.video.buttons import ACTIONS, CUSTOM_ID, Handlers, Who, custom_id
 
 

@@ -10,8 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.sandbox.discord_server import FakeDiscord
-from bot.sandbox.relay import FakeVideoAPI
+from sandbox.discord_server import FakeDiscord
+from sandbox.relay import FakeVideoAPI
 
 REPO = Path(__file__).resolve().parents[2]
 

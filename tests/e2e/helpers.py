@@ -9,7 +9,7 @@ from pathlib import Path
 
 import aiohttp
 
-from bot.sandbox.relay import Step
+from sandbox.relay import Step
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64

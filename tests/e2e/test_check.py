@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.store import Store
+from bot.storage.store import Store
 from tests.e2e.harness import bot_env
 
 pytestmark = pytest.mark.e2e

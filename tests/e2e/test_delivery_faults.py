@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from bot.sandbox.relay import Step
+from sandbox.relay import Step
 from tests.e2e.helpers import answer, field, life, settled_rows, setup_guild, video_attachment, wait_final
 
 pytestmark = pytest.mark.e2e

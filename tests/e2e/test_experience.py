@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from bot.sandbox.relay import Step
+from sandbox.relay import Step
 from tests.e2e.helpers import (
     BASIC,
     MANAGE_GUILD,

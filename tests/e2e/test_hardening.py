@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.sandbox.discord_server import BOT_PERMISSIONS
-from bot.sandbox.relay import Step
+from sandbox.discord_server import BOT_PERMISSIONS
+from sandbox.relay import Step
 from tests.e2e.helpers import (
     field,
     job_rows,

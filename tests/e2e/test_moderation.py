@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from bot.quota import next_reset
+from bot.rules.quota import next_reset
 from tests.e2e.helpers import (
     BASIC,
     MANAGE_GUILD,

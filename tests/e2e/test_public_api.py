@@ -1,5 +1,5 @@
 """The bot on discord.py's public API alone (`DISCORD_PUBLIC_API_ONLY=1`): every use of an
-internal in `bot.discord_internals` has a public fallback, and a job goes the whole way on them."""
+internal in `bot.app.discord_internals` has a public fallback, and a job goes the whole way on them."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ import signal
 
 import pytest
 
-from bot.sandbox.relay import Step
+from sandbox.relay import Step
 from tests.e2e.helpers import field, job_rows, life, settled_rows, setup_guild, video_attachment, wait_final
 
 pytestmark = pytest.mark.e2e

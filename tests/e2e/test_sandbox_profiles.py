@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.sandbox.simulator import Simulator
+from sandbox.simulator import Simulator
 from tests.e2e.helpers import setup_guild, video_attachment, wait_final
 
 pytestmark = pytest.mark.e2e

@@ -7,7 +7,7 @@ import itertools
 
 import pytest
 
-from bot.sandbox.relay import Step
+from sandbox.relay import Step
 from tests.e2e.helpers import (
     JPEG,
     PNG,

@@ -1,0 +1,23 @@
+"""What the tracker needs from Discord, implemented by the video cog (`cogs.video.messages`)."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from bot.jobs.model import Job
+
+
+class Presenter(Protocol):
+    """What the tracker needs from Discord. Implemented by the video cog."""
+
+    async def show(self, job_id: int) -> None:
+        """Show the job's state; best effort, may be coalesced or dropped. What is shown is the
+        job as stored when the edit's turn comes (in a busy channel, later than this call)."""
+
+    async def finish(self, job: Job) -> str | None:
+        """Write the job's final message (the video, the failure, the cancellation).
+
+        Returns how a video was delivered ("upload" or "link"), None for other final states.
+        Raises `DeadLink` when the video's link leads to no video (the job then fails), anything
+        else to ask for a retry later; must not raise for a message or channel that is gone.
+        """

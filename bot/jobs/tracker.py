@@ -1,0 +1,431 @@
+"""The job life cycle: submit once, poll on one schedule, finish exactly once.
+
+One `JobTracker` owns every unfinished job. It is the only code that moves a job between
+states, always writing the store first and telling Discord (through a `Presenter`) second, so
+a crash at any point leaves a row the next start can finish from.
+
+When each job is next looked at is `bot.jobs.schedule`'s, how soon `bot.jobs.polling`'s; who goes to
+the relay next is `bot.jobs.relay_queue`'s, in memory, rebuilt from the store at start-up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Callable
+from typing import Any
+
+from bot.errors import DeadLink, RateLimited, VideoAPIError
+from bot.jobs.model import ACTIVE_UPSTREAM, AT_RELAY, CANCELLABLE, NOT_SENT, Job, JobState
+from bot.jobs.polling import DurationCache, Timing, next_poll, poll_news
+from bot.jobs.presenter import Presenter
+from bot.jobs.relay_queue import RelayQueue
+from bot.jobs.schedule import Background, Schedule
+from bot.log import job_fields
+from bot.ops import metrics
+from bot.relay.client import RelayClient
+from bot.relay.request import request_of
+from bot.relay.task_status import TaskState, TaskStatus, classify_failure, explain_failure
+from bot.storage.store import Store
+from bot.texts.formatting import inert
+from bot.texts.i18n import Message, Text
+
+log = logging.getLogger(__name__)
+
+UNCONFIRMED_REASON = Text(
+    "The bot stopped while sending this job to the video service, so it cannot tell whether the "
+    "job was accepted. It was not sent again, because that could pay twice: please run /video again."
+)
+
+DEFAULT_TIMING = Timing()
+
+
+class _NotStarted:
+    """The presenter before `JobTracker.start`: a tracker not started shows and finishes nothing."""
+
+    async def show(self, job_id: int) -> None:
+        return None
+
+    async def finish(self, job: Job) -> str | None:
+        raise RuntimeError("the tracker is not started")
+
+
+class JobTracker:
+    def __init__(
+        self,
+        store: Store,
+        api: RelayClient,
+        timing: Timing = DEFAULT_TIMING,
+        *,
+        clock: Callable[[], float] = time.time,
+        rng: Callable[[], float] = random.random,
+    ) -> None:
+        self.store = store
+        self.api = api
+        # Discord's side, handed in by `start` (the presenter reads the tracker's queue positions
+        # and durations, so it is built after the tracker); nothing is shown before that.
+        self.presenter: Presenter = _NotStarted()
+        self.timing = timing
+        self.clock = clock
+        self.rng = rng
+        self._schedule = Schedule(clock, rng, rate=timing.polls_cap)
+        self.durations = DurationCache(store.typical_duration, clock)
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._finish_attempts: dict[int, int] = {}
+        self._slots = asyncio.Semaphore(timing.concurrency)
+        self._background = Background()
+        self._queue = RelayQueue(
+            store,
+            max_running=timing.max_running,
+            max_per_member=timing.max_running_per_member,
+            send=lambda job: self._background.spawn(self._create(job), f"create-{job.id}"),
+            show=lambda job: self.presenter.show(job.id),
+            clock=clock,
+            refresh=timing.queue_refresh,
+        )
+        self._started_at = 0.0
+        self._loop_task: asyncio.Task[None] | None = None
+        self._refresh_task: asyncio.Task[None] | None = None
+
+    # --- life of the tracker -------------------------------------------------------------
+
+    def start(self, presenter: Presenter) -> None:
+        """Resume every unfinished job from the store, then run the schedule, showing jobs
+        through `presenter`."""
+        self.presenter = presenter
+        self._started_at = self.clock()
+        unfinished = self.store.unfinished()
+        # Resumed jobs are looked at again spread over the time the poll budget needs for them
+        # all, so ten thousand of them do not all query the relay in the first second.
+        spread = len(unfinished) / self.timing.polls_per_second
+        for job in unfinished:
+            if job.state is JobState.SUBMITTING:
+                # The create call may or may not have reached the relay; sending it again
+                # could bill twice, so the member is asked to retry instead.
+                self.store.transition(
+                    job.id,
+                    JobState.FAILED,
+                    expect=[JobState.SUBMITTING],
+                    failure_reason=UNCONFIRMED_REASON,
+                    failure_kind="unconfirmed",
+                    detail="found unconfirmed at start-up",
+                )
+                self.schedule(job.id, 0)  # its final message
+                continue
+            if job.state in AT_RELAY:
+                self._queue.at_relay(job)
+            elif job.state is JobState.PENDING:
+                self._queue.enqueue(job)
+            if job.state not in NOT_SENT:
+                self.schedule(job.id, self.rng() * spread)
+        log.info("tracker started with %d unfinished jobs", len(self._schedule))
+        self._loop_task = asyncio.create_task(
+            self._schedule.run(lambda job_id: self._background.spawn(self._step(job_id), f"job-{job_id}")),
+            name="job-tracker",
+        )
+        self._refresh_task = asyncio.create_task(self._queue.refresh_positions(), name="queue-positions")
+        self._queue.send_next()
+
+    async def stop(self, grace: float = 3.0) -> None:
+        for task in (self._loop_task, self._refresh_task):
+            if task:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        # Store writes are synchronous and atomic, so cancelling a step mid-await loses no
+        # state: the next start picks the job up where its row says it is.
+        await self._background.drain(grace)
+
+    def schedule(self, job_id: int, delay: float) -> None:
+        self._schedule.at(job_id, delay)
+
+    # --- member actions ------------------------------------------------------------------
+
+    def create(self, check: Callable[[], None] | None = None, **fields: Any) -> Job:
+        """Write a new job (waiting, or awaiting approval); `check`, the quota's last word, runs
+        in the same transaction. Raises what `check` raises, and then nothing is written."""
+        return self.store.add_job(check=check, **fields)
+
+    def not_posted(self, job_id: int) -> None:
+        """The job's message could not be posted: with nowhere to show it, the job fails before
+        anything is sent upstream (and nobody is notified of a message nobody saw)."""
+        self.store.transition(
+            job_id,
+            JobState.FAILED,
+            failure_reason=Text("The job message could not be posted."),
+            failure_kind="discord",
+            expect=NOT_SENT,
+        )
+        self.store.mark_notified(job_id)
+
+    async def enqueue(self, job: Job | None = None) -> None:
+        """Queue `job` (its message is posted, or a moderator approved it), then move waiting
+        jobs to the relay, first come first served, within the global and per-member limits.
+
+        Without a job, any waiting row of the store not queued yet is picked up (tools and
+        tests that write rows directly). The create call itself runs in the background, after
+        the job is marked as being sent (PENDING -> SUBMITTING) durably in the store: a crash
+        from then on is treated as "may have been billed" and never resubmitted."""
+        if job is not None:
+            self._queue.enqueue(job)
+        else:
+            for waiting in self.store.waiting():
+                # A job without a message, made since this start, is still being posted.
+                if waiting.message_id is not None or waiting.created_at < self._started_at:
+                    self._queue.enqueue(waiting)
+        self._queue.send_next()
+
+    def typical_duration(self, model: str) -> float | None:
+        """How long `model` usually takes (remembered; the store's figure at most a minute old)."""
+        return self.durations.get(model)
+
+    def queue_position(self, job_id: int) -> int:
+        """1 for the next waiting job to be sent (see `Admission.position`)."""
+        return self._queue.position(job_id)
+
+    async def _create(self, job: Job) -> Job:
+        request = request_of(job)
+        for attempt in range(3):
+            try:
+                status = await self.api.create(request)
+                break
+            except RateLimited as exc:
+                # A 429 means the relay refused before creating anything: safe to send again.
+                wait = exc.retry_after if exc.retry_after is not None else 2.0 * (attempt + 1)
+                if attempt == 2 or wait > self.timing.create_rate_limit_wait:
+                    return await self._fail_submit(job, exc)
+                await asyncio.sleep(wait)
+            except VideoAPIError as exc:
+                return await self._fail_submit(job, exc)
+        moved = self.store.transition(
+            job.id,
+            JobState.QUEUED,
+            expect=[JobState.SUBMITTING],
+            task_id=status.task_id,
+            raw_status=status.raw_status,
+            progress=status.progress,
+            detail=f"created upstream as {status.task_id}",
+        )
+        if moved is None:
+            # Cancelled while the create call was in flight. The task exists upstream (and is
+            # billed), so keep its id on the row for the record.
+            return self.store.update(job.id, task_id=status.task_id)
+        log.info("job %d created upstream as %s", job.id, status.task_id, extra=job_fields(moved))
+        await self.presenter.show(moved.id)
+        return await self._apply(moved, status)
+
+    async def cancel(self, job_id: int, *, by_user: int) -> Job | None:
+        """Stop tracking a job. None when it had already finished."""
+        job = self.store.transition(
+            job_id,
+            JobState.CANCELLED,
+            expect=CANCELLABLE,
+            cancelled_by=by_user,
+            detail=f"cancelled by {by_user}",
+        )
+        if job is not None:
+            self._schedule.drop(job_id)
+            self._queue.left(job_id)
+            await self._finish(job)
+        return job
+
+    async def approve(self, job_id: int, *, by_user: int) -> Job | None:
+        """A moderator approved: the job joins the queue. None when it was no longer waiting."""
+        job = self.store.transition(
+            job_id,
+            JobState.PENDING,
+            expect=[JobState.AWAITING_APPROVAL],
+            decided_by=by_user,
+            decided_at=self.clock(),
+            detail=f"approved by {by_user}",
+        )
+        if job is not None:
+            await self.enqueue(job)
+            # Sent at once, or still waiting for a slot: either way no longer "awaiting approval".
+            await self.presenter.show(job_id)
+        return job
+
+    async def reject(self, job_id: int, *, by_user: int) -> Job | None:
+        """A moderator rejected: nothing is sent, the job ends. None when it was no longer waiting."""
+        job = self.store.transition(
+            job_id,
+            JobState.REJECTED,
+            expect=[JobState.AWAITING_APPROVAL],
+            decided_by=by_user,
+            detail=f"rejected by {by_user}",
+        )
+        if job is not None:
+            await self._finish(job)
+        return job
+
+    # --- the schedule -------------------------------------------------------------------------
+
+    async def _step(self, job_id: int) -> None:
+        try:
+            async with self._slots, self._lock(job_id):
+                job = self.store.get(job_id)
+                if job is None:
+                    return
+                if job.state in ACTIVE_UPSTREAM:
+                    await self._poll(job)
+                elif job.state is JobState.SUCCEEDED or (job.state.final and job.notified_at is None):
+                    await self._finish(job)
+        except Exception:
+            # A bug in one job must not stop the others; retry it later rather than drop it.
+            log.exception("job %d: step failed; retrying later", job_id, extra={"job_id": job_id})
+            self.schedule(job_id, self.timing.poll_max_interval)
+
+    async def _poll(self, job: Job) -> None:
+        now = self.clock()
+        assert job.task_id is not None
+        try:
+            status = await self.api.query(job.task_id)
+        except VideoAPIError as exc:
+            await self._poll_failed(job, exc, now)
+            return
+        await self._apply(job, status, polled_at=now)
+
+    async def _poll_failed(self, job: Job, exc: VideoAPIError, now: float) -> None:
+        failures = job.poll_failures + 1
+        job = self.store.update(job.id, last_poll_at=now, poll_failures=failures)
+        last_ok = job.last_poll_ok_at or job.submitted_at or job.created_at
+        if isinstance(exc, RateLimited):
+            pause = exc.retry_after if exc.retry_after is not None else self.timing.poll_interval * 2
+            self._schedule.pause_until(now + pause)
+            log.warning("video API rate limited; pausing polls for %.1fs", pause)
+        if now - last_ok > self.timing.failure_deadline:
+            reason = Text(
+                "The video service has not answered about this job for {minutes} minutes (last error: "
+                "{error}). The bot stopped waiting; the video may still finish upstream.",
+                minutes=round(self.timing.failure_deadline / 60),
+                error=exc.text,
+            )
+            await self._fail(job, reason, "timeout")
+            return
+        log.warning("job %d: poll failed (%d in a row): %s", job.id, failures, exc, extra=job_fields(job))
+        backoff = self.timing.poll_interval * 2 ** min(failures, 6)
+        self.schedule(job.id, self._schedule.jitter(min(backoff, self.timing.poll_max_interval)))
+
+    async def _apply(self, job: Job, status: TaskStatus, *, polled_at: float | None = None) -> Job:
+        """Record what the relay said, then show it; reschedule or finish. A poll that brings
+        no news writes nothing, except its bookkeeping every `poll_record_every` seconds."""
+        state = status.state
+        news = poll_news(job, status, polled_at, self.timing.poll_record_every)
+        if state is TaskState.SUCCEEDED and status.video_url:
+            moved = self.store.transition(
+                job.id,
+                JobState.SUCCEEDED,
+                expect=ACTIVE_UPSTREAM,
+                video_url=status.video_url,
+                thumbnail_url=status.thumbnail_url,
+                enhanced_prompt=status.enhanced_prompt,
+                progress=100,
+                raw_status=status.raw_status,
+            )
+            if moved is not None:
+                self.durations.forget(moved.model)
+                self._queue.left(moved.id)
+                await self._finish(moved)
+            return moved or job
+        if state is TaskState.FAILED:
+            failure = classify_failure(status.failure_reason)
+            return await self._fail(job, explain_failure(failure, status.failure_reason), failure)
+        if state is TaskState.CANCELLED:
+            return await self._fail(job, Text("The video service cancelled this job."), "upstream")
+        updated: Job | None = job
+        running = state is TaskState.RUNNING or (
+            state is TaskState.SUCCEEDED and job.state is JobState.QUEUED
+        )
+        if running and (news or job.state is not JobState.RUNNING):
+            updated = self.store.transition(job.id, JobState.RUNNING, expect=ACTIVE_UPSTREAM, **news)
+        elif news:
+            # waiting, unknown words, or "done" without a video yet: keep polling
+            updated = self.store.update(job.id, **news)
+        if updated is None:
+            return job  # cancelled meanwhile
+        age = self.clock() - (updated.submitted_at or updated.created_at)
+        if age > self.timing.job_timeout:
+            reason = Text(
+                "The video service was still working after {minutes} minutes, so the bot stopped "
+                "waiting. The video may still finish upstream.",
+                minutes=round(self.timing.job_timeout / 60),
+            )
+            return await self._fail(updated, reason, "timeout")
+        if (updated.state, updated.progress, updated.raw_status) != (job.state, job.progress, job.raw_status):
+            await self.presenter.show(updated.id)
+        self.schedule(job.id, self._next_poll(updated, age))
+        return updated
+
+    async def _fail(self, job: Job, reason: Message, failure: str) -> Job:
+        moved = self.store.transition(
+            job.id,
+            JobState.FAILED,
+            expect=(*CANCELLABLE, JobState.SUCCEEDED),
+            failure_reason=reason,
+            failure_kind=failure,
+        )
+        if moved is None:
+            return job
+        log.info("job %d failed (%s)", job.id, failure, extra=job_fields(moved))
+        self._queue.left(moved.id)
+        await self._finish(moved)
+        return moved
+
+    async def _fail_submit(self, job: Job, exc: VideoAPIError) -> Job:
+        reason = exc.text
+        if exc.failure_kind == "bad_parameters" and str(exc) and str(exc) != exc.user_message:
+            reason = Text("{message} It said: {detail}", message=exc.text, detail=inert(str(exc)[:300]))
+        if exc.failure_kind != "unconfirmed":
+            reason = Text("{reason} Nothing was created, so nothing was billed.", reason=reason)
+        log.warning("job %d: create failed (%s): %s", job.id, exc.failure_kind, exc, extra=job_fields(job))
+        return await self._fail(job, reason, exc.failure_kind)
+
+    async def _finish(self, job: Job) -> None:
+        """Write the final message once; retry with backoff when Discord fails."""
+        try:
+            mode = await self.presenter.finish(job)
+        except DeadLink as exc:
+            log.warning("job %d: the video link is dead: %s", job.id, exc)
+            await self._fail(job, exc.text, "dead_link")
+            return
+        except Exception:
+            attempts = self._finish_attempts.get(job.id, 0) + 1
+            self._finish_attempts[job.id] = attempts
+            delay = min(self.timing.finish_retry_max, self.timing.poll_interval * 2**attempts)
+            log.exception(
+                "job %d: final message failed (attempt %d); retrying in %.0fs",
+                job.id,
+                attempts,
+                delay,
+                extra=job_fields(job),
+            )
+            self.schedule(job.id, delay)
+            return
+        self._finish_attempts.pop(job.id, None)
+        now, delivered = self.clock(), None
+        if job.state is JobState.SUCCEEDED:  # delivered and announced in one write
+            done: dict[str, Any] = {"delivery_mode": mode, "notified_at": now, "interaction_token": None}
+            delivered = self.store.transition(job.id, JobState.DELIVERED, expect=[JobState.SUCCEEDED], **done)
+            metrics.delivered(delivered)
+        if delivered is None:
+            self.store.mark_notified(job.id, now=now)
+        self._locks.pop(job.id, None)
+        self._queue.left(job.id)
+
+    # --- helpers -----------------------------------------------------------------------------
+
+    def _next_poll(self, job: Job, age: float) -> float:
+        expected = self.durations.get(job.model)
+        return next_poll(
+            self.timing,
+            age=age,
+            expected=expected,
+            active=len(self._schedule),
+            jitter=self._schedule.jitter,
+        )
+
+    def _lock(self, job_id: int) -> asyncio.Lock:
+        return self._locks.setdefault(job_id, asyncio.Lock())

@@ -1,0 +1,3 @@
+"""Operating the bot: `--check`, the heartbeat and Docker health check, Prometheus metrics, invite
+links, the usage report and the audit-log lines.
+"""

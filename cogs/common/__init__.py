@@ -1,0 +1,2 @@
+"""Helpers the extensions share (not extensions themselves).
+"""
