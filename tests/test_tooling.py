@@ -84,7 +84,9 @@ def test_the_image_carries_the_bot_but_not_the_sandbox(tmp_path):
     # What the Dockerfile's build stage copies, built as it builds it: the bot, its cogs and its
     # catalogues; the sandbox (a fake Discord, an OpenAPI file, an mp4) stays out.
     build = [line.split() for line in (REPO / "Dockerfile").read_text().splitlines()]
-    sources = [part for line in build if line[:1] == ["COPY"] and "--from" not in line[1] for part in line[1:-1]]
+    sources = [
+        part for line in build if line[:1] == ["COPY"] and "--from" not in line[1] for part in line[1:-1]
+    ]
     assert "sandbox" not in " ".join(sources)
     for source in sources:
         path = REPO / source
