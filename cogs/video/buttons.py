@@ -72,6 +72,11 @@ class Action:
             raise ValueError(f"button {self.name!r}: who may not press it needs a refusal text")
 
 
+NOT_YOURS_TO_DELETE = Text(
+    "Only the member who asked for this video, or a member with Manage Messages, can delete it."
+)
+
+
 def _build(action: str) -> Handle:
     return lambda h, interaction, job: h.build(interaction, job, action)
 
@@ -105,9 +110,7 @@ ACTIONS: dict[str, Action] = {
             "danger",
             Who.ASKER,
             lambda h, interaction, job: h.ask_delete(interaction, job),
-            refusal=Text(
-                "Only the member who asked for this video, or a member with Manage Messages, can delete it."
-            ),
+            refusal=NOT_YOURS_TO_DELETE,
         ),
         # On the private "are you sure?" that Delete answers with.
         Action(
@@ -117,9 +120,7 @@ ACTIONS: dict[str, Action] = {
             "danger",
             Who.ASKER,
             lambda h, interaction, job: h.delete(interaction, job),
-            refusal=Text(
-                "Only the member who asked for this video, or a member with Manage Messages, can delete it."
-            ),
+            refusal=NOT_YOURS_TO_DELETE,
         ),
         Action(
             "cancel",
