@@ -73,7 +73,12 @@ class JobActions:
         member = member_of(interaction)
         self.intake.check_remix(member, self.intake.rules(member.guild_id, member.scope), job)
         await interaction.response.send_modal(
-            RemixModal(self, job, self.bot.settings.max_prompt_length, interaction.locale)
+            RemixModal(
+                lambda sent, prompt: self.remix_submitted(sent, job, prompt),
+                job,
+                self.bot.settings.max_prompt_length,
+                interaction.locale,
+            )
         )
 
     async def remix_submitted(self, interaction: discord.Interaction, parent: Job, prompt: str) -> None:

@@ -166,5 +166,9 @@ class VideoCog(commands.Cog, name="Video"):
         self.intake.check_images(model, tuple(attachment_info(a) for a in images))
         self.intake.check_asker(member, rules)
         await interaction.response.send_modal(
-            PromptModal(self.starter, images, model, self.settings.max_prompt_length, interaction.locale)
+            PromptModal(
+                lambda sent, prompt: self.starter.from_images(sent, images, model, prompt),
+                self.settings.max_prompt_length,
+                interaction.locale,
+            )
         )

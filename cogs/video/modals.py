@@ -4,7 +4,7 @@ the job; errors take the one error path."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable
 
 import discord
 
@@ -12,9 +12,8 @@ from bot.app.answers import report_error
 from bot.jobs.model import Job
 from bot.texts.i18n import tr
 
-if TYPE_CHECKING:
-    from cogs.video.actions import JobActions
-    from cogs.video.starting import JobStarter
+# What a sent modal hands its text to (the opener's method): the interaction and the prompt.
+Submit = Callable[[discord.Interaction, str], Awaitable[None]]
 
 MODAL_TEXT_LIMIT = 4000  # Discord's limit for a text input
 
@@ -28,13 +27,13 @@ class RemixModal(JobModal, title="Remix this video"):
     """The parent's prompt, prefilled, to change before sending a new job with its settings."""
 
     def __init__(
-        self, actions: JobActions, parent: Job, max_prompt_length: int, locale: object = None
+        self, submit: Submit, parent: Job, max_prompt_length: int, locale: object = None
     ) -> None:
         # In the language of the member who opens it.
         super().__init__(
             title=tr(locale, "Remix this video"), custom_id=f"video:remix-modal:{parent.id}", timeout=900
         )
-        self.actions = actions
+        self.submit = submit
         self.parent = parent
         self.prompt: discord.ui.TextInput[RemixModal] = discord.ui.TextInput(
             label=tr(locale, "Prompt"),
@@ -46,22 +45,18 @@ class RemixModal(JobModal, title="Remix this video"):
         self.add_item(self.prompt)
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
-        await self.actions.remix_submitted(interaction, self.parent, self.prompt.value)
+        await self.submit(interaction, self.prompt.value)
 
 
 class PromptModal(JobModal, title="Make a video from these images"):
     def __init__(
         self,
-        starter: JobStarter,
-        images: list[discord.Attachment],
-        model: str,
+        submit: Submit,
         max_prompt_length: int,
         locale: object = None,
     ) -> None:
         super().__init__(title=tr(locale, "Make a video from these images"), timeout=900)
-        self.starter = starter
-        self.images = images
-        self.model = model
+        self.submit = submit
         self.prompt: discord.ui.TextInput[PromptModal] = discord.ui.TextInput(
             label=tr(locale, "Prompt"),
             style=discord.TextStyle.paragraph,
@@ -72,4 +67,4 @@ class PromptModal(JobModal, title="Make a video from these images"):
         self.add_item(self.prompt)
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
-        await self.starter.from_images(interaction, self.images, self.model, self.prompt.value)
+        await self.submit(interaction, self.prompt.value)
