@@ -17,7 +17,7 @@ from pathlib import Path
 import aiohttp
 import discord
 
-from bot.app.client import DISCORD_CONNECTIONS, VideoBot
+from bot.app.client import DISCORD_CONNECTIONS, ShardPlan, VideoBot
 from bot.app.discord_internals import point_gateway_at, point_rest_at
 from bot.errors import BackupError, ConfigError, StoreError
 from bot.jobs.polling import Timing
@@ -36,22 +36,32 @@ log = logging.getLogger("bot")
 EXTENSIONS = ("cogs.video", "cogs.admin")
 
 
-async def point_discord_at(settings: Settings, session: aiohttp.ClientSession) -> None:
-    """Send REST calls and the gateway connection to `DISCORD_API_BASE_URL` (a test server).
-
-    discord.py reads its REST base from `Route.BASE`, but a plain `Bot` connects to a fixed
-    gateway URL without asking `/gateway/bot`, so that URL is looked up here.
-    """
+async def plan_shards(settings: Settings, session: aiohttp.ClientSession) -> ShardPlan:
+    """Ask Discord (`GET /gateway/bot`) how many shards it recommends and how many may start at
+    once, and point discord.py at `DISCORD_API_BASE_URL` when it is another server (a test one):
+    its REST base is `Route.BASE`, and a set shard count connects to a fixed gateway URL."""
     base = settings.discord_api_base_url
-    point_rest_at(base)
+    custom = settings.uses_custom_discord
+    if custom:
+        point_rest_at(base)
     headers = {"Authorization": f"Bot {settings.discord_token}"}
+    where = "the Discord server at DISCORD_API_BASE_URL" if custom else "Discord"
     async with session.get(f"{base}/gateway/bot", headers=headers) as response:
         if response.status == 401:
-            raise ConfigError("DISCORD_TOKEN was refused by the Discord server at DISCORD_API_BASE_URL")
+            raise ConfigError(f"DISCORD_TOKEN was refused by {where}")
         response.raise_for_status()
-        gateway = (await response.json())["url"]
-    point_gateway_at(gateway)
-    log.info("using the Discord API at %s (gateway %s)", base, gateway)
+        gateway = await response.json()
+    if custom:
+        point_gateway_at(gateway["url"])
+        log.info("using the Discord API at %s (gateway %s)", base, gateway["url"])
+    limit = gateway.get("session_start_limit") or {}
+    plan = ShardPlan(
+        count=settings.shard_count or int(gateway.get("shards") or 1),
+        ids=settings.shard_ids,
+        max_concurrency=max(1, int(limit.get("max_concurrency") or 1)),
+    )
+    log.info("running %s of %d shard(s)", "all" if plan.ids is None else list(plan.ids), plan.count)
+    return plan
 
 
 def metrics_endpoint(settings: Settings, store: Store) -> contextlib.AbstractAsyncContextManager[None]:
@@ -63,8 +73,7 @@ def metrics_endpoint(settings: Settings, store: Store) -> contextlib.AbstractAsy
 
 async def run(settings: Settings) -> None:
     async with aiohttp.ClientSession() as session:
-        if settings.uses_custom_discord:
-            await point_discord_at(settings, session)
+        shards = await plan_shards(settings, session)
         with Store.open(settings.database_path) as store:
             api = VideoAPI(
                 session, settings.video_api_base_url, settings.video_api_key, timeout=settings.api_timeout
@@ -79,6 +88,7 @@ async def run(settings: Settings) -> None:
                 extensions=EXTENSIONS,
                 http_trace=metrics.discord_trace(),
                 connector=aiohttp.TCPConnector(limit=DISCORD_CONNECTIONS),
+                shards=shards,
             )
             async with metrics_endpoint(settings, store), bot:
                 loop = asyncio.get_running_loop()

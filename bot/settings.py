@@ -77,6 +77,9 @@ class Settings:
     metrics_port: int | None = None  # None: no metrics endpoint
     metrics_host: str = "127.0.0.1"
     sandbox_port: int = 8080
+    # Discord shards this process runs: None, every shard Discord recommends (GET /gateway/bot).
+    shard_count: int | None = None
+    shard_ids: tuple[int, ...] | None = None
 
     def capability(self, model: str) -> Capability:
         return self.model_capabilities[model]
@@ -121,6 +124,7 @@ def load_settings(
     default_duration = r.get("DEFAULT_DURATION", int, 8 if 8 in durations else durations[-1])
     if default_duration not in durations:
         raise ConfigError(f"DEFAULT_DURATION={default_duration} is not one of VIDEO_DURATIONS")
+    shard_count, shard_ids = _shards(r)
     return Settings(
         discord_token=token,
         video_api_key=api_key,
@@ -162,6 +166,8 @@ def load_settings(
         metrics_port=r.get("METRICS_PORT", _port, None),
         metrics_host=r.get("METRICS_HOST", _host, "127.0.0.1"),
         sandbox_port=r.get("SANDBOX_PORT", _port_or_any, 8080),
+        shard_count=shard_count,
+        shard_ids=shard_ids,
     )
 
 
@@ -296,3 +302,32 @@ def _model_images(raw: str) -> dict[str, Capability]:
             raise ValueError(f"{item!r} is not model=least-most with 0 <= least <= most <= 3")
         declared[name.strip()] = Capability(int(least), int(most))
     return declared
+
+
+def _shards(r: _Reader) -> tuple[int | None, tuple[int, ...] | None]:
+    """SHARD_COUNT alone: this process runs every shard of that count. With SHARD_IDS too: only
+    those, which several processes sharing one database split between them."""
+    count = r.get("SHARD_COUNT", _positive(int), None)
+    ids = r.get("SHARD_IDS", _int_list, None)
+    if ids is not None and count is None:
+        raise ConfigError("SHARD_IDS needs SHARD_COUNT (how many shards there are in all)")
+    if ids is not None and count is not None:
+        wrong = [i for i in ids if not 0 <= i < count]
+        if wrong:
+            raise ConfigError(f"SHARD_IDS={','.join(map(str, ids))} names shards outside 0..{count - 1}")
+        if set(ids) != set(range(count)):
+            # Several processes need one database they all write (PostgreSQL, not yet supported):
+            # with SQLite the other processes' jobs would be invisible to this one.
+            raise ConfigError(
+                f"SHARD_IDS={','.join(map(str, ids))} runs only some of the {count} shards in this "
+                "process, which needs a database shared by every process; this version keeps its jobs "
+                "in one SQLite file, so run every shard in one process (leave SHARD_IDS out)"
+            )
+    return count, ids
+
+
+def _int_list(raw: str) -> tuple[int, ...]:
+    values = tuple(sorted({int(part) for part in _csv(raw)}))
+    if any(v < 0 for v in values):
+        raise ValueError("shard ids are whole numbers from 0")
+    return values

@@ -113,3 +113,20 @@ def test_a_bad_sandbox_port_names_the_variable(value):
     with pytest.raises(ConfigError) as err:
         load_settings({**BASE, "SANDBOX_PORT": value}, dotenv=False)
     assert "SANDBOX_PORT" in err.value.user_message
+
+
+def test_shard_settings():
+    assert (load_settings(BASE, dotenv=False).shard_count, load_settings(BASE, dotenv=False).shard_ids) == (
+        None,
+        None,
+    )
+    s = load_settings({**BASE, "SHARD_COUNT": "4"}, dotenv=False)
+    assert (s.shard_count, s.shard_ids) == (4, None)
+    assert load_settings({**BASE, "SHARD_COUNT": "2", "SHARD_IDS": "1,0"}, dotenv=False).shard_ids == (0, 1)
+    with pytest.raises(ConfigError, match="SHARD_IDS needs SHARD_COUNT"):
+        load_settings({**BASE, "SHARD_IDS": "0"}, dotenv=False)
+    with pytest.raises(ConfigError, match=r"outside 0\.\.1"):
+        load_settings({**BASE, "SHARD_COUNT": "2", "SHARD_IDS": "0,2"}, dotenv=False)
+    # Some of the shards only: that is for several processes on one shared database.
+    with pytest.raises(ConfigError, match="only some of the 2 shards"):
+        load_settings({**BASE, "SHARD_COUNT": "2", "SHARD_IDS": "1"}, dotenv=False)

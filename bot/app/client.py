@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import time
+from dataclasses import dataclass
 
 import aiohttp
 import discord
@@ -28,6 +29,17 @@ from bot.storage.store import CHECKPOINT_EVERY, Store
 log = logging.getLogger(__name__)
 
 HEARTBEAT_EVERY = 15.0
+IDENTIFY_WINDOW = 5.0  # Discord's: max_concurrency IDENTIFYs per this many seconds
+
+
+@dataclass(frozen=True)
+class ShardPlan:
+    """The shards this process runs: `count` in all (Discord's recommendation or SHARD_COUNT),
+    `ids` of them here (None: all), and how many may IDENTIFY at once (GET /gateway/bot)."""
+
+    count: int
+    ids: tuple[int, ...] | None = None
+    max_concurrency: int = 1
 # Connections to Discord at once. discord.py opens one per concurrent request, without limit:
 # a burst of a thousand commands opened a thousand, each with its buffers (docs/performance.md),
 # for requests the rate limits would spread out anyway. Requests beyond this wait for
@@ -38,7 +50,7 @@ DISCORD_CONNECTIONS = 50
 INVITE_PERMISSIONS = discord.Permissions(invite.PERMISSIONS)
 
 
-class VideoBot(commands.Bot):
+class VideoBot(commands.AutoShardedBot):
     def __init__(
         self,
         *,
@@ -51,6 +63,7 @@ class VideoBot(commands.Bot):
         extensions: tuple[str, ...] = (),
         http_trace: aiohttp.TraceConfig,
         connector: aiohttp.BaseConnector | None = None,
+        shards: ShardPlan | None = None,
     ) -> None:
         # Slash commands only: no privileged intents, no message content.
         intents = discord.Intents.none()
@@ -68,7 +81,14 @@ class VideoBot(commands.Bot):
             # events, and job messages are found by id): keeping the last 1,000 only costs memory.
             max_messages=None,
             connector=connector,
+            # No member list, no presences: a bot in ten thousand servers keeps only what it uses.
+            member_cache_flags=discord.MemberCacheFlags.none(),
+            chunk_guilds_at_startup=False,
+            shard_count=shards.count if shards else None,
+            # None: every shard of the count (discord.py's default, though typed as a list).
+            shard_ids=list(shards.ids) if shards and shards.ids is not None else None,  # type: ignore[arg-type]
         )
+        self.max_concurrency = shards.max_concurrency if shards else 1
         self.extensions_to_load = extensions
         self.settings = settings
         self.session = session
@@ -90,6 +110,13 @@ class VideoBot(commands.Bot):
             asyncio.create_task(self._store_upkeep(), name="store-upkeep"),
         ]
         settle_memory()
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        # Discord lets `max_concurrency` shards IDENTIFY per 5 s (shards in buckets of
+        # shard_id % max_concurrency); discord.py's default waits 5 s before every shard, which
+        # costs a big bot minutes at start for nothing.
+        if not initial and (shard_id or 0) % self.max_concurrency == 0:
+            await asyncio.sleep(IDENTIFY_WINDOW)
 
     async def _load_extensions(self) -> None:
         for extension in self.extensions_to_load:

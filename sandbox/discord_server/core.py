@@ -276,6 +276,10 @@ class DiscordState:
                 )
             await asyncio.sleep(0.02)
 
+    def shards_connected(self) -> list[tuple[int, int]]:
+        """(shard, count) of every live gateway session."""
+        return sorted((s.shard, s.count) for s in self._sessions.values() if s.live)
+
     async def wait_ready(self, timeout: float = 15.0) -> None:
         await self.wait_for(lambda: self._ready, timeout)
 
