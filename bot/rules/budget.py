@@ -43,11 +43,16 @@ def parse_amount(raw: str) -> int:
     return int(micros)
 
 
-def show(micros: int, currency: str) -> str:
-    """`0.40 USD`: two decimals, more only where the amount has them."""
+def amount(micros: int) -> str:
+    """`0.40`: two decimals, more only where the amount has them (a CSV cell, or before the currency)."""
     value = Decimal(micros) / MICROS
     cents = value.quantize(Decimal("0.01"))
-    return f"{cents if cents == value else format(value.normalize(), 'f')} {currency}"
+    return str(cents) if cents == value else format(value.normalize(), "f")
+
+
+def show(micros: int, currency: str) -> str:
+    """`0.40 USD`."""
+    return f"{amount(micros)} {currency}"
 
 
 @dataclass(frozen=True)
