@@ -7,6 +7,10 @@ import asyncio
 
 import pytest
 
+import sandbox.world as world_module
+from bot.settings import load_settings
+from sandbox import runner
+from sandbox.world import build_world, set_rules
 from tests.e2e.helpers import (
     BASIC,
     MANAGE_GUILD,
@@ -100,3 +104,16 @@ async def test_a_server_budget_is_exact_under_concurrent_commands(fake_discord, 
     refused = await answer(fake_discord, unpriced)
     assert refused.startswith("veo3.1 has no price") and "\n" not in refused
     assert len(fake_api.creates) == 2
+
+
+async def test_the_sandbox_has_prices_and_a_small_budget_to_try(fake_discord, fake_api, run_bot, tmp_path):
+    world = build_world(fake_discord)
+    settings = load_settings({}, dotenv=False, sandbox=True)
+    env = runner.bot_env(settings, fake_discord, fake_api, tmp_path)
+    assert set(load_settings(env, dotenv=False).model_prices) == set(settings.models)
+    await run_bot({"MODEL_PRICES": env["MODEL_PRICES"]})
+    await set_rules(fake_discord, world)
+    helped = await fake_discord.slash("video-help", user=world.member, channel_id=world.channels["general"])
+    text = await embed_text(fake_discord, helped)
+    assert "· 0.40 USD" in text and "· 1.20 USD" in text
+    assert f"This server's monthly budget: 0.00 USD of {world_module.SANDBOX_BUDGET} USD spent" in text
