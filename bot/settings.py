@@ -19,6 +19,7 @@ from dotenv import load_dotenv
 
 from bot.errors import ConfigError
 from bot.relay.models import KNOWN, Capability
+from bot.rules.budget import parse_amount
 
 DISCORD_API_DEFAULT = "https://discord.com/api/v10"
 VIDEO_API_DEFAULT = "https://zx1.deepwl.net"
@@ -73,6 +74,12 @@ class Settings:
     allowed_users: frozenset[int] = frozenset()  # empty: everyone
     allowed_guilds: frozenset[int] = frozenset()  # empty: every server
     quota_timezone: str = "UTC"
+    # Money, in micros (bot/rules/budget.py): a price per video for some models, and monthly
+    # budgets for each server (a default /video-admin set changes) and for the whole bot; 0: none.
+    model_prices: Mapping[str, int] = field(default_factory=dict)
+    price_currency: str = "USD"
+    server_monthly_budget: int = 0
+    monthly_budget: int = 0
     log_format: str = "text"
     metrics_port: int | None = None  # None: no metrics endpoint
     metrics_host: str = "127.0.0.1"
@@ -125,6 +132,11 @@ def load_settings(
     if default_duration not in durations:
         raise ConfigError(f"DEFAULT_DURATION={default_duration} is not one of VIDEO_DURATIONS")
     shard_count, shard_ids = _shards(r)
+    no_prices: dict[str, int] = {}
+    prices = r.get("MODEL_PRICES", _prices, no_prices)
+    unpriceable = [m for m in prices if m not in models]
+    if unpriceable:
+        raise ConfigError(f"MODEL_PRICES names {', '.join(unpriceable)}, which is not one of VIDEO_MODELS")
     return Settings(
         discord_token=token,
         video_api_key=api_key,
@@ -162,6 +174,10 @@ def load_settings(
         allowed_users=r.get("ALLOWED_USERS", _snowflakes, frozenset()),
         allowed_guilds=r.get("ALLOWED_GUILDS", _snowflakes, frozenset()),
         quota_timezone=r.get("QUOTA_TIMEZONE", _timezone, "UTC"),
+        model_prices=prices,
+        price_currency=r.get("PRICE_CURRENCY", _currency, "USD"),
+        server_monthly_budget=r.get("SERVER_MONTHLY_BUDGET", parse_amount, 0),
+        monthly_budget=r.get("MONTHLY_BUDGET", parse_amount, 0),
         log_format=r.get("LOG_FORMAT", _log_format, "text"),
         metrics_port=r.get("METRICS_PORT", _port, None),
         metrics_host=r.get("METRICS_HOST", _host, "127.0.0.1"),
@@ -302,6 +318,24 @@ def _model_images(raw: str) -> dict[str, Capability]:
             raise ValueError(f"{item!r} is not model=least-most with 0 <= least <= most <= 3")
         declared[name.strip()] = Capability(int(least), int(most))
     return declared
+
+
+def _prices(raw: str) -> dict[str, int]:
+    """`model=price,…`: each a price per video, e.g. `veo3.1-fast=0.40,veo3.1=1.20`."""
+    prices = {}
+    for item in _csv(raw):
+        name, sep, amount = item.partition("=")
+        if not (sep and name.strip()):
+            raise ValueError(f"{item!r} is not model=price")
+        prices[name.strip()] = parse_amount(amount)
+    return prices
+
+
+def _currency(raw: str) -> str:
+    # Shown after every amount ("0.40 USD"): a code or a short word, no spaces.
+    if len(raw) > 10 or any(c.isspace() for c in raw):
+        raise ValueError("expected a currency code like USD or EUR")
+    return raw
 
 
 def _shards(r: _Reader) -> tuple[int | None, tuple[int, ...] | None]:

@@ -38,6 +38,7 @@ SETTING_HELP = {
     "server_daily_quota": "videos for the whole server per day; 0 for no limit",
     "cooldown_seconds": "seconds between one member's videos; 0 for none",
     "timezone": "whose midnight resets the quotas, e.g. Europe/Berlin",
+    "monthly_budget": "most this server may spend per month, e.g. 25; 0 for none",
     "blocked_patterns": "comma-separated words or /regular expressions/, or none",
     "reveal_blocked_words": "yes or no: tell members which rule their prompt matched",
     "allow_remix_others": "yes or no: may members remix other members' videos",
@@ -57,6 +58,7 @@ LABELS = {
     "server_daily_quota": N_("Server daily quota"),
     "cooldown_seconds": N_("Cooldown seconds"),
     "timezone": N_("Timezone"),
+    "monthly_budget": N_("Monthly budget"),
     "blocked_patterns": N_("Blocked patterns"),
     "reveal_blocked_words": N_("Reveal blocked words"),
     "allow_remix_others": N_("Allow remix others"),
@@ -281,6 +283,7 @@ class VideoAdmin(commands.GroupCog, group_name="video-admin"):
         await interaction.response.defer(ephemeral=True, thinking=True)
         jobs = self.bot.store.jobs_between(interaction.guild_id, start, end, limit=REPORT_MAX_JOBS + 1)
         truncated = len(jobs) > REPORT_MAX_JOBS
+        prices = self.defaults.prices
         jobs = jobs[:REPORT_MAX_JOBS]
         text = report.summary_text(
             report.summarize(jobs),
@@ -288,6 +291,7 @@ class VideoAdmin(commands.GroupCog, group_name="video-admin"):
             escape=discord.utils.escape_markdown,
             truncated=truncated,
             locale=interaction.locale,
+            show=prices.show if prices.per_video else None,
         )
         day = datetime.fromtimestamp(time.time(), UTC).date().isoformat()
         # UTF-8 with a byte-order mark, so spreadsheets read members' names in any script.

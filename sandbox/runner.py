@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 # Quicker clocks than a real bot's (seconds, not minutes), so a video shows within seconds.
 SANDBOX_TIMINGS = {"POLL_INTERVAL": "0.5", "POLL_MAX_INTERVAL": "2", "PROGRESS_EDIT_INTERVAL": "1"}
+SANDBOX_PRICE_FAST, SANDBOX_PRICE = "0.40", "1.20"
 # The bot's package, for the child process when the project is run from a checkout.
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 STOP_WAIT = 10.0  # seconds the bot gets to finish its writes after SIGTERM
@@ -95,6 +96,12 @@ def bot_env(settings: Settings, discord: FakeDiscord, relay: FakeVideoAPI, workd
         PYTHONPATH=os.pathsep.join(p for p in (str(PACKAGE_ROOT), env.get("PYTHONPATH", "")) if p),
         **SANDBOX_TIMINGS,
     )
+    if not env.get("MODEL_PRICES"):
+        # Prices to try the money features with (the owner's own, from .env, win): each offered
+        # model, fast ones cheaper; #general's server gets a small budget in `set_rules`.
+        env["MODEL_PRICES"] = ",".join(
+            f"{m}={SANDBOX_PRICE_FAST if 'fast' in m else SANDBOX_PRICE}" for m in settings.models
+        )
     return env
 
 

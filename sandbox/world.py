@@ -23,6 +23,7 @@ TOPICS = {
     "moderated": "An approval channel: a moderator approves each video before it is sent",
     "audit": "The bot's audit log and its approval requests",
 }
+SANDBOX_BUDGET = "3.00"
 # Roles for /video-admin roles to pick: generator_roles (@artists), approver_roles (@approvers).
 ROLES = ("mods", "artists", "approvers")
 
@@ -91,6 +92,8 @@ async def set_rules(discord: FakeDiscord, world: World) -> None:
     changes = (
         ("audit-channel", {"channel": audit}),
         ("channels", {"setting": "approval_channels", "add": world.channels["moderated"]}),
+        # Small enough to reach in a few tries: the 80 % warning, then a refusal naming it.
+        ("set", {"setting": "monthly_budget", "value": SANDBOX_BUDGET}),
     )
     for subcommand, options in changes:
         done = await discord.slash(

@@ -66,3 +66,19 @@ async def test_without_discord_nor_an_id_in_the_token_it_says_why_there_are_no_l
     lines = check.render(report)
     assert not any("client_id=" in line for line in lines)
     assert "invite   none: Discord could not be asked and the token holds no application id" in lines
+
+
+def test_under_a_budget_each_model_without_a_price_is_named():
+    env = {"DISCORD_TOKEN": "t", "VIDEO_API_KEY": "k", "VIDEO_MODELS": "veo3.1-fast,veo3.1,veo3.1-components"}
+    priced = {**env, "MODEL_PRICES": "veo3.1-fast=0.40"}
+    for free in (env, priced):  # no budget: prices are optional
+        report = check.Report()
+        check.check_prices(load_settings(free, dotenv=False), report)
+        assert report.problems == []
+    report = check.Report()
+    check.check_prices(load_settings({**priced, "SERVER_MONTHLY_BUDGET": "50"}, dotenv=False), report)
+    assert [p.split(" has no price")[0] for p in report.problems] == [
+        "MODEL_PRICES: veo3.1",
+        "MODEL_PRICES: veo3.1-components",
+    ]
+    assert "while SERVER_MONTHLY_BUDGET is set" in report.problems[0]

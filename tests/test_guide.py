@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot.rules import quota
+from bot.rules.budget import Budget, Prices, next_month
 from bot.rules.guild_settings import Defaults, GuildSettings
 from bot.rules.quota import Limits
 from bot.texts import guide
@@ -50,3 +53,28 @@ def test_the_checklist_warns_about_what_is_missing():
     assert "missing: Attach Files" in text and "No member quota" in text and "No audit channel" in text
     done = guide.setup_checklist(GuildSettings(member_daily_quota=3, audit_channel=9), DEFAULTS, ())
     assert "✅ I can post videos in this channel." in done and "<#9>" in done and "3 a day" in done
+
+
+def test_help_shows_each_models_price_and_the_budgets_with_this_months_spend():
+    defaults = replace(
+        DEFAULTS,
+        models=("veo3.1-fast", "veo3.1"),
+        prices=Prices({"veo3.1-fast": 400_000}, "EUR"),
+        limits=Limits(monthly_budget=1_000_000, timezone="Europe/Berlin"),
+    )
+    now = 1_800_000_000.0
+    server = Budget("server", 1_000_000, "Europe/Berlin", 10)
+    who = asker(budgets=((server, 800_000), (Budget("bot", 0, "UTC"), 0)), now=now)
+    fields = dict(guide.member_fields(GuildSettings(), defaults, (4, 6, 8), who))
+    models = fields["Models here"].splitlines()
+    assert models[0].endswith("· 0.40 EUR (default)")
+    assert models[1].endswith("· no price: not usable under a budget")
+    reset = int(next_month(now, "Europe/Berlin"))
+    assert (
+        f"This server's monthly budget: 0.80 EUR of 1.00 EUR spent; it resets <t:{reset}:R>."
+        in fields["Your rules here"]
+    )
+    assert "The bot's monthly budget" not in fields["Your rules here"]  # none set
+    assert "✅ Monthly budget: 1.00 EUR." in guide.setup_checklist(GuildSettings(), defaults, None)
+    plain = dict(guide.member_fields(GuildSettings(), DEFAULTS, (4, 6, 8), asker()))
+    assert "·" not in plain["Models here"] and "budget" not in plain["Your rules here"]

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from bot.errors import InputError
 from bot.jobs.model import Job, JobState
 from bot.ops.report import COLUMNS, build_csv, period, safe_cell, summarize, summary_text
+from bot.rules import budget
 
 T0 = datetime(2025, 3, 1, 12, 30, tzinfo=UTC).timestamp()
 
@@ -45,8 +46,11 @@ def rows(text: str) -> list[list[str]]:
 def test_columns_and_one_row_per_job():
     text = build_csv(
         [
-            job(1),
-            job(2, state=JobState.FAILED, task_id=None, enable_upsample=True, duration=4),
+            job(1, price_micros=400_000),
+            # Refused by the relay: it had a price, and cost nothing.
+            job(
+                2, state=JobState.FAILED, task_id=None, enable_upsample=True, duration=4, price_micros=400_000
+            ),
             job(3, state=JobState.RUNNING, user_id=8, user_name="bob"),
             job(4, state=JobState.REJECTED, task_id=None),
             job(5, state=JobState.CANCELLED),  # cancelled after the relay accepted it: still billed
@@ -55,7 +59,20 @@ def test_columns_and_one_row_per_job():
     header, *body = rows(text)
     assert tuple(header) == COLUMNS
     assert body == [
-        ["1", "2025-03-01T12:30:00+00:00", "7", "ann", "veo3.1-fast", "8", "no", "done", "yes", "a red kite"],
+        [
+            "1",
+            "2025-03-01T12:30:00+00:00",
+            "7",
+            "ann",
+            "veo3.1-fast",
+            "8",
+            "no",
+            "done",
+            "yes",
+            "0.40",
+            "0.40",
+            "a red kite",
+        ],
         [
             "2",
             "2025-03-01T12:30:00+00:00",
@@ -66,6 +83,8 @@ def test_columns_and_one_row_per_job():
             "yes",
             "failed",
             "no",
+            "0.40",
+            "0.00",
             "a red kite",
         ],
         [
@@ -78,6 +97,8 @@ def test_columns_and_one_row_per_job():
             "no",
             "in progress",
             "yes",
+            "",
+            "0.00",
             "a red kite",
         ],
         [
@@ -90,6 +111,8 @@ def test_columns_and_one_row_per_job():
             "no",
             "rejected",
             "no",
+            "",
+            "0.00",
             "a red kite",
         ],
         [
@@ -102,6 +125,8 @@ def test_columns_and_one_row_per_job():
             "no",
             "cancelled",
             "yes",
+            "",
+            "0.00",
             "a red kite",
         ],
     ]
@@ -121,7 +146,7 @@ def test_the_prompt_is_reported_neutralised():
 @given(st.text())
 def test_any_name_round_trips_and_never_starts_a_formula(name):
     (_, row) = rows(build_csv([job(user_name=name, model=name, prompt=name)]))
-    for cell in (row[3], row[4], row[9]):
+    for cell in (row[3], row[4], row[COLUMNS.index("prompt")]):
         assert not cell.lstrip().startswith(("=", "+", "-", "@"))
         assert cell in (name, "'" + name)
     # Only a risky cell is changed.
@@ -156,6 +181,24 @@ def test_summary_text_lists_members_and_escapes_names():
         "• \\*bob\\*: 1 accepted, 1 done",
     ]
     assert "No jobs" in summary_text([], "the last day")
+
+
+def test_the_summary_says_what_each_member_cost_at_the_price_they_asked():
+    jobs = [
+        job(1, price_micros=400_000),
+        job(2, price_micros=1_200_000, state=JobState.FAILED, task_id=None),  # refused: free
+        job(3, user_id=8, user_name="bob", price_micros=1_200_000),
+        job(4, user_id=8, user_name="bob", price_micros=None),
+    ]
+    summaries = summarize(jobs)
+    assert [(s.name, s.cost) for s in summaries] == [("bob", 1_200_000), ("ann", 400_000)]
+    text = summary_text(summaries, "x", show=lambda m: budget.show(m, "EUR"))
+    assert text.splitlines()[1:] == [
+        "Cost: 1.60 EUR (each video the service accepted, at its price when it was asked).",
+        "• bob: 2 accepted, 2 done, 1.20 EUR",
+        "• ann: 1 accepted, 1 done, 1 failed, 0.40 EUR",
+    ]
+    assert "Cost" not in summary_text(summaries, "x")  # no prices: nothing said of money
 
 
 def test_summary_text_caps_the_member_lines():

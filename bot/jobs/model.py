@@ -137,6 +137,9 @@ class Job(VideoRequest):
     # `failure_reason` as a message id and parameters (`Text.dumps`), to render in `locale`;
     # `failure_reason` keeps the English text for logs and older rows.
     failure_text: str | None = None
+    # What the video cost when it was asked for (micros, bot/rules/budget.py; None: the model had
+    # no price). Kept on the job so a later price change does not rewrite what was spent.
+    price_micros: int | None = None
 
     def failure(self) -> Message | None:
         """What happened to a failed job, to render in a reader's language."""

@@ -47,7 +47,29 @@ async def run_checks(settings: Settings, *, request_timeout: float = TIMEOUT) ->
         await check_discord(settings, session, report)
         await check_relay(settings, session, report)
     check_database(settings.database_path, report)
+    check_prices(settings, report)
     return report
+
+
+def check_prices(settings: Settings, report: Report) -> None:
+    """While a budget is set, a model without a price cannot be used (what it costs is unknown):
+    each such offered model is a problem. Servers' own budgets (/video-admin) are not read here."""
+    budgets = [
+        name
+        for name, value in (
+            ("MONTHLY_BUDGET", settings.monthly_budget),
+            ("SERVER_MONTHLY_BUDGET", settings.server_monthly_budget),
+        )
+        if value
+    ]
+    if not budgets:
+        return
+    for model in settings.models:
+        if model not in settings.model_prices:
+            report.problems.append(
+                f"MODEL_PRICES: {model} has no price, so it cannot be used while {' and '.join(budgets)} "
+                f"is set (add {model}=<price per video>, or take it out of VIDEO_MODELS)"
+            )
 
 
 async def check_discord(settings: Settings, session: aiohttp.ClientSession, report: Report) -> None:

@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime
 
 from bot.errors import InputError
 from bot.jobs.model import Job, JobState
+from bot.rules.budget import amount
 from bot.texts.i18n import Text, ntr, tr
 
 DAY = 86400.0
@@ -30,6 +31,10 @@ COLUMNS = (
     "upsample",
     "outcome",
     "accepted_by_relay",
+    # The job's price when it was asked (empty: the model had none) and what it cost: the price
+    # once the relay accepted it, else 0. In PRICE_CURRENCY.
+    "price",
+    "cost",
     # What the money was spent on; last, as the one long free-text cell.
     "prompt",
 )
@@ -54,6 +59,11 @@ def accepted(job: Job) -> bool:
     return job.task_id is not None
 
 
+def cost(job: Job) -> int:
+    """What the job cost (micros): its price, once the relay accepted it."""
+    return (job.price_micros or 0) if accepted(job) else 0
+
+
 def safe_cell(text: str) -> str:
     if text.startswith(FORMULA_STARTS) or text.lstrip().startswith(FORMULA_STARTS):
         return "'" + text
@@ -76,6 +86,8 @@ def build_csv(jobs: Iterable[Job]) -> str:
                 "yes" if job.enable_upsample else "no",
                 outcome(job),
                 "yes" if accepted(job) else "no",
+                "" if job.price_micros is None else amount(job.price_micros),
+                amount(cost(job)),
                 safe_cell(job.prompt),
             ]
         )
@@ -92,6 +104,7 @@ class MemberSummary:
     cancelled: int = 0
     rejected: int = 0
     in_progress: int = 0
+    cost: int = 0  # micros
 
     @property
     def jobs(self) -> int:
@@ -105,9 +118,10 @@ def summarize(jobs: Iterable[Job]) -> list[MemberSummary]:
         summary = members.setdefault(job.user_id, MemberSummary(job.user_id, job.user_name))
         summary.name = job.user_name or summary.name  # the latest name they used
         summary.accepted += accepted(job)
+        summary.cost += cost(job)
         field = outcome(job).replace(" ", "_")
         setattr(summary, field, getattr(summary, field) + 1)
-    return sorted(members.values(), key=lambda s: (-s.accepted, -s.jobs, s.member_id))
+    return sorted(members.values(), key=lambda s: (-s.cost, -s.accepted, -s.jobs, s.member_id))
 
 
 def summary_text(
@@ -118,8 +132,10 @@ def summary_text(
     max_members: int = 15,
     truncated: bool = False,
     locale: object = None,
+    show: Callable[[int], str] | None = None,
 ) -> str:
-    """The private reply: totals, then one line per member (at most `max_members`)."""
+    """The private reply: totals, then one line per member (at most `max_members`); with `show`
+    (amounts with their currency, where models have prices) what each cost."""
     jobs = sum(s.jobs for s in summaries)
     paid = sum(s.accepted for s in summaries)
     lines = [
@@ -131,6 +147,14 @@ def summary_text(
             paid=paid,
         )
     ]
+    if show is not None:
+        lines.append(
+            tr(
+                locale,
+                "Cost: {cost} (each video the service accepted, at its price when it was asked).",
+                cost=show(sum(s.cost for s in summaries)),
+            )
+        )
     if truncated:
         lines.append(
             tr(locale, "Only the oldest jobs fit in one report: choose a shorter period for the rest.")
@@ -147,6 +171,7 @@ def summary_text(
             tr(locale, "{n} accepted", n=s.accepted),
             tr(locale, "{n} done", n=s.done),
             *(words for n, words in others if n),
+            *([show(s.cost)] if show is not None else []),
         ]
         lines.append(f"• {name}: " + ", ".join(parts))
     if len(summaries) > max_members:

@@ -14,6 +14,8 @@ from typing import Any
 
 from bot.errors import InputError, PermissionDenied
 from bot.relay.models import KNOWN, Capability
+from bot.rules import budget
+from bot.rules.budget import Prices
 from bot.rules.quota import Limits, zone
 from bot.settings import Settings
 from bot.texts.i18n import Plural, Text, ntr, tr
@@ -28,6 +30,8 @@ class Defaults:
     limits: Limits = field(default_factory=Limits)
     # What each model takes (Settings.model_capabilities); the known table where not given.
     capabilities: Mapping[str, Capability] = field(default_factory=dict)
+    prices: Prices = field(default_factory=Prices)
+    bot_budget: int = 0  # MONTHLY_BUDGET, micros: the whole bot's cap (0: none)
 
     def capability(self, model: str) -> Capability:
         return self.capabilities.get(model) or KNOWN[model]
@@ -38,11 +42,14 @@ class Defaults:
             models=s.models,
             default_model=s.default_model,
             capabilities=s.model_capabilities,
+            prices=Prices(s.model_prices, s.price_currency),
+            bot_budget=s.monthly_budget,
             limits=Limits(
                 member_daily=s.daily_quota_per_member,
                 server_daily=s.daily_quota_per_server,
                 cooldown=s.cooldown_seconds,
                 timezone=s.quota_timezone,
+                monthly_budget=s.server_monthly_budget,
             ),
         )
 
@@ -59,7 +66,8 @@ class GuildSettings:
     member_daily_quota: int | None = None
     server_daily_quota: int | None = None
     cooldown_seconds: int | None = None
-    timezone: str | None = None  # the zone whose midnight resets the quotas
+    timezone: str | None = None  # the zone whose midnight resets the quotas (and the 1st, the budget)
+    monthly_budget: int | None = None  # micros; None follows the environment, 0: no budget
     blocked_patterns: tuple[str, ...] = ()  # words, or regular expressions written /like this/
     reveal_blocked_words: bool = False
     allow_remix_others: bool = True
@@ -170,6 +178,7 @@ class GuildSettings:
             server_daily=d.server_daily if self.server_daily_quota is None else self.server_daily_quota,
             cooldown=d.cooldown if self.cooldown_seconds is None else self.cooldown_seconds,
             timezone=self.timezone or d.timezone,
+            monthly_budget=d.monthly_budget if self.monthly_budget is None else self.monthly_budget,
         )
 
     def needs_approval(self, channel_id: int) -> bool:
@@ -223,9 +232,9 @@ class GuildSettings:
         limits = self.limits(defaults)
         none, no_limit = tr(locale, "none"), tr(locale, "no limit")
 
-        def count(own: int | None, effective: int, unit: str = "") -> str:
+        def count(own: int | None, effective: int, unit: str = "", show: Any = str) -> str:
             # A cooldown of 0 is none, not "no limit".
-            shown = f"{effective}{unit}" if effective else (none if unit else no_limit)
+            shown = f"{show(effective)}{unit}" if effective else (none if unit else no_limit)
             return shown if own is not None else tr(locale, "{value} (bot default)", value=shown)
 
         def yes(value: bool) -> str:
@@ -247,6 +256,7 @@ class GuildSettings:
                 if not self.timezone
                 else limits.timezone,
             ),
+            ("monthly_budget", count(self.monthly_budget, limits.monthly_budget, show=defaults.prices.show)),
             (
                 "blocked_patterns",
                 ntr(locale, "{n} rule", "{n} rules", n=len(self.blocked_patterns))
@@ -376,6 +386,7 @@ PARSERS: dict[str, Any] = {
     "server_daily_quota": _count,
     "cooldown_seconds": _count,
     "timezone": _timezone,
+    "monthly_budget": budget.parse_setting,
     "blocked_patterns": _patterns,
     "reveal_blocked_words": _bool,
     "allow_remix_others": _bool,

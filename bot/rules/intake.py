@@ -8,6 +8,8 @@ raised here to the member who asked.
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,12 +19,14 @@ from bot.jobs.model import WAITING, Job
 from bot.ops import metrics
 from bot.relay.models import check_upsample, resolve_shape
 from bot.relay.request import REQUEST_FIELDS, VideoRequest
-from bot.rules import quota
+from bot.rules import budget, quota
 from bot.rules.guild_settings import Defaults, GuildSettings
 from bot.rules.validation import AttachmentInfo, check_attachment_metadata, check_image_count, clean_prompt
 from bot.settings import Settings
 from bot.storage.store import Store
 from bot.texts.i18n import Plural, Text
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -195,6 +199,8 @@ class Intake:
         rules.check_request(
             prompt=request.prompt, duration=request.duration, upsample=request.enable_upsample
         )
+        # A first, non-binding read of the budgets; the binding one runs with the insert.
+        self.spend_check(member, rules, request.model)()
 
     def check_remix(self, member: Member, rules: GuildSettings, parent: Job) -> None:
         if not rules.allow_remix_others and member.user_id != parent.user_id:
@@ -215,9 +221,12 @@ class Intake:
                 )
             )
 
-    def quota_check(self, member: Member, rules: GuildSettings) -> Callable[[], None]:
+    def quota_check(
+        self, member: Member, rules: GuildSettings, model: str | None = None
+    ) -> Callable[[], None]:
         """The exact check `Store.add_job` runs inside its write transaction (and intake once
-        early); each refusal is counted once, by the check that made it."""
+        early); each refusal is counted once, by the check that made it. With the `model` asked
+        for, the monthly budgets are checked too."""
         if member.scope == "guild":
             check = quota.checker(
                 self.store,
@@ -229,12 +238,16 @@ class Intake:
         else:
             check = quota.user_checker(self.store, self.settings.user_daily_quota, user_id=member.user_id)
 
+        spending = self.spend_check(member, rules, model) if model is not None else None
+
         def counted() -> None:
             try:
                 check()
             except quota.QuotaExceeded as exc:
                 metrics.quota_refused(exc.scope)
                 raise
+            if spending is not None:
+                spending()
 
         return counted
 
@@ -245,3 +258,68 @@ class Intake:
             and rules.needs_approval(member.channel_id)
             and not rules.can_approve(role_ids=set(member.role_ids), manage_messages=member.manage_messages)
         )
+
+    # --- money ----------------------------------------------------------------------------------
+
+    def price(self, model: str) -> int | None:
+        """What one video of `model` costs now (micros), to record on its job; None: no price."""
+        return self.defaults.prices.of(model)
+
+    def spend_check(self, member: Member, rules: GuildSettings, model: str) -> Callable[[], None]:
+        """The monthly budgets' check of one video of `model` (see `quota_check`)."""
+        check = budget.checker(self.store, self.defaults.prices, self.budgets(member, rules), model=model)
+
+        def counted() -> None:
+            try:
+                check()
+            except quota.QuotaExceeded as exc:
+                metrics.quota_refused(exc.scope)
+                raise
+
+        return counted
+
+    def budgets(self, member: Member, rules: GuildSettings) -> tuple[budget.Budget, ...]:
+        """The monthly budgets a job asked by `member` counts against: the server's where the
+        server added the bot (in its time zone), and the whole bot's (in QUOTA_TIMEZONE)."""
+        owner = budget.Budget("bot", self.defaults.bot_budget, self.defaults.limits.timezone)
+        if member.scope != "guild" or member.guild_id is None:
+            return (owner,)
+        limits = rules.limits(self.defaults)
+        return budget.Budget("server", limits.monthly_budget, limits.timezone, member.guild_id), owner
+
+    def spend_warning(self, job: Job) -> Text | None:
+        """After `job` was written: the first time this month a budget it counts against reaches
+        80 %, the warning for its server's audit channel (None: nothing to say there). The whole
+        bot's has no channel to go to: it is logged at WARNING, once a month too."""
+        if not job.price_micros:
+            return None
+        member = Member(job.user_id, job.guild_id, job.channel_id, scope=job.scope)
+        warning = None
+        for cap in self.budgets(member, self.rules(job.guild_id, job.scope)):
+            now = time.time()
+            spent = budget.spent(self.store, cap, now)
+            if not cap.reached_warning(spent):
+                continue
+            key = f"budget_warned:{cap.guild_id or 'bot'}:{budget.month_key(now, cap.timezone)}"
+            if not self.store.claim_meta(key, str(spent)):
+                continue  # already told this month
+            prices = self.defaults.prices
+            params = {
+                "spent": prices.show(spent),
+                "budget": prices.show(cap.limit),
+                "percent": spent * 100 // cap.limit,
+                "reset": int(budget.next_month(now, cap.timezone)),
+            }
+            if cap.scope == "bot":
+                log.warning(
+                    "the bot has spent %(spent)s of its MONTHLY_BUDGET of %(budget)s (%(percent)d %%) "
+                    "this month; videos that would pass it are refused",
+                    params,
+                )
+            else:
+                warning = Text(
+                    "💰 This server has spent {spent} of its monthly budget of {budget} ({percent} %) "
+                    "this month; videos that would pass it are refused until it resets <t:{reset}:R>.",
+                    **params,
+                )
+        return warning

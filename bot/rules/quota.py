@@ -25,6 +25,7 @@ class Limits:
     server_daily: int = 0
     cooldown: int = 0  # seconds between one member's jobs
     timezone: str = "UTC"
+    monthly_budget: int = 0  # micros (bot/rules/budget.py); 0: no budget
 
 
 @dataclass(frozen=True)

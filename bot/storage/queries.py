@@ -122,6 +122,23 @@ class JobQueries:
         row = self._one(sql, [user_id, guild_id, since, *params])
         return row["member"], row["server"]
 
+    def spend(
+        self, *, since: float, guild_id: int | None = None, user_id: int | None = None, outside: bool = False
+    ) -> int:
+        """What the jobs created since `since` cost (micros), counted as `quota_usage` counts: accepted
+        upstream, or still on their way. A server's (`guild_id`), a member's (`user_id`), the
+        member's outside servers that added the bot (`outside`), or the whole bot's."""
+        reserving, params = in_states("state in", RESERVING)
+        where, values = f"created_at >= ? and (task_id is not null or {reserving})", [since, *params]
+        if guild_id is not None:
+            where, values = where + " and guild_id = ?", [*values, guild_id]
+        if user_id is not None:
+            where, values = where + " and user_id = ?", [*values, user_id]
+        if outside:
+            where += " and scope != 'guild'"
+        sql = f"select coalesce(sum(price_micros), 0) as n from jobs where {where}"
+        return int(self._one(sql, values)["n"])
+
     def user_scope_usage(self, user_id: int, since: float) -> tuple[int, float | None]:
         """(jobs counting toward the user quota since `since`, when the last one was asked):
         the user's jobs outside servers that added the bot, counted as `quota_usage` does."""

@@ -231,3 +231,11 @@ def m008_no_next_poll_at(db: sqlite_utils.Database) -> None:
 def m009_shape(db: sqlite_utils.Database) -> None:
     # The command's word for it (the relay's payload still says orientation).
     db.execute("alter table jobs rename column orientation to shape")
+
+
+@migrations()
+def m010_price(db: sqlite_utils.Database) -> None:
+    # A job's price when it was asked for, summed against the monthly budgets; the index serves
+    # the whole bot's budget, which sums every server's month.
+    db.table("jobs").add_column("price_micros", int)
+    db.table("jobs").create_index(["created_at"])

@@ -92,3 +92,10 @@ class SettingsTables:
     def set_meta(self, key: str, value: str) -> None:
         with self._writing() as db:
             db.table("meta").upsert({"key": key, "value": value}, pk="key")
+
+    def claim_meta(self, key: str, value: str) -> bool:
+        """Set `key` if it is not set yet; whether this call set it. What makes a once-a-month
+        warning go out once even when several jobs cross the line together."""
+        with sqlite_errors(), self.db.atomic():
+            cursor = self.conn.execute("insert or ignore into meta (key, value) values (?, ?)", [key, value])
+        return cursor.rowcount > 0

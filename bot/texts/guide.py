@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.relay.models import describe
-from bot.rules import quota
+from bot.rules import budget, quota
 from bot.rules.guild_settings import Defaults, GuildSettings
 from bot.texts.i18n import Text, ntr, render, tr
 
@@ -44,6 +44,9 @@ class Asker:
     server_used: int
     notify: str
     bot_missing: tuple[str, ...] = ()
+    # The monthly budgets that apply here, each with this month's spend, and when it is.
+    budgets: tuple[tuple[budget.Budget, int], ...] = ()
+    now: float = 0.0
 
 
 def member_fields(
@@ -52,8 +55,20 @@ def member_fields(
     limits = rules.limits(defaults)
     default_model = rules.model_default(defaults)
     default = tr(locale, " (default)")
+    prices = defaults.prices
+    capped = any(cap.limit for cap, _spent in who.budgets)
+
+    def price(model: str) -> str:
+        if not (prices.per_video or capped):
+            return ""
+        each = prices.of(model)
+        if each is not None:
+            return f" · {prices.show(each)}"
+        unpriced = tr(locale, "no price: not usable under a budget") if capped else tr(locale, "no price")
+        return f" · {unpriced}"
+
     models = "\n".join(
-        f"• {describe(m, defaults.capability(m), locale)}{default if m == default_model else ''}"
+        f"• {describe(m, defaults.capability(m), locale)}{price(m)}{default if m == default_model else ''}"
         for m in rules.offered_models(defaults)
     )
     longest = max((d for d in durations if rules.max_duration is None or d <= rules.max_duration), default=0)
@@ -87,6 +102,27 @@ def member_fields(
             tr(locale, "In this channel a moderator approves each video first (not yours: you are one).")
             if moderator
             else tr(locale, "In this channel a moderator approves each video first.")
+        )
+    for cap, spent in who.budgets:
+        if not cap.limit:
+            continue
+        amounts = {
+            "spent": prices.show(spent),
+            "budget": prices.show(cap.limit),
+            "reset": int(budget.next_month(who.now, cap.timezone)),
+        }
+        rules_here.append(
+            tr(
+                locale,
+                "This server's monthly budget: {spent} of {budget} spent; it resets <t:{reset}:R>.",
+                **amounts,
+            )
+            if cap.scope == "server"
+            else tr(
+                locale,
+                "The bot's monthly budget: {spent} of {budget} spent; it resets <t:{reset}:R>.",
+                **amounts,
+            )
         )
     rules_here.append(render(quota.COUNTING_RULE, locale))
     notify = NOTIFY_WORDS.get(who.notify)
@@ -139,6 +175,11 @@ def setup_checklist(
         tr(locale, "✅ Server quota: {limit} a day.", limit=limits.server_daily)
         if limits.server_daily
         else tr(locale, "➖ No server quota (`/video-admin set server_daily_quota`).")
+    )
+    lines.append(
+        tr(locale, "✅ Monthly budget: {budget}.", budget=defaults.prices.show(limits.monthly_budget))
+        if limits.monthly_budget
+        else tr(locale, "➖ No monthly budget (`/video-admin set monthly_budget`).")
     )
     lines.append(
         tr(locale, "✅ Audit channel: <#{channel}>.", channel=rules.audit_channel)

@@ -11,7 +11,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.rules import quota
+from bot.rules import budget, quota
 from bot.rules.guild_settings import Defaults
 from bot.rules.quota import Limits
 from bot.texts import guide
@@ -50,6 +50,11 @@ class HelpCog(commands.Cog, name="Video help"):
             today = quota.day_start(time.time(), quota.USER_ZONE)
             mine, _last = store.user_scope_usage(member.user_id, today)
             server = 0
+        now = time.time()
+        budgets = tuple(
+            (cap, budget.spent(store, cap, now) if cap.limit else 0)
+            for cap in self.bot.intake.budgets(member, rules)
+        )
         asker = guide.Asker(
             channel_id=member.channel_id,
             role_ids=member.role_ids,
@@ -58,6 +63,8 @@ class HelpCog(commands.Cog, name="Video help"):
             member_used=mine,
             server_used=server,
             notify=store.notify_pref(member.user_id),
+            budgets=budgets,
+            now=now,
         )
         locale = interaction.locale
         embed = discord.Embed(title=tr(locale, "Making videos here"), colour=COLOUR)

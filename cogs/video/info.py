@@ -12,7 +12,7 @@ from discord.ext import commands
 from bot.errors import DeadLink, InputError, LinkOnly, PermissionDenied
 from bot.jobs.model import IN_PROGRESS, Job, JobState
 from bot.relay.download import download, is_web_url
-from bot.rules import quota
+from bot.rules import budget, quota
 from bot.rules.guild_settings import Defaults
 from bot.texts.i18n import N_, Text, ntr, tr
 from bot.texts.i18n import render as localize
@@ -215,7 +215,8 @@ class JobInfoCog(commands.Cog, name="Video info"):
             await self._user_usage(interaction, target)
             return
         rules = store.guild_rules(interaction.guild_id)
-        limits = rules.limits(Defaults.from_settings(self.bot.settings))
+        defaults = Defaults.from_settings(self.bot.settings)
+        limits = rules.limits(defaults)
         now = time.time()
         since = quota.day_start(now, limits.timezone)
         mine, server = store.quota_usage(guild_id=interaction.guild_id, user_id=target.id, since=since)
@@ -242,6 +243,34 @@ class JobInfoCog(commands.Cog, name="Video info"):
                     n=limits.cooldown,
                 )
             )
+        if defaults.prices.per_video or limits.monthly_budget:
+            month = budget.month_start(now, limits.timezone)
+            mine_today = store.spend(since=since, guild_id=interaction.guild_id, user_id=target.id)
+            mine_month = store.spend(since=month, guild_id=interaction.guild_id, user_id=target.id)
+            server_month = store.spend(since=month, guild_id=interaction.guild_id)
+            show = defaults.prices.show
+            lines.append(
+                tr(
+                    locale,
+                    "**Spent:** {who}, {today} today and {month} this month; "
+                    "this server, {server} this month.",
+                    who=who,
+                    today=show(mine_today),
+                    month=show(mine_month),
+                    server=show(server_month),
+                )
+            )
+            if limits.monthly_budget:
+                lines.append(
+                    tr(
+                        locale,
+                        "This server's monthly budget is {budget}; it resets <t:{reset}:R> "
+                        "(the 1st, midnight {timezone}).",
+                        budget=show(limits.monthly_budget),
+                        reset=int(budget.next_month(now, limits.timezone)),
+                        timezone=limits.timezone,
+                    )
+                )
         embed = discord.Embed(
             title=tr(locale, "Video usage today"), description="\n".join(lines), colour=0x3498DB
         )
@@ -250,7 +279,8 @@ class JobInfoCog(commands.Cog, name="Video info"):
     async def _user_usage(self, interaction: discord.Interaction, target: discord.abc.User) -> None:
         """Use outside servers that added the bot: the owner's USER_DAILY_QUOTA, per UTC day."""
         now = time.time()
-        used, _last = self.bot.store.user_scope_usage(target.id, quota.day_start(now, quota.USER_ZONE))
+        since = quota.day_start(now, quota.USER_ZONE)
+        used, _last = self.bot.store.user_scope_usage(target.id, since)
         locale = interaction.locale
         who = tr(locale, "You") if target.id == interaction.user.id else target.display_name
         lines = [
@@ -267,6 +297,21 @@ class JobInfoCog(commands.Cog, name="Video info"):
                 rule=localize(quota.COUNTING_RULE, locale),
             ),
         ]
+        prices = Defaults.from_settings(self.bot.settings).prices
+        if prices.per_video:
+            lines.append(
+                tr(
+                    locale,
+                    "**Spent outside servers that added the bot:** {today} today and "
+                    "{month} this month (UTC).",
+                    today=prices.show(self.bot.store.spend(since=since, user_id=target.id, outside=True)),
+                    month=prices.show(
+                        self.bot.store.spend(
+                            since=budget.month_start(now, quota.USER_ZONE), user_id=target.id, outside=True
+                        )
+                    ),
+                )
+            )
         embed = discord.Embed(
             title=tr(locale, "Video usage today"), description="\n".join(lines), colour=0x3498DB
         )

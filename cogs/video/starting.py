@@ -20,7 +20,8 @@ from bot.jobs.tracker import JobTracker
 from bot.log import job_fields
 from bot.rules.guild_settings import GuildSettings
 from bot.rules.intake import Intake, JobRequest, Member
-from cogs.common.audit import audit_job
+from bot.texts.i18n import render
+from cogs.common.audit import audit_job, post_audit
 from cogs.video.approval import Approvals
 from cogs.video.inputs import REF_PREFIX, Files, attachment_info, member_of, read_images
 from cogs.video.messages import JobMessages
@@ -99,7 +100,8 @@ class JobStarter:
         moderated = self.intake.needs_approval(member, rules)
         try:
             job = self.tracker.create(
-                check=self.intake.quota_check(member, rules),
+                check=self.intake.quota_check(member, rules, request.model),
+                price_micros=self.intake.price(request.model),
                 guild_id=member.guild_id,
                 channel_id=member.channel_id,
                 user_id=member.user_id,
@@ -119,7 +121,11 @@ class JobStarter:
         except QuotaExceeded as exc:
             await reply_privately(interaction, exc.text)
             return None
-        return await self._post(interaction, job, request, rules)
+        job = await self._post(interaction, job, request, rules)
+        warning = self.intake.spend_warning(job)
+        if warning is not None:
+            await post_audit(self.bot, job.guild_id, render(warning, job.locale))
+        return job
 
     async def _post(
         self, interaction: discord.Interaction, job: Job, request: JobRequest, rules: GuildSettings

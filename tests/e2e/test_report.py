@@ -72,9 +72,22 @@ async def test_report_lists_this_servers_jobs(fake_discord, fake_api, run_bot, t
         "no",
         "done",
         "yes",
+        "",  # no MODEL_PRICES: no price, and no cost
+        "0.00",
         "a kite",
     ]
-    assert by_job[boat["id"]][2:] == [str(bob.id), "bob", "veo3.1-fast", "8", "no", "failed", "no", "a boat"]
+    assert by_job[boat["id"]][2:] == [
+        str(bob.id),
+        "bob",
+        "veo3.1-fast",
+        "8",
+        "no",
+        "failed",
+        "no",
+        "",
+        "0.00",
+        "a boat",
+    ]
     requested = datetime.fromisoformat(by_job[kite["id"]][1])
     assert abs(requested.timestamp() - kite["created_at"]) < 1
     assert "2 jobs, 1 accepted" in summary
