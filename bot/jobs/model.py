@@ -137,6 +137,12 @@ class Job(VideoRequest):
     # `failure_reason` as a message id and parameters (`Text.dumps`), to render in `locale`;
     # `failure_reason` keeps the English text for logs and older rows.
     failure_text: str | None = None
+    # Where the prompt came from: a library entry (its name and author as they were then, so
+    # the job message says "from ann's lantern market" even after a rename) and a style's name.
+    library_id: int | None = None
+    library_name: str | None = None
+    library_author: str | None = None
+    style: str | None = None
 
     def failure(self) -> Message | None:
         """What happened to a failed job, to render in a reader's language."""
