@@ -50,3 +50,12 @@ def test_the_checklist_warns_about_what_is_missing():
     assert "missing: Attach Files" in text and "No member quota" in text and "No audit channel" in text
     done = guide.setup_checklist(GuildSettings(member_daily_quota=3, audit_channel=9), DEFAULTS, ())
     assert "✅ I can post videos in this channel." in done and "<#9>" in done and "3 a day" in done
+
+
+def test_help_names_the_library_and_the_styles_offered_here():
+    fields = dict(
+        guide.member_fields(GuildSettings(), DEFAULTS, (4, 8), asker(), styles=("anime", "noir_*x*"))
+    )
+    shown = fields["Prompt library and styles"]
+    assert "/video-library save" in shown and "from_library" in shown
+    assert shown.endswith("anime, noir\\_\\*x\\*.")  # a moderator's name, shown as written

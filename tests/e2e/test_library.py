@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from sandbox.world import build_world, set_rules
 from tests.e2e.helpers import (
     BASIC,
     MANAGE_MESSAGES,
@@ -131,3 +132,16 @@ async def test_a_style_is_applied_and_shown(fake_discord, fake_api, run_bot, tmp
     assert body["prompt"] == "a detective in an alley, black and white, hard shadows"
     assert body["orientation"] == "portrait" and "style" not in body
     assert job_rows(tmp_path)[-1]["style"] == "noir"
+
+
+async def test_the_sandbox_has_a_library_entry_and_styles_to_try(fake_discord, run_bot):
+    world = build_world(fake_discord)
+    await run_bot()
+    await set_rules(fake_discord, world)
+    general = world.channels["general"]
+    entries = await fake_discord.autocomplete(
+        "video", "from_library", "", user=world.moderator, channel_id=general
+    )
+    assert [c["value"] for c in entries] == ["lantern market"]
+    styles = await fake_discord.autocomplete("video", "style", "", user=world.member, channel_id=general)
+    assert "cinematic" in {c["value"] for c in styles}
