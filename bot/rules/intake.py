@@ -109,7 +109,7 @@ class Intake:
         With a library entry the prompt is the entry's (what the member typed is added); a
         style adds its words and fills in the model, shape and duration the member left out."""
         s = self.settings
-        if library is None and not (prompt or "").strip():
+        if library is None and prompt is None:
             raise InputError(Text("Give a prompt, or pick one from the library with from_library."))
         text = clean_prompt(styled(composed(library, prompt), style), max_length=s.max_prompt_length)
         if style is not None:
