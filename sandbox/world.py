@@ -1,5 +1,5 @@
-"""The sandbox's server: three channels, three roles, a member, a moderator and an approver, and
-the rules set up for them."""
+"""The sandbox's server: three channels, three roles, a member, a moderator and an approver, the
+rules set up for them, and a prompt in its library."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ TOPICS = {
 SANDBOX_BUDGET = "3.00"
 # Roles for /video-admin roles to pick: generator_roles (@artists), approver_roles (@approvers).
 ROLES = ("mods", "artists", "approvers")
+LIBRARY_PROMPT = "A night market of paper lanterns by a river, steam rising from food stalls, slow dolly shot"
 
 
 @dataclass(frozen=True)
@@ -101,3 +102,13 @@ async def set_rules(discord: FakeDiscord, world: World) -> None:
         )
         reply = await done.wait_response(timeout=15)
         log.info("sandbox rule %s: %s", subcommand, (reply.get("data") or {}).get("content", "set"))
+    # A library entry to try (`/video from_library:`); the shipped styles are there already.
+    saved = await discord.slash(
+        "video-library",
+        {"name": "lantern market", "prompt": LIBRARY_PROMPT},
+        subcommand="save",
+        user=world.member,
+        channel_id=world.channels["general"],
+    )
+    reply = await saved.wait_response(timeout=15)
+    log.info("sandbox library: %s", (reply.get("data") or {}).get("content", "saved"))

@@ -45,7 +45,9 @@ async def test_which_buttons() -> None:
         "video:reject:7",
         "video:cancel:7",
     ]
-    assert ids(finished_view(job())) == [f"video:{a}:42" for a in ("reroll", "remix", "upscale", "delete")]
+    assert ids(finished_view(job())) == [
+        f"video:{a}:42" for a in ("reroll", "remix", "upscale", "save", "delete")
+    ]
     # Refused content would be refused again: no Reroll; no Upscale of a portrait video.
     assert ids(
         finished_view(job(state=JobState.FAILED, failure_kind="content_policy", shape="portrait"))

@@ -78,3 +78,12 @@ def test_help_shows_each_models_price_and_the_budgets_with_this_months_spend():
     assert "✅ Monthly budget: 1.00 EUR." in guide.setup_checklist(GuildSettings(), defaults, None)
     plain = dict(guide.member_fields(GuildSettings(), DEFAULTS, (4, 6, 8), asker()))
     assert "·" not in plain["Models here"] and "budget" not in plain["Your rules here"]
+
+
+def test_help_names_the_library_and_the_styles_offered_here():
+    fields = dict(
+        guide.member_fields(GuildSettings(), DEFAULTS, (4, 8), asker(), styles=("anime", "noir_*x*"))
+    )
+    shown = fields["Prompt library and styles"]
+    assert "/video-library save" in shown and "from_library" in shown
+    assert shown.endswith("anime, noir\\_\\*x\\*.")  # a moderator's name, shown as written

@@ -52,7 +52,7 @@ def command_tree() -> Any:
     from bot.settings import load_settings
     from bot.storage.store import Store
     from cogs.admin import VideoAdmin
-    from cogs.video import HelpCog, JobInfoCog, VideoCog
+    from cogs.video import HelpCog, JobInfoCog, LibraryCog, StylesCog, VideoCog
 
     bot: Any = commands.Bot(command_prefix="!", intents=discord.Intents.none())
     bot.settings = load_settings({"DISCORD_TOKEN": "-", "VIDEO_API_KEY": "-"}, dotenv=False)
@@ -60,7 +60,15 @@ def command_tree() -> Any:
     bot.intake = Intake(bot.settings, bot.store)
     bot.tracker = JobTracker(bot.store, bot.api)
     video = VideoCog(bot)
-    for cog in (video, JobInfoCog(bot), HelpCog(bot), VideoAdmin(bot)):
+    cogs = (
+        video,
+        JobInfoCog(bot),
+        HelpCog(bot),
+        VideoAdmin(bot),
+        LibraryCog(bot, video.starter),
+        StylesCog(bot),
+    )
+    for cog in cogs:
         group = getattr(cog, "__cog_app_commands_group__", None)
         for command in [group] if group else cog.__cog_app_commands__:
             bot.tree.add_command(command)

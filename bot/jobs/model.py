@@ -140,6 +140,12 @@ class Job(VideoRequest):
     # What the video cost when it was asked for (micros, bot/rules/budget.py; None: the model had
     # no price). Kept on the job so a later price change does not rewrite what was spent.
     price_micros: int | None = None
+    # Where the prompt came from: a library entry (its name and author as they were then, so
+    # the job message says "from ann's lantern market" even after a rename) and a style's name.
+    library_id: int | None = None
+    library_name: str | None = None
+    library_author: str | None = None
+    style: str | None = None
 
     def failure(self) -> Message | None:
         """What happened to a failed job, to render in a reader's language."""

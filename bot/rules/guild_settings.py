@@ -214,6 +214,10 @@ class GuildSettings:
             )
         if upsample and not self.allow_upsample:
             raise InputError(Text("Upsample (HD) is turned off on this server."))
+        self.check_prompt(prompt)
+
+    def check_prompt(self, prompt: str) -> None:
+        """The server's blocked words: for a prompt asked for, and for one saved to its library."""
         matched = blocked_match(prompt, self.blocked_patterns)
         if matched is not None:
             if self.reveal_blocked_words:

@@ -21,6 +21,8 @@ from bot.relay.models import check_upsample, resolve_shape
 from bot.relay.request import REQUEST_FIELDS, VideoRequest
 from bot.rules import budget, quota
 from bot.rules.guild_settings import Defaults, GuildSettings
+from bot.rules.library import Library, LibraryEntry, composed
+from bot.rules.styles import Style, Styles, styled
 from bot.rules.validation import AttachmentInfo, check_attachment_metadata, check_image_count, clean_prompt
 from bot.settings import Settings
 from bot.storage.store import Store
@@ -54,16 +56,28 @@ class JobRequest(VideoRequest):
     # The reference images themselves, attached to the job message so they can be fetched
     # again later (Discord's signed attachment URLs expire after about a day).
     files: tuple[tuple[str, bytes], ...] = field(default=(), repr=False)
+    # Where the prompt came from (job columns, not relay fields: the relay gets the final prompt).
+    library_id: int | None = None
+    library_name: str | None = None
+    library_author: str | None = None
+    style: str | None = None
 
     @classmethod
     def from_job(cls, job: Job, **changes: Any) -> JobRequest:
-        """The request that made `job`, with `changes`: what Reroll, Upscale and Remix send."""
-        values = {name: getattr(job, name) for name in REQUEST_FIELDS}
+        """The request that made `job`, with `changes`: what Reroll, Upscale and Remix send.
+        The same prompt comes from the same entry and style; a new one (Remix) says so itself."""
+        values = {name: getattr(job, name) for name in (*REQUEST_FIELDS, *SOURCE_FIELDS)}
+        if "prompt" in changes:
+            values.update(dict.fromkeys(SOURCE_FIELDS))
         return cls(**{**values, **changes}, image_names=job.image_names)
 
     def job_fields(self) -> dict[str, Any]:
         """The columns of the job row this request becomes."""
-        return {**self.columns(), "image_names": self.image_names}
+        sources = {name: getattr(self, name) for name in SOURCE_FIELDS}
+        return {**self.columns(), "image_names": self.image_names, **sources}
+
+
+SOURCE_FIELDS = ("library_id", "library_name", "library_author", "style")
 
 
 class Intake:
@@ -71,6 +85,8 @@ class Intake:
         self.settings = settings
         self.store = store
         self.defaults = Defaults.from_settings(settings)
+        self.library = Library(store)
+        self.styles = Styles(store)
 
     def rules(self, guild_id: int | None, scope: str = "guild") -> GuildSettings:
         """The server's rules where the server added the bot; the owner's defaults elsewhere."""
@@ -82,18 +98,26 @@ class Intake:
         self,
         rules: GuildSettings,
         *,
-        prompt: str,
+        prompt: str | None,
         model: str | None = None,
         shape: str | None = None,
         duration: int | None = None,
         upsample: bool = False,
         attachments: tuple[AttachmentInfo, ...] = (),
         extra: Mapping[str, Any] | None = None,
+        library: LibraryEntry | None = None,
+        style: Style | None = None,
     ) -> JobRequest:
         """A request from `/video`'s options (or the context menu's), defaults filled in;
-        `extra`: the request fields given through options derived from `bot/relay/request.py`."""
+        `extra`: the request fields given through options derived from `bot/relay/request.py`.
+        With a library entry the prompt is the entry's (what the member typed is added); a
+        style adds its words and fills in the model, shape and duration the member left out."""
         s = self.settings
-        text = clean_prompt(prompt, max_length=s.max_prompt_length)
+        if library is None and prompt is None:
+            raise InputError(Text("Give a prompt, or pick one from the library with from_library."))
+        text = clean_prompt(styled(composed(library, prompt), style), max_length=s.max_prompt_length)
+        if style is not None:
+            model, shape, duration = model or style.model, shape or style.shape, duration or style.duration
         model = model or self.model_for_images(rules, len(attachments))
         if model not in s.models:
             raise InputError(
@@ -121,6 +145,8 @@ class Intake:
             images=tuple(a.url for a in attachments),
             image_names=tuple(a.filename for a in attachments),
             **(extra or {}),
+            **(library.attribution() if library else {}),
+            style=style.name if style else None,
         )
 
     def check_images(self, model: str, attachments: tuple[AttachmentInfo, ...]) -> None:

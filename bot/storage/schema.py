@@ -239,3 +239,52 @@ def m010_price(db: sqlite_utils.Database) -> None:
     # the whole bot's budget, which sums every server's month.
     db.table("jobs").add_column("price_micros", int)
     db.table("jobs").create_index(["created_at"])
+
+
+@migrations()
+def m011_library_and_styles(db: sqlite_utils.Database) -> None:
+    # Saved prompts: a server's ("guild:<id>") or, outside servers, a member's ("user:<id>").
+    db.table("library").create(
+        {
+            "id": int,
+            "library": str,
+            "name": str,
+            "name_key": str,  # the name casefolded: one entry per name, whatever its case
+            "prompt": str,
+            "user_id": int,
+            "author_name": str,
+            "job_id": int,
+            "uses": int,
+            "created_at": float,
+            "updated_at": float,
+        },
+        pk="id",
+        not_null={"library", "name", "name_key", "prompt", "user_id"},
+        defaults={"uses": 0},
+    )
+    db.table("library").create_index(["library", "name_key"], unique=True)
+    # Only what a server changed of the shipped styles (bot/rules/styles.py), and its own.
+    db.table("guild_styles").create(
+        {
+            "guild_id": int,
+            "name_key": str,
+            "name": str,
+            "text": str,
+            "model": str,
+            "shape": str,
+            "duration": int,
+            "removed": int,
+            "updated_at": float,
+            "updated_by": int,
+        },
+        pk=("guild_id", "name_key"),
+        defaults={"removed": 0},
+    )
+    # Not request fields: the relay gets the final prompt; these say where it came from.
+    for column, type_ in (
+        ("library_id", int),
+        ("library_name", str),
+        ("library_author", str),
+        ("style", str),
+    ):
+        db.table("jobs").add_column(column, type_)

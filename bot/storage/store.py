@@ -36,6 +36,7 @@ import sqlite_utils
 from bot.errors import StoreError
 from bot.jobs.model import ALLOWED, ALLOWED_INTO, STATE_TIMESTAMP, Job, JobState, to_row
 from bot.rules.guild_settings import GuildSettings
+from bot.storage.library_tables import LibraryTables
 from bot.storage.queries import JobQueries, unavailable
 from bot.storage.schema import connect
 from bot.storage.settings_tables import SettingsTables
@@ -90,7 +91,7 @@ class _Transaction:
                 self.conn.execute("PRAGMA synchronous = NORMAL")
 
 
-class Store(JobQueries, SettingsTables):
+class Store(JobQueries, SettingsTables, LibraryTables):
     def __init__(self, db: sqlite_utils.Database) -> None:
         self.db = db
         self.conn: sqlite3.Connection = db.conn

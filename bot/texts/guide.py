@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from bot.relay.models import describe
 from bot.rules import budget, quota
 from bot.rules.guild_settings import Defaults, GuildSettings
+from bot.texts.formatting import inert
 from bot.texts.i18n import Text, ntr, render, tr
 
 Field = tuple[str, str]
@@ -50,8 +51,14 @@ class Asker:
 
 
 def member_fields(
-    rules: GuildSettings, defaults: Defaults, durations: tuple[int, ...], who: Asker, locale: object = None
+    rules: GuildSettings,
+    defaults: Defaults,
+    durations: tuple[int, ...],
+    who: Asker,
+    locale: object = None,
+    styles: tuple[str, ...] = (),
 ) -> list[Field]:
+    """`styles`: the names of the styles offered here."""
     limits = rules.limits(defaults)
     default_model = rules.model_default(defaults)
     default = tr(locale, " (default)")
@@ -129,6 +136,16 @@ def member_fields(
     return [
         (tr(locale, "How to make a video"), render(HOW_TO, locale)),
         (tr(locale, "Models here"), models),
+        (
+            tr(locale, "Prompt library and styles"),
+            tr(
+                locale,
+                "`/video from_library:` starts from a saved prompt (what you type in `prompt` is added); "
+                "**Save prompt** under a finished video or `/video-library save` keeps one, "
+                "`/video-library list` shows them. `/video style:` adds a style's words: {styles}.",
+                styles=", ".join(inert(name) for name in styles) or "—",
+            ),
+        ),
         (tr(locale, "Your rules here"), "\n".join(rules_here)),
         (
             tr(locale, "When a video is done"),

@@ -15,11 +15,13 @@ from bot.app.acks import defer_publicly
 from bot.errors import InputError, JobNotFound
 from bot.jobs.model import Job, JobState
 from bot.rules.intake import JobRequest
+from bot.rules.library import NAME_LIMIT
 from bot.storage.queries import DELETED_NOTE
+from bot.texts.formatting import inert
 from bot.texts.i18n import Text, tr
 from cogs.common.audit import audit_job
 from cogs.video.inputs import member_of, reference_files
-from cogs.video.modals import RemixModal
+from cogs.video.modals import RemixModal, SaveModal
 from cogs.video.views import confirm_delete_view
 
 if TYPE_CHECKING:
@@ -90,6 +92,32 @@ class JobActions:
         await defer_publicly(interaction)
         request = replace(request, files=await reference_files(self.bot, parent, interaction.message))
         await self.starter.start(interaction, member, rules, request, parent=parent, origin="remix")
+
+    async def save_prompt(self, interaction: discord.Interaction, job: Job) -> None:
+        """Save prompt: ask for the name it goes into the library under."""
+        await interaction.response.send_modal(
+            SaveModal(lambda sent, name: self.saved(sent, job, name), NAME_LIMIT, interaction.locale)
+        )
+
+    async def saved(self, interaction: discord.Interaction, job: Job, name: str) -> None:
+        member = member_of(interaction)
+        entry = self.intake.library.save(
+            member,
+            self.intake.rules(member.guild_id, member.scope),
+            name=name,
+            prompt=job.prompt,
+            author_name=interaction.user.display_name,
+            job_id=job.id,
+        )
+        await interaction.response.send_message(
+            tr(
+                interaction.locale,
+                "Saved the prompt of video #{id} as {name}: `/video from_library:` finds it.",
+                id=job.id,
+                name=inert(entry.name),
+            ),
+            ephemeral=True,
+        )
 
     async def ask_delete(self, interaction: discord.Interaction, job: Job) -> None:
         """Deleting a finished video cannot be undone: ask the member first, privately."""

@@ -45,6 +45,7 @@ class Handlers(Protocol):
     def check_approver(self, interaction: discord.Interaction, job: Job) -> None: ...
     async def build(self, interaction: discord.Interaction, job: Job, action: str) -> None: ...
     async def remix(self, interaction: discord.Interaction, job: Job) -> None: ...
+    async def save_prompt(self, interaction: discord.Interaction, job: Job) -> None: ...
     async def ask_delete(self, interaction: discord.Interaction, job: Job) -> None: ...
     async def delete(self, interaction: discord.Interaction, job: Job) -> None: ...
     async def cancel(self, interaction: discord.Interaction, job: Job) -> None: ...
@@ -102,6 +103,15 @@ ACTIONS: dict[str, Action] = {
         ),
         Action(
             "upscale", N_("Upscale"), "🔍", "secondary", Who.ANYONE, _build("upscale"), N_("Upscale of {job}")
+        ),
+        # Its prompt into the library (`cogs.video.library`), under a name asked for in a modal.
+        Action(
+            "save",
+            N_("Save prompt"),
+            "📚",
+            "secondary",
+            Who.ANYONE,
+            lambda h, interaction, job: h.save_prompt(interaction, job),
         ),
         Action(
             "delete",

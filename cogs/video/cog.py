@@ -14,6 +14,7 @@ from discord.ext import commands
 from bot.app.discord_internals import limit_text_option
 from bot.errors import InputError
 from bot.relay.models import describe
+from bot.rules.intake import Member
 from bot.texts.i18n import Text, ntr
 from cogs.video.actions import JobActions
 from cogs.video.approval import Approvals
@@ -23,6 +24,7 @@ from cogs.video.inputs import (
     member_of,
     scope_of,
 )
+from cogs.video.library import library_choices
 from cogs.video.messages import JobMessages
 from cogs.video.modals import PromptModal
 from cogs.video.options import request_values, with_request_options
@@ -74,7 +76,7 @@ class VideoCog(commands.Cog, name="Video"):
     @app_commands.command(name="video")
     @anywhere
     @app_commands.describe(
-        prompt="What the video shows (any language)",
+        prompt="What the video shows (any language); optional with from_library",
         image="A reference image or first frame (PNG, JPEG, WebP or GIF)",
         image2="A second reference image (models that take several)",
         image3="A third reference image (components models)",
@@ -82,6 +84,8 @@ class VideoCog(commands.Cog, name="Video"):
         shape="Landscape 16:9 or portrait 9:16 (default set by the bot owner)",
         duration="Length in seconds",
         upsample="HD upscale (landscape only)",
+        from_library="A saved prompt from the library (what you type in prompt is added to it)",
+        style="A style of this server: words added to the prompt, maybe a model, shape and length",
     )
     @app_commands.choices(
         shape=[
@@ -94,7 +98,7 @@ class VideoCog(commands.Cog, name="Video"):
         self,
         interaction: discord.Interaction,
         # 6000: MAX_PROMPT_LENGTH's highest; `limit_text_option` narrows it to the setting.
-        prompt: app_commands.Range[str, 1, 6000],
+        prompt: app_commands.Range[str, 1, 6000] | None = None,
         image: discord.Attachment | None = None,
         image2: discord.Attachment | None = None,
         image3: discord.Attachment | None = None,
@@ -102,6 +106,8 @@ class VideoCog(commands.Cog, name="Video"):
         shape: str | None = None,
         duration: int | None = None,
         upsample: bool = False,
+        from_library: str | None = None,
+        style: str | None = None,
         **extra: Any,
     ) -> None:
         """Generate a video from a prompt and up to three reference images."""
@@ -109,6 +115,10 @@ class VideoCog(commands.Cog, name="Video"):
         member = member_of(interaction)
         rules = self.intake.rules(member.guild_id, member.scope)
         attachments = [a for a in (image, image2, image3) if a is not None]
+        entry = self.intake.library.find(member, from_library) if from_library else None
+        if entry is not None:
+            self.intake.library.check_use(rules, entry)
+        chosen = self.intake.styles.find(_styles_guild(member), style) if style else None
         request = self.intake.new_request(
             rules,
             prompt=prompt,
@@ -118,10 +128,32 @@ class VideoCog(commands.Cog, name="Video"):
             upsample=upsample,
             attachments=tuple(attachment_info(a) for a in attachments),
             extra=request_values(extra),
+            library=entry,
+            style=chosen,
         )
         self.intake.check(member, rules, request)
         files = await self.starter.read(interaction, attachments)
-        await self.starter.start(interaction, member, rules, replace(request, files=files))
+        job = await self.starter.start(interaction, member, rules, replace(request, files=files))
+        if job is not None and entry is not None:
+            self.intake.library.used(entry.id)
+
+    @video.autocomplete("from_library")
+    async def _library_choices(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return library_choices(self.intake.library, member_of(interaction), current)
+
+    @video.autocomplete("style")
+    async def _style_choices(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        wanted = current.strip().casefold()
+        offered = self.intake.styles.offered(_styles_guild(member_of(interaction)))
+        return [
+            app_commands.Choice(name=f"{s.name} · {s.text}"[:100], value=s.name)
+            for s in offered
+            if wanted in s.key or wanted in s.text.casefold()
+        ][:25]
 
     @video.autocomplete("model")
     async def _model_choices(
@@ -172,3 +204,8 @@ class VideoCog(commands.Cog, name="Video"):
                 interaction.locale,
             )
         )
+
+
+def _styles_guild(member: Member) -> int | None:
+    """Whose styles apply: the server's where it added the bot, the shipped ones elsewhere."""
+    return member.guild_id if member.scope == "guild" else None

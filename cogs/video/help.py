@@ -69,7 +69,9 @@ class HelpCog(commands.Cog, name="Video help"):
         locale = interaction.locale
         embed = discord.Embed(title=tr(locale, "Making videos here"), colour=COLOUR)
         durations = self.bot.settings.durations
-        for name, value in guide.member_fields(rules, defaults, durations, asker, locale):
+        styles = self.bot.intake.styles.offered(member.guild_id if member.scope == "guild" else None)
+        offered = tuple(s.name for s in styles)
+        for name, value in guide.member_fields(rules, defaults, durations, asker, locale, offered):
             embed.add_field(name=name, value=value[:1024], inline=False)
         if member.manage_guild and member.scope == "guild":
             checklist = guide.setup_checklist(rules, self.defaults, member.bot_missing, locale)

@@ -1,5 +1,6 @@
 """The modals of a video job: Remix (prefilled with the parent's prompt) and the prompt asked
-for by "Make a video". They hand the text back to whoever opened them, which checks and starts
+for by "Make a video"; the library's: the name a prompt is saved under, and Remix from an entry.
+They hand the text back to whoever opened them, which checks and starts
 the job; errors take the one error path."""
 
 from __future__ import annotations
@@ -61,6 +62,43 @@ class PromptModal(JobModal, title="Make a video from these images"):
             label=tr(locale, "Prompt"),
             style=discord.TextStyle.paragraph,
             placeholder=tr(locale, "What should happen in the video?"),
+            max_length=min(MODAL_TEXT_LIMIT, max_prompt_length),
+            custom_id="prompt",
+        )
+        self.add_item(self.prompt)
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        await self.submit(interaction, self.prompt.value)
+
+
+class SaveModal(JobModal, title="Save this prompt"):
+    """The name a video's prompt is saved under in the library."""
+
+    def __init__(self, submit: Submit, name_limit: int, locale: object = None) -> None:
+        super().__init__(title=tr(locale, "Save this prompt"), timeout=900)
+        self.submit = submit
+        self.name: discord.ui.TextInput[SaveModal] = discord.ui.TextInput(
+            label=tr(locale, "Name"),
+            placeholder=tr(locale, "A short name to find it by"),
+            max_length=name_limit,
+            custom_id="name",
+        )
+        self.add_item(self.name)
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        await self.submit(interaction, self.name.value)
+
+
+class EntryRemixModal(JobModal, title="Remix from the library"):
+    """A library entry's prompt, prefilled, to change before a new video is made from it."""
+
+    def __init__(self, submit: Submit, prompt: str, max_prompt_length: int, locale: object = None) -> None:
+        super().__init__(title=tr(locale, "Remix from the library"), timeout=900)
+        self.submit = submit
+        self.prompt: discord.ui.TextInput[EntryRemixModal] = discord.ui.TextInput(
+            label=tr(locale, "Prompt"),
+            style=discord.TextStyle.paragraph,
+            default=prompt[:MODAL_TEXT_LIMIT],
             max_length=min(MODAL_TEXT_LIMIT, max_prompt_length),
             custom_id="prompt",
         )

@@ -132,6 +132,19 @@ def render(
         origin = lineage(job.origin)
         built = tr(locale, origin, job=name) if origin else f"{job.origin.capitalize()} of {name}"
         fields.append({"name": tr(locale, "Built on"), "value": built, "inline": True})
+    if job.library_name:
+        # Member text, both: shown as written, never pinging.
+        source = tr(
+            locale,
+            "from {author}'s *{name}*",
+            author=inert(job.library_author or "?"),
+            name=inert(job.library_name),
+        )
+        fields.append({"name": tr(locale, "Library"), "value": truncate(source, FIELD_LIMIT), "inline": True})
+    if job.style:
+        fields.append(
+            {"name": tr(locale, "Style"), "value": truncate(inert(job.style), FIELD_LIMIT), "inline": True}
+        )
     if job.enhanced_prompt:
         fields.append(
             {

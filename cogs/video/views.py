@@ -149,6 +149,8 @@ def finished_view(job: Job, locale: object = None) -> Buttons:
         and not (job.enable_upsample)
     ):
         actions.append("upscale")
+    if job.state in (JobState.SUCCEEDED, JobState.DELIVERED):
+        actions.append("save")
     actions.append("delete")
     return Buttons(job.id, actions, locale or job.locale)
 

@@ -42,7 +42,7 @@ async def test_buttons_work_after_a_restart_and_record_lineage(fake_discord, fak
         "video", {"prompt": "a lighthouse", "duration": 4}, user=author, channel_id=channel
     )
     original = await wait_final(fake_discord, first)
-    assert set(buttons(original)) == {"reroll", "remix", "upscale", "delete"}
+    assert set(buttons(original)) == {"reroll", "remix", "upscale", "save", "delete"}
     await bot.stop()
     await run_bot()  # the buttons must not depend on anything in memory
 

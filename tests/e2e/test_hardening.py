@@ -141,7 +141,8 @@ async def test_a_result_that_cannot_be_posted_reaches_the_member_by_dm(
     shown = await fake_discord.wait_for(lambda: status.followups and status.followups[0])
     assert video_attachment(shown) is not None and shown.flags & 64
     buttons = [c["custom_id"].split(":")[1] for row in shown.components for c in row["components"]]
-    assert buttons == ["reroll", "remix", "upscale", "delete"]  # the video comes back with its buttons
+    # The video comes back with its buttons.
+    assert buttons == ["reroll", "remix", "upscale", "save", "delete"]
 
 
 async def test_a_blanked_interaction_token_is_gone_from_the_database_files(

@@ -65,7 +65,7 @@ async def test_a_chinese_server_and_member_get_chinese(fake_discord, fake_api, r
     assert shown["时长"] == "8秒" and "耗时" in shown
     assert message.embeds[0]["author"]["name"].startswith("请求者：")
     assert message.embeds[0]["footer"]["text"] == "今日剩余 0/1"
-    assert labels(message) == ["重新生成", "改编", "高清放大", "删除"]
+    assert labels(message) == ["重新生成", "改编", "高清放大", "保存提示词", "删除"]
     # The member is told in a new message, in the server's language.
     told = await fake_discord.wait_for(
         lambda: next((m for m in fake_discord.messages(channel) if "已生成" in (m.content or "")), None)
@@ -103,7 +103,7 @@ async def test_an_english_member_gets_english_and_an_unknown_locale_falls_back(
     shown = fields(message)
     assert shown["Status"] == "✅ Done" and shown["Shape"] == "Landscape 16:9 (1280×720)"
     assert shown["Duration"] == "8s" and message.embeds[0]["footer"]["text"] == "0 of 1 left today"
-    assert labels(message) == ["Reroll", "Remix", "Upscale", "Delete"]
+    assert labels(message) == ["Reroll", "Remix", "Upscale", "Save prompt", "Delete"]
 
     # A language the bot has no catalogue for (Discord's Finnish) reads English.
     again = await fake_discord.slash(

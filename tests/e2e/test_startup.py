@@ -33,7 +33,8 @@ async def test_connects_registers_video_and_exits_on_sigterm(fake_discord, run_b
     commands = await fake_discord.wait_commands(timeout=15)
     video = next(c for c in commands if c["name"] == "video")
     options = {o["name"]: o for o in video["options"]}
-    assert options["prompt"]["required"] is True
+    assert options["prompt"]["required"] is False  # optional: from_library can give it
+    assert options["from_library"]["autocomplete"] and options["style"]["autocomplete"]
     assert [options[n]["type"] for n in ("image", "image2", "image3")] == [11, 11, 11]
     assert {"model", "shape", "duration", "upsample"} <= set(options)
     # One question for the shape, with readable choices: orientation and aspect ratio cannot
