@@ -245,6 +245,7 @@ class JobTracker(RelayNews):
             JobState.PENDING,
             expect=[JobState.SUBMITTING],
             raw_status=RELAY_BUSY,
+            submitted_at=None,  # not at the relay: no estimate of when it is ready
             detail="refused by the relay (429); waiting to be sent again",
         )
         if moved is None:
