@@ -57,3 +57,18 @@ def test_without_retry_after_the_pause_doubles_until_a_create_is_accepted():
     gate.sent(1)
     assert gate.refused(now=400.0, retry_after=None) == 2.0
     assert gate.refusals == 5
+
+
+def test_the_relay_is_busy_until_any_create_is_accepted():
+    gate = CreateGate(ceiling=4)
+    gate.sent(1)
+    gate.refused(now=0.0, retry_after=1.0)
+    gate.sent(1)
+    gate.refused(now=1.0, retry_after=1.0)
+    assert gate.busy_for(5.0) == 5.0  # from the first refusal of the streak
+    gate.sent(1)
+    gate.accepted()  # another job got through: the relay is taking work
+    assert gate.busy_for(6.0) == 0.0
+    gate.sent(1)
+    gate.refused(now=7.0, retry_after=1.0)
+    assert gate.busy_for(8.0) == 1.0

@@ -80,7 +80,14 @@ class CreateGate:
         self.in_flight = 0
         self.paused_until = 0.0
         self.streak = 0  # refusals since the last accepted create
+        self.busy_since: float | None = None  # the first of them
         self.refusals = 0  # every refusal met (for reports and metrics)
+
+    def busy_for(self, now: float) -> float:
+        """Seconds the relay has refused every create (0 once one is accepted). Measured for
+        the relay, not per job: the job sent first after each pause meets most refusals, and
+        must not fail for that while the relay accepts the others."""
+        return 0.0 if self.busy_since is None else now - self.busy_since
 
     def paused_for(self, now: float) -> float:
         """Seconds left of the pause (0 when creates may leave)."""
@@ -98,6 +105,7 @@ class CreateGate:
     def accepted(self) -> None:
         self._landed()
         self.streak = 0
+        self.busy_since = None
         self.limit.succeeded()
 
     def failed(self) -> None:
@@ -111,6 +119,8 @@ class CreateGate:
         self._landed()
         self.refusals += 1
         self.streak += 1
+        if self.busy_since is None:
+            self.busy_since = now
         if now >= self.paused_until:  # refusals of one overload halve the limit once
             self.limit.refused(in_use)
         wait = retry_after if retry_after is not None else self.backoff * 2 ** (self.streak - 1)

@@ -79,9 +79,7 @@ class JobTracker(RelayNews):
         self._slots = asyncio.Semaphore(timing.concurrency)
         self._background = Background()
         # The relay's own limits: creates paused after a 429 and sent fewer at once, polls
-        # slowed (`bot.jobs.relay_limits`); `_busy_since` is when the relay first refused each
-        # job still waiting to be sent again.
-        self._busy_since: dict[int, float] = {}
+        # slowed (`bot.jobs.relay_limits`).
         self._poll_rate = Aimd(timing.polls_cap)
         self._queue = RelayQueue(
             store,
@@ -204,7 +202,6 @@ class JobTracker(RelayNews):
         except VideoAPIError as exc:
             self._queue.landed(accepted=False)
             return await self._fail_submit(job, exc)
-        self._busy_since.pop(job.id, None)
         self._queue.landed(accepted=True)
         moved = self.store.transition(
             job.id,
@@ -226,12 +223,10 @@ class JobTracker(RelayNews):
     async def _refused(self, job: Job, exc: RateLimited) -> Job:
         """The relay refused the create (429): pause every create, and put the job back in
         the queue, shown as waiting for a busy service. It fails only when the relay has
-        refused it for `busy_deadline` seconds."""
+        refused every create for `busy_deadline` seconds."""
         now = self.clock()
         pause = self._queue.gate.refused(now, exc.retry_after)
-        first = self._busy_since.setdefault(job.id, now)
-        if now - first >= self.timing.busy_deadline:
-            self._busy_since.pop(job.id, None)
+        if self._queue.gate.busy_for(now) >= self.timing.busy_deadline:
             minutes = round(self.timing.busy_deadline / 60)
             reason = Text(
                 "The video service was too busy to take this job for {minutes} minutes, so the bot "
@@ -390,7 +385,6 @@ class JobTracker(RelayNews):
         if delivered is None:
             self.store.mark_notified(job.id, now=now)
         self._locks.pop(job.id, None)
-        self._busy_since.pop(job.id, None)
         self._queue.left(job.id)
 
     # --- helpers -----------------------------------------------------------------------------
