@@ -16,10 +16,10 @@ class Model:
         self.waiting: dict[int, int] = {}
         self.running: dict[int, int] = {}
 
-    def take(self) -> list[tuple[int, int]]:
-        out = []
+    def take(self, most: int | None = None) -> list[tuple[int, int]]:
+        out: list[tuple[int, int]] = []
         for job_id in sorted(self.waiting):
-            if len(self.running) >= self.max_running:
+            if len(self.running) >= self.max_running or (most is not None and len(out) >= most):
                 break
             user = self.waiting[job_id]
             if sum(1 for u in self.running.values() if u == user) >= self.per_member:
@@ -32,7 +32,9 @@ class Model:
 
 ops = st.lists(
     st.tuples(
-        st.sampled_from(["enqueue", "take", "release", "remove"]), st.integers(0, 60), st.integers(0, 4)
+        st.sampled_from(["enqueue", "take", "release", "remove", "refused"]),
+        st.integers(0, 60),
+        st.integers(0, 4),
     ),
     max_size=120,
 )
@@ -49,7 +51,14 @@ def test_admission_matches_the_scan_of_every_waiting_job(ops, max_running, per_m
             real.enqueue(job_id, user)
             model.waiting[job_id] = user
         elif op == "take":
-            assert real.take() == model.take()
+            # `user` doubles as the most a take may send (0: as many as the limits allow).
+            assert real.take(user or None) == model.take(user or None)
+        elif op == "refused" and model.running:
+            # The relay refused a create (429): the job goes back to its place in the queue.
+            victim = sorted(model.running)[job_id % len(model.running)]
+            model.waiting[victim] = model.running.pop(victim)
+            real.release(victim)
+            real.enqueue(victim, model.waiting[victim])
         elif op == "release" and model.running:
             victim = sorted(model.running)[job_id % len(model.running)]
             del model.running[victim]
@@ -65,6 +74,17 @@ def test_admission_matches_the_scan_of_every_waiting_job(ops, max_running, per_m
         assert real.waiting_ids() == sorted(model.waiting)
         for rank, waiting_id in enumerate(sorted(model.waiting), 1):
             assert real.position(waiting_id) == rank
+
+
+def test_a_job_refused_by_the_relay_goes_back_to_its_place_in_the_queue():
+    a = Admission(max_running=1, max_per_member=1)
+    for job_id in (1, 2, 3):
+        a.enqueue(job_id, job_id)
+    assert a.take() == [(1, 1)]
+    a.release(1)
+    a.enqueue(1, 1)  # refused: nothing was made, so it waits again, first in line
+    assert a.position(1) == 1 and a.position(3) == 3
+    assert a.take(most=0) == [] and a.take() == [(1, 1)]
 
 
 def test_a_member_at_their_limit_does_not_hold_up_others():

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 import aiohttp
 import pytest
 
-from bot.jobs.model import Job, JobState
+from bot.jobs.model import RELAY_BUSY, Job, JobState
 from bot.jobs.tracker import JobTracker, Timing
 from bot.relay.unified import VideoAPI
 from bot.storage.store import Store
@@ -248,3 +249,41 @@ async def test_a_job_whose_message_cannot_be_posted_fails_unsent_and_unannounced
     sent = await send(store, tracker)
     tracker.not_posted(sent.id)
     assert store.require(sent.id).state is not JobState.FAILED
+
+
+async def test_a_429_on_create_puts_the_job_back_in_the_queue_and_sends_it_again(env):
+    fake, store, presenter, make = env
+    fake.fail_create(status=429, count=3, headers={"Retry-After": "0.05"})
+    tracker = make()
+    tracker.start(presenter)
+    job = await send(store, tracker)
+    await until(lambda: store.get(job.id).state is JobState.DELIVERED)
+    # Shown as waiting for a busy service, never failed; billed once.
+    assert any(j.state is JobState.PENDING and j.raw_status == RELAY_BUSY for j in presenter.shown)
+    assert len(fake.creates) == 4 and len(fake.tasks) == 1
+    assert tracker.relay_limits().refusals == 3
+
+
+async def test_a_job_the_relay_keeps_refusing_fails_only_after_the_busy_deadline(env):
+    fake, store, presenter, make = env
+    fake.fail_create(status=429, count=10_000, headers={"Retry-After": "0.05"})
+    tracker = make(replace(FAST, busy_deadline=0.5))
+    tracker.start(presenter)
+    job = await send(store, tracker)
+    assert job.state is JobState.FAILED and job.failure_kind == "busy" and job.task_id is None
+    assert "too busy" in job.failure_reason and "nothing was billed" in job.failure_reason
+    assert len(fake.creates) > 3 and fake.tasks == {}  # sent again and again, never failed at 3
+
+
+async def test_429s_on_polls_lower_the_poll_rate_until_polls_succeed_again(env):
+    fake, store, presenter, make = env
+    fake.script([Step("processing", 10), Step("completed", 100, after=1.5, video="small")])
+    # Three in a row: the client's own two retries do not get through either.
+    fake.fail_query(status=429, count=3, headers={"Retry-After": "0.3"})
+    tracker = make()
+    tracker.start(presenter)
+    job = await send(store, tracker)
+    await until(lambda: store.get(job.id).poll_failures == 1)
+    assert tracker.relay_limits().polls_per_second == FAST.polls_cap / 2
+    await until(lambda: store.get(job.id).state is JobState.DELIVERED)
+    assert tracker.relay_limits().polls_per_second > FAST.polls_cap / 2

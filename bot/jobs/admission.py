@@ -92,10 +92,11 @@ class Admission:
             del self._per_member[user_id]
         self._offer(user_id)
 
-    def take(self) -> list[tuple[int, int]]:
-        """The (job, member) pairs to send now, oldest first, counted as running from here on."""
+    def take(self, most: int | None = None) -> list[tuple[int, int]]:
+        """The (job, member) pairs to send now, oldest first, counted as running from here on;
+        at most `most` of them (how many creates the relay's load allows now)."""
         out: list[tuple[int, int]] = []
-        while self._ready and len(self._running) < self.max_running:
+        while self._ready and len(self._running) < self.max_running and (most is None or len(out) < most):
             head, user_id = heapq.heappop(self._ready)
             if self._offered.get(user_id) == head:
                 del self._offered[user_id]

@@ -48,13 +48,27 @@ RESERVING = NOT_SENT | {JobState.SUBMITTING}
 # Jobs a member has waiting: in the queue, or for a moderator (both count toward the cap).
 WAITING = NOT_SENT
 
+# `raw_status` of a job the relay refused (429) and that waits to be sent again: its message
+# says the video service is busy rather than only giving its place in the queue.
+RELAY_BUSY = "relay busy"
+
 ALLOWED: dict[JobState, frozenset[JobState]] = {
     JobState.AWAITING_APPROVAL: frozenset(
         {JobState.PENDING, JobState.REJECTED, JobState.CANCELLED, JobState.FAILED}
     ),
     JobState.PENDING: frozenset({JobState.SUBMITTING, JobState.CANCELLED, JobState.FAILED}),
+    # SUBMITTING -> PENDING only when the relay refused the create with a 429, which proves
+    # nothing was created or billed: the job waits again, and a crash while it waits finds a
+    # job that was never sent (not one that may have been billed, which is never sent again).
     JobState.SUBMITTING: frozenset(
-        {JobState.QUEUED, JobState.RUNNING, JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED}
+        {
+            JobState.PENDING,
+            JobState.QUEUED,
+            JobState.RUNNING,
+            JobState.SUCCEEDED,
+            JobState.FAILED,
+            JobState.CANCELLED,
+        }
     ),
     JobState.QUEUED: frozenset({JobState.RUNNING, JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED}),
     JobState.RUNNING: frozenset({JobState.RUNNING, JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED}),

@@ -26,7 +26,10 @@ class Timing:
     poll_max_interval: float = 30.0
     failure_deadline: float = 30 * 60.0
     job_timeout: float = 60 * 60.0
-    create_rate_limit_wait: float = 10.0  # longest Retry-After worth waiting for on create
+    # A job the relay keeps refusing (429) waits this long before it fails; a pause after a
+    # 429 lasts the relay's Retry-After, or a doubling backoff, at most `busy_max_pause`.
+    busy_deadline: float = 10 * 60.0
+    busy_max_pause: float = 120.0
     finish_retry_max: float = 60.0
     concurrency: int = 32  # jobs polled or delivered at once (the schedule caps the rate)
     max_running: int = 10  # jobs at the relay at once (submitting, queued, running)

@@ -13,6 +13,7 @@ from bot.errors import RateLimited, VideoAPIError
 from bot.jobs.model import ACTIVE_UPSTREAM, Job, JobState
 from bot.jobs.polling import DurationCache, Timing, next_poll, poll_news
 from bot.jobs.presenter import Presenter
+from bot.jobs.relay_limits import Aimd
 from bot.jobs.relay_queue import RelayQueue
 from bot.jobs.schedule import Schedule
 from bot.log import job_fields
@@ -34,6 +35,7 @@ class RelayNews:
     durations: DurationCache
     _schedule: Schedule
     _queue: RelayQueue
+    _poll_rate: Aimd
 
     def schedule(self, job_id: int, delay: float) -> None:
         raise NotImplementedError
@@ -52,6 +54,9 @@ class RelayNews:
         except VideoAPIError as exc:
             await self._poll_failed(job, exc, now)
             return
+        if self._poll_rate.lowered:  # the relay answers again: back up, one a second per poll
+            self._poll_rate.succeeded()
+            self._schedule.rate = self._poll_rate.value
         await self._apply(job, status, polled_at=now)
 
     async def _poll_failed(self, job: Job, exc: VideoAPIError, now: float) -> None:
@@ -61,7 +66,14 @@ class RelayNews:
         if isinstance(exc, RateLimited):
             pause = exc.retry_after if exc.retry_after is not None else self.timing.poll_interval * 2
             self._schedule.pause_until(now + pause)
-            log.warning("video API rate limited; pausing polls for %.1fs", pause)
+            # And fewer polls a second after the pause, while the relay keeps refusing.
+            self._poll_rate.refused()
+            self._schedule.rate = self._poll_rate.value
+            log.warning(
+                "video API rate limited; pausing polls for %.1fs, then %.0f a second",
+                pause,
+                self._poll_rate.value,
+            )
         if now - last_ok > self.timing.failure_deadline:
             reason = Text(
                 "The video service has not answered about this job for {minutes} minutes (last error: "

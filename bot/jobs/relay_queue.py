@@ -7,6 +7,11 @@ SUBMITTING, durably, in one transaction with the others chosen with it, before `
 its create call. Waiting jobs are shown their position coarsely: every `refresh` seconds at
 most, and only when it fell to two thirds of what their message shows or reached the front
 three, so a long queue costs a few edits per job rather than one per job per departure.
+
+Creates also wait for the relay's own limits (`bot.jobs.relay_limits.CreateGate`): none leave
+while a 429 pauses them, and no more are in flight than the adaptive limit allows. A job the
+relay refused comes back here, to its old place (positions are by job id), and is sent again
+when the pause ends.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from collections.abc import Awaitable, Callable
 
 from bot.jobs.admission import Admission
 from bot.jobs.model import Job, JobState
+from bot.jobs.relay_limits import CreateGate
 from bot.storage.store import Store
 
 log = logging.getLogger(__name__)
@@ -38,15 +44,18 @@ class RelayQueue:
         show: Callable[[Job], Awaitable[None]],
         clock: Callable[[], float],
         refresh: float,
+        gate: CreateGate | None = None,
     ) -> None:
         self.store = store
         self.admission = Admission(max_running, max_per_member)
+        self.gate = gate or CreateGate(max_running)
         self._send = send
         self._show = show
         self._clock = clock
         self.refresh = refresh
         self._shown: dict[int, int] = {}  # waiting job -> the position its message shows
         self._moved = False
+        self._resume: asyncio.TimerHandle | None = None
 
     def position(self, job_id: int) -> int:
         """1 for the next waiting job to be sent (see `Admission.position`)."""
@@ -68,9 +77,30 @@ class RelayQueue:
         self.admission.release(job_id)
         self.send_next()
 
+    def landed(self, *, accepted: bool) -> None:
+        """A create call ended, the job created upstream (`accepted`) or failed: its place
+        in flight is free, and an accepted one lets the limit grow."""
+        if accepted:
+            self.gate.accepted()
+        else:
+            self.gate.failed()
+        self.send_next()
+
+    def refused(self, job: Job) -> None:
+        """The relay refused `job`'s create (the gate has counted it and paused) and the job
+        is waiting again (PENDING): it takes its old place, and is sent when the pause ends."""
+        self.admission.release(job.id)
+        self.enqueue(job)
+        self._moved = True
+        self.send_next()
+
     def send_next(self) -> None:
         """Send what the limits allow now. Synchronous, so no other admission interleaves."""
-        while taken := self.admission.take():
+        now = self._clock()
+        paused = self.gate.paused_for(now)
+        if paused and self.admission.waiting:
+            self._wake_in(paused)
+        while (room := self.gate.room(now)) and (taken := self.admission.take(room)):
             try:
                 moved = self.store.submit([job_id for job_id, _ in taken], now=self._clock())
             except Exception:
@@ -85,9 +115,26 @@ class RelayQueue:
                 self._shown.pop(job_id, None)
                 if job_id not in sent:
                     self.admission.release(job_id)  # cancelled or failed meanwhile
+            self.gate.sent(len(moved))
             for job in moved:
                 self._send(job)
             self._moved = True
+
+    def _wake_in(self, delay: float) -> None:
+        """Try again when the pause ends (one timer, however many jobs wait)."""
+        # A timer already set fires no later than this pause ends (pauses only grow), and
+        # sets itself again if the pause is still on then.
+        if self._resume is None:
+            self._resume = asyncio.get_running_loop().call_later(delay, self._resumed)
+
+    def _resumed(self) -> None:
+        self._resume = None
+        self.send_next()
+
+    def close(self) -> None:
+        if self._resume is not None:
+            self._resume.cancel()
+            self._resume = None
 
     async def refresh_positions(self) -> None:
         """Every `refresh` seconds, re-show the waiting jobs whose position moved enough."""

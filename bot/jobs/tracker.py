@@ -19,9 +19,10 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.errors import DeadLink, RateLimited, VideoAPIError
-from bot.jobs.model import ACTIVE_UPSTREAM, AT_RELAY, CANCELLABLE, NOT_SENT, Job, JobState
+from bot.jobs.model import ACTIVE_UPSTREAM, AT_RELAY, CANCELLABLE, NOT_SENT, RELAY_BUSY, Job, JobState
 from bot.jobs.polling import DurationCache, Timing
 from bot.jobs.presenter import Presenter
+from bot.jobs.relay_limits import Aimd, CreateGate, RelayLimits
 from bot.jobs.relay_news import RelayNews
 from bot.jobs.relay_queue import RelayQueue
 from bot.jobs.schedule import Background, Schedule
@@ -77,6 +78,9 @@ class JobTracker(RelayNews):
         self._finish_attempts: dict[int, int] = {}
         self._slots = asyncio.Semaphore(timing.concurrency)
         self._background = Background()
+        # The relay's own limits: creates paused after a 429 and sent fewer at once, polls
+        # slowed (`bot.jobs.relay_limits`).
+        self._poll_rate = Aimd(timing.polls_cap)
         self._queue = RelayQueue(
             store,
             max_running=timing.max_running,
@@ -85,7 +89,9 @@ class JobTracker(RelayNews):
             show=lambda job: self.presenter.show(job.id),
             clock=clock,
             refresh=timing.queue_refresh,
+            gate=CreateGate(timing.max_running, max_pause=timing.busy_max_pause),
         )
+        metrics.watch_relay_limits(self.relay_limits)
         self._started_at = 0.0
         self._loop_task: asyncio.Task[None] | None = None
         self._refresh_task: asyncio.Task[None] | None = None
@@ -137,6 +143,7 @@ class JobTracker(RelayNews):
                     await task
         # Store writes are synchronous and atomic, so cancelling a step mid-await loses no
         # state: the next start picks the job up where its row says it is.
+        self._queue.close()
         await self._background.drain(grace)
 
     def schedule(self, job_id: int, delay: float) -> None:
@@ -187,19 +194,15 @@ class JobTracker(RelayNews):
         return self._queue.position(job_id)
 
     async def _create(self, job: Job) -> Job:
-        request = request_of(job)
-        for attempt in range(3):
-            try:
-                status = await self.api.create(request)
-                break
-            except RateLimited as exc:
-                # A 429 means the relay refused before creating anything: safe to send again.
-                wait = exc.retry_after if exc.retry_after is not None else 2.0 * (attempt + 1)
-                if attempt == 2 or wait > self.timing.create_rate_limit_wait:
-                    return await self._fail_submit(job, exc)
-                await asyncio.sleep(wait)
-            except VideoAPIError as exc:
-                return await self._fail_submit(job, exc)
+        try:
+            status = await self.api.create(request_of(job))
+        except RateLimited as exc:
+            # A 429 proves nothing was created: the job waits again, never failed for it.
+            return await self._refused(job, exc)
+        except VideoAPIError as exc:
+            self._queue.landed(accepted=False)
+            return await self._fail_submit(job, exc)
+        self._queue.landed(accepted=True)
         moved = self.store.transition(
             job.id,
             JobState.QUEUED,
@@ -216,6 +219,46 @@ class JobTracker(RelayNews):
         log.info("job %d created upstream as %s", job.id, status.task_id, extra=job_fields(moved))
         await self.presenter.show(moved.id)
         return await self._apply(moved, status)
+
+    async def _refused(self, job: Job, exc: RateLimited) -> Job:
+        """The relay refused the create (429): pause every create, and put the job back in
+        the queue, shown as waiting for a busy service. It fails only when the relay has
+        refused every create for `busy_deadline` seconds."""
+        now = self.clock()
+        pause = self._queue.gate.refused(now, exc.retry_after)
+        if self._queue.gate.busy_for(now) >= self.timing.busy_deadline:
+            minutes = round(self.timing.busy_deadline / 60)
+            reason = Text(
+                "The video service was too busy to take this job for {minutes} minutes, so the bot "
+                "stopped trying. Nothing was created, so nothing was billed: please try again later.",
+                minutes=minutes,
+            )
+            log.warning("job %d: the relay refused it for %d minutes; failing it", job.id, minutes)
+            return await self._fail(job, reason, "busy")
+        moved = self.store.transition(
+            job.id,
+            JobState.PENDING,
+            expect=[JobState.SUBMITTING],
+            raw_status=RELAY_BUSY,
+            submitted_at=None,  # not at the relay: no estimate of when it is ready
+            detail="refused by the relay (429); waiting to be sent again",
+        )
+        if moved is None:
+            return self.store.get(job.id) or job  # cancelled while the call was out
+        log.info(
+            "job %d: the relay is busy (429); creates paused %.1fs, up to %d at once",
+            job.id,
+            pause,
+            self._queue.gate.limit.value,
+            extra=job_fields(moved),
+        )
+        self._queue.refused(moved)
+        await self.presenter.show(moved.id)
+        return moved
+
+    def relay_limits(self) -> RelayLimits:
+        """How hard the bot presses the relay now (for /video-queue and the metrics)."""
+        return RelayLimits.of(self._queue.gate, self._poll_rate, self.clock())
 
     async def cancel(self, job_id: int, *, by_user: int) -> Job | None:
         """Stop tracking a job. None when it had already finished."""
@@ -329,6 +372,16 @@ class JobTracker(RelayNews):
             done: dict[str, Any] = {"delivery_mode": mode, "notified_at": now, "interaction_token": None}
             delivered = self.store.transition(job.id, JobState.DELIVERED, expect=[JobState.SUCCEEDED], **done)
             metrics.delivered(delivered)
+            if delivered is not None:
+                # The end of a job's story in the log, as its start and failures are.
+                after = now - (delivered.succeeded_at or now)
+                log.info(
+                    "job %d delivered (%s) %.1fs after the relay finished",
+                    job.id,
+                    mode,
+                    after,
+                    extra=job_fields(delivered),
+                )
         if delivered is None:
             self.store.mark_notified(job.id, now=now)
         self._locks.pop(job.id, None)

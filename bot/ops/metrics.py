@@ -183,6 +183,43 @@ class StoreCollector(Collector):
         yield queue
 
 
+class RelayLimitsCollector(Collector):
+    """The tracker's limits at the relay, read when Prometheus scrapes (see `watch_relay_limits`)."""
+
+    def __init__(self) -> None:
+        self.read: Callable[[], Any] | None = None  # JobTracker.relay_limits
+
+    def collect(self) -> Iterator[Metric]:
+        if self.read is None:
+            return
+        limits = self.read()
+        yield GaugeMetricFamily(
+            "veo_relay_create_limit",
+            "Create calls the bot lets out at once now: halved when the relay answers 429, one more "
+            "per accepted create, up to MAX_RUNNING_JOBS",
+            value=limits.creates_at_once,
+        )
+        yield GaugeMetricFamily(
+            "veo_relay_create_pause_seconds",
+            "Seconds left before creates may leave again after the relay answered 429 (0: not paused)",
+            value=limits.creates_paused_for,
+        )
+        yield GaugeMetricFamily(
+            "veo_relay_poll_rate_limit",
+            "Relay queries a second the bot allows itself now: halved on a 429, back up as polls succeed",
+            value=limits.polls_per_second,
+        )
+
+
+RELAY_LIMITS = RelayLimitsCollector()
+REGISTRY.register(RELAY_LIMITS)
+
+
+def watch_relay_limits(read: Callable[[], Any]) -> None:
+    """Serve `read()`'s figures (a `bot.jobs.relay_limits.RelayLimits`) as gauges."""
+    RELAY_LIMITS.read = read
+
+
 # --- the endpoint ----------------------------------------------------------------------------------
 
 

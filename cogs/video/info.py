@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from typing import TYPE_CHECKING
 
@@ -11,6 +12,7 @@ from discord.ext import commands
 
 from bot.errors import DeadLink, InputError, LinkOnly, PermissionDenied
 from bot.jobs.model import IN_PROGRESS, Job, JobState
+from bot.jobs.relay_limits import RelayLimits
 from bot.relay.download import download, is_web_url
 from bot.rules import budget, quota
 from bot.rules.guild_settings import Defaults
@@ -71,6 +73,9 @@ class JobInfoCog(commands.Cog, name="Video info"):
                 value=job_lines(held, limit=1000, locale=locale),
                 inline=False,
             )
+        busy = relay_line(self.bot.tracker.relay_limits(), locale)
+        if busy:
+            embed.set_footer(text=busy)
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     @app_commands.command(name="video-status")
@@ -316,6 +321,27 @@ class JobInfoCog(commands.Cog, name="Video info"):
             title=tr(locale, "Video usage today"), description="\n".join(lines), colour=0x3498DB
         )
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+
+def relay_line(limits: RelayLimits, locale: object) -> str | None:
+    """One line on how hard the bot presses a busy relay now; None while all is calm."""
+    n = limits.creates_at_once
+    if limits.creates_paused_for > 0:
+        return ntr(
+            locale,
+            "The video service is busy: sending resumes in {seconds} s, then {n} job at a time.",
+            "The video service is busy: sending resumes in {seconds} s, then {n} jobs at a time.",
+            n=n,
+            seconds=math.ceil(limits.creates_paused_for),
+        )
+    if limits.lowered:
+        return ntr(
+            locale,
+            "The video service was busy: the bot sends {n} job at a time until it keeps up.",
+            "The video service was busy: the bot sends up to {n} jobs at a time until it keeps up.",
+            n=n,
+        )
+    return None
 
 
 def _target(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.jobs.model import Job, JobState
+from bot.jobs.model import RELAY_BUSY, Job, JobState
 from bot.relay.models import display_name
 from bot.texts.formatting import elapsed, inert, message_link, progress_bar, truncate
 from bot.texts.i18n import Text, tr
@@ -59,6 +59,15 @@ def status_line(job: Job, position: int | None = None, locale: object = None) ->
         return tr(locale, "🛂 Waiting for approval by a moderator")
     if job.state is JobState.REJECTED:
         return tr(locale, "⛔ Rejected by a moderator")
+    if job.state is JobState.PENDING and job.raw_status == RELAY_BUSY:
+        # Refused by the relay (429) and waiting to be sent again: busy, not failed.
+        if position:
+            return tr(
+                locale,
+                "⏳ The video service is busy, waiting to send: position {position}",
+                position=position,
+            )
+        return tr(locale, "⏳ The video service is busy, waiting to send")
     if job.state is JobState.PENDING:
         if position:
             return tr(locale, "⏳ Waiting in the queue: position {position}", position=position)
