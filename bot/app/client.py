@@ -17,9 +17,11 @@ import discord
 from discord.ext import commands
 
 from bot.app.answers import VideoTree
+from bot.app.discord_internals import pace_requests
 from bot.app.translator import CatalogueTranslator
 from bot.jobs.tracker import JobTracker
 from bot.ops import health, invite
+from bot.pacing.budgets import Budgets
 from bot.relay.client import RelayClient
 from bot.rules.intake import Intake
 from bot.settings import Settings
@@ -69,6 +71,9 @@ class VideoBot(commands.Bot):
             max_messages=None,
             connector=connector,
         )
+        # One pacing for every request on the bot's own routes (bot/pacing/budgets.py).
+        self.budgets = Budgets(global_share=settings.discord_global_share)
+        pace_requests(self, self.budgets, http_trace)
         self.extensions_to_load = extensions
         self.settings = settings
         self.session = session
