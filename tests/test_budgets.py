@@ -61,7 +61,9 @@ async def test_no_discord_window_is_overdrawn_with_or_without_its_headers():
     discord = DiscordWindow()
     answered: list[asyncio.Task[dict[str, int]]] = []
     sent = 0
-    waiting = [asyncio.create_task(budgets.take(["edit:1"], priority=rng.choice([FINAL, PING]))) for _ in range(23)]
+    waiting = [
+        asyncio.create_task(budgets.take(["edit:1"], priority=rng.choice([FINAL, PING]))) for _ in range(23)
+    ]
     while sent < 23:
         await settle()
         for task in [t for t in waiting if t.done()]:
@@ -71,7 +73,9 @@ async def test_no_discord_window_is_overdrawn_with_or_without_its_headers():
             sent += 1
             if rng.random() < 0.5:  # about half the answers come back with headers
                 left = discord.limit - discord.used
-                budgets.observe("edit:1", headers(left, discord.opened + PER - clock.now), task.result()["edit:1"])
+                budgets.observe(
+                    "edit:1", headers(left, discord.opened + PER - clock.now), task.result()["edit:1"]
+                )
         clock.now += rng.choice([0.1, 0.7, 1.3])
         budgets.wake()
     assert len(answered) == 23
