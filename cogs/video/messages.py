@@ -225,6 +225,11 @@ class JobMessages:
                 stretch=self._progress_interval,
             )
             self._throttles[job_id] = throttle
+            job = self.bot.store.get(job_id)
+            if job is not None and job.scope != "user":
+                # Its final may need a slot of its channel's edit bucket (once its token is too
+                # old): how the bucket knows its channel is saturated (bot.pacing.budgets).
+                self.budgets.occupy(f"edit:{job.channel_id}", job_id)
         return throttle
 
     def _progress_interval(self) -> float:
@@ -319,9 +324,6 @@ class JobMessages:
         if job.scope == "user":
             return False  # the bot is not in that server: nothing goes to its channels
         channel = self.bot.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
-        # On the channel's edit bucket from now on: its final will need a slot there, which
-        # is how the bucket knows when its channel is saturated (bot.pacing.budgets).
-        self.budgets.occupy(f"edit:{job.channel_id}", job.id)
         priority, wanted = self._pacing(job, progress)
         try:
             with sending(priority, wanted, droppable=priority == PROGRESS):
