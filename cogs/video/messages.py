@@ -91,7 +91,8 @@ class JobMessages:
         self._dead_tokens: set[int] = set()
         self._unsure_reposts: set[int] = set()  # jobs whose last repost got no answer
         self._upload_limits: dict[int, int] = {}
-        self.budgets: Budgets = bot.budgets
+        # The bot's one pacing of what it sends (its own, for a bot built without it).
+        self.budgets: Budgets = getattr(bot, "budgets", None) or Budgets()
         # Queue positions and a model's typical duration (for the estimate): the tracker's
         # in-memory figures; the store counts the same where there is no tracker.
         self.figures: Figures = figures or bot.store
