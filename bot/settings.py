@@ -60,6 +60,9 @@ class Settings:
     job_timeout: float = 60 * 60.0
     progress_edit_interval: float = 4.0
     interaction_token_ttl: float = 14 * 60.0
+    # This process's share of Discord's global 50 requests a second (the limit is per bot
+    # token: processes of one sharded bot split it).
+    discord_global_share: float = 1.0
     guild_ready_timeout: float = 2.0
     health_file: Path = Path("data/health.json")
     max_running_jobs: int = 10
@@ -162,6 +165,7 @@ def load_settings(
         job_timeout=r.get("JOB_TIMEOUT", _positive(float), 3600.0),
         progress_edit_interval=r.get("PROGRESS_EDIT_INTERVAL", _positive(float), 4.0),
         interaction_token_ttl=r.get("INTERACTION_TOKEN_TTL", _positive(float, high=900), 840.0),
+        discord_global_share=r.get("DISCORD_GLOBAL_SHARE", _positive(float, high=1), 1.0),
         guild_ready_timeout=r.get("GUILD_READY_TIMEOUT", _positive(float, high=60), 2.0),
         health_file=r.get("HEALTH_FILE", Path, Path("data/health.json")),
         max_running_jobs=r.get("MAX_RUNNING_JOBS", _positive(int), 10),

@@ -18,9 +18,11 @@ import discord
 from discord.ext import commands
 
 from bot.app.answers import VideoTree
+from bot.app.discord_internals import pace_requests
 from bot.app.translator import CatalogueTranslator
 from bot.jobs.tracker import JobTracker
 from bot.ops import health, invite
+from bot.pacing.budgets import Budgets
 from bot.relay.client import RelayClient
 from bot.rules.intake import Intake
 from bot.settings import Settings
@@ -89,6 +91,9 @@ class VideoBot(commands.AutoShardedBot):
             shard_ids=list(shards.ids) if shards and shards.ids is not None else None,  # type: ignore[arg-type]
         )
         self.max_concurrency = shards.max_concurrency if shards else 1
+        # One pacing for every request on the bot's own routes (bot/pacing/budgets.py).
+        self.budgets = Budgets(global_share=settings.discord_global_share)
+        pace_requests(self, self.budgets, http_trace)
         self.extensions_to_load = extensions
         self.settings = settings
         self.session = session

@@ -16,11 +16,16 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+from contextvars import ContextVar
+from types import SimpleNamespace
 from typing import Any
 
+import aiohttp
 import discord
 import yarl
 from discord import app_commands
+
+from bot.pacing.budgets import SENDING, Budgets, Send, buckets_of
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +59,62 @@ def point_rest_at(base: str) -> None:
 def point_gateway_at(url: str) -> None:
     """A plain `Bot` connects to a fixed gateway URL without asking `/gateway/bot`."""
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(url)
+
+
+# --- pacing every request on the bot's own routes ----------------------------------------------
+
+# The buckets (and their window generations) the request being sent took its slots from, for
+# the answer's headers to be read against.
+_TAKEN: ContextVar[dict[str, int] | None] = ContextVar("pacing_taken", default=None)
+
+
+def pace_requests(client: discord.Client, budgets: Budgets, trace: aiohttp.TraceConfig) -> None:
+    """Every request discord.py sends through its HTTP client (the bot's own routes: channel
+    messages, DMs, everything but interaction webhooks) first takes its slots from `budgets`,
+    at the priority the sender set (`bot.pacing.budgets.sending`); the answers' rate-limit
+    headers go back to `budgets` through `trace` (discord.py's session's trace config). discord.py
+    has no hook before a request, hence the wrapped method; without the internals discord.py's
+    own handling stays (it learns limits from headers and 429s)."""
+    if not INTERNALS:
+        return
+    http = client.http
+    send_request = http.request
+
+    async def request(route: discord.http.Route, **kwargs: Any) -> Any:
+        names = buckets_of(route.method, route.url[len(discord.http.Route.BASE) :])
+        how = SENDING.get() or Send()
+        taken = await budgets.take(names, priority=how.priority, wanted=how.wanted, droppable=how.droppable)
+        token = _TAKEN.set(taken)
+        try:
+            return await send_request(route, **kwargs)
+        finally:
+            _TAKEN.reset(token)
+
+    http.request = request  # type: ignore[method-assign]
+
+    async def on_request_end(
+        _session: aiohttp.ClientSession, _ctx: SimpleNamespace, params: aiohttp.TraceRequestEndParams
+    ) -> None:
+        taken = _TAKEN.get()
+        if not taken:
+            return
+        headers = params.response.headers
+        if params.response.status == 429:
+            try:
+                retry_after = float(headers.get("Retry-After", "1"))
+            except ValueError:
+                retry_after = 1.0
+            if headers.get("X-RateLimit-Global") == "true":
+                budgets.refused("global", retry_after)
+            else:
+                for name in taken:
+                    if name != "global":
+                        budgets.refused(name, retry_after)
+            return
+        for name, generation in taken.items():
+            budgets.observe(name, headers, generation)
+
+    trace.on_request_end.append(on_request_end)
 
 
 # --- answers and edits whose reply nobody reads ----------------------------------------------

@@ -2,7 +2,8 @@
 
 Every edit goes through one `EditThrottle` per job, so progress edits are spaced and the final
 edit always wins, and each request first takes a slot of its Discord rate-limit bucket from the
-shared `Budgets` (`bot.pacing.budgets`): final results before progress, superseded progress dropped,
+bot's one `Budgets` (`bot.pacing.budgets`): final results first, then the notification, then
+queue positions, then progress, which is dropped when superseded or when its channel is saturated;
 no bucket overdrawn. Edits use the interaction token while it lasts, then the bot's own channel
 routes; a deleted message is posted again, a deleted channel ends the job with its result kept.
 """
@@ -22,7 +23,7 @@ from bot.app.discord_internals import edit_unread
 from bot.errors import LinkOnly
 from bot.jobs import estimate
 from bot.jobs.model import Job, JobState
-from bot.pacing.budgets import Budgets
+from bot.pacing.budgets import FINAL, PING, PROGRESS, Budgets, sending
 from bot.pacing.throttle import EditThrottle
 from bot.relay.download import download
 from bot.rules import quota
@@ -90,7 +91,8 @@ class JobMessages:
         self._dead_tokens: set[int] = set()
         self._unsure_reposts: set[int] = set()  # jobs whose last repost got no answer
         self._upload_limits: dict[int, int] = {}
-        self.budgets = Budgets()
+        # The bot's one pacing of what it sends (its own, for a bot built without it).
+        self.budgets: Budgets = getattr(bot, "budgets", None) or Budgets()
         # Queue positions and a model's typical duration (for the estimate): the tracker's
         # in-memory figures; the store counts the same where there is no tracker.
         self.figures: Figures = figures or bot.store
@@ -156,6 +158,7 @@ class JobMessages:
         finally:
             # A failed final send is retried by the tracker with a fresh throttle.
             self._throttles.pop(job.id, None)
+            self.budgets.vacate(job.id)  # its final no longer needs its channel's edits
         if mode == "undeliverable":
             shown = self.render(job, link=edit.link) if edit.link else edit.render
             mode = await tell_member(self.bot, job, shown, token_usable=self._token_usable(job))
@@ -223,6 +226,11 @@ class JobMessages:
                 stretch=self._progress_interval,
             )
             self._throttles[job_id] = throttle
+            job = self.bot.store.get(job_id)
+            if job is not None and job.scope != "user":
+                # Its final may need a slot of its channel's edit bucket (once its token is too
+                # old): how the bucket knows its channel is saturated (bot.pacing.budgets).
+                self.budgets.occupy(f"edit:{job.channel_id}", job_id)
         return throttle
 
     def _progress_interval(self) -> float:
@@ -277,12 +285,22 @@ class JobMessages:
         shown = await self._edit_message(job, progress=False, **kwargs)
         return "link" if shown else "undeliverable"
 
-    async def _slot(self, job: Job, progress: bool, *buckets: str) -> None:
-        """A request slot in each of `buckets` (`bot.pacing.budgets`); progress waits behind finals
-        and raises `Superseded` when a newer render of this message arrived meanwhile."""
+    def _pacing(self, job: Job, progress: bool) -> tuple[int, Callable[[], bool]]:
+        """How an edit of this job's message is paced: the final first; a waiting job's queue
+        position (or approval state) before other progress; progress given up when a newer
+        render of this message arrived meanwhile."""
+        if not progress:
+            return FINAL, lambda: True
         throttle = self._throttles.get(job.id)
-        wanted = (lambda: throttle is None or not throttle.superseded()) if progress else (lambda: True)
-        await self.budgets.take(buckets, urgent=not progress, wanted=wanted)
+        waiting = job.state in (JobState.PENDING, JobState.AWAITING_APPROVAL)
+        return (PING if waiting else PROGRESS), (lambda: throttle is None or not throttle.superseded())
+
+    async def _slot(self, job: Job, progress: bool, *buckets: str) -> None:
+        """A request slot in each of `buckets` (`bot.pacing.budgets`), for the routes discord.py's
+        HTTP client does not carry (interaction webhooks); raises `Superseded` for progress that
+        a newer render replaced meanwhile."""
+        priority, wanted = self._pacing(job, progress)
+        await self.budgets.take(buckets, priority=priority, wanted=wanted)
 
     async def _edit_message(self, job: Job, *, progress: bool = False, **kwargs: Any) -> bool:
         """Edit the job message: through the interaction token while it lasts, then as the bot.
@@ -307,11 +325,12 @@ class JobMessages:
         if job.scope == "user":
             return False  # the bot is not in that server: nothing goes to its channels
         channel = self.bot.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
-        await self._slot(job, progress, f"edit:{job.channel_id}", "global")
+        priority, wanted = self._pacing(job, progress)
         try:
-            await channel.get_partial_message(job.message_id).edit(
-                **{**kwargs, "view": as_view(kwargs["view"])}
-            )
+            with sending(priority, wanted, droppable=priority == PROGRESS):
+                await channel.get_partial_message(job.message_id).edit(
+                    **{**kwargs, "view": as_view(kwargs["view"])}
+                )
             return True
         except discord.NotFound as exc:
             if exc.code != UNKNOWN_MESSAGE:
@@ -339,9 +358,9 @@ class JobMessages:
         # Each try to replace this message carries one nonce: a try whose answer was lost is
         # not a second job message (a later deletion is a new replacement, a new nonce).
         send_kwargs["nonce"] = nonce(job.id, "job", job.message_id or 0)
-        await self._slot(job, False, f"create:{job.channel_id}", "global")
         try:
-            message = await channel.send(**send_kwargs)
+            with sending(FINAL):
+                message = await channel.send(**send_kwargs)
         except (discord.NotFound, discord.Forbidden) as exc:
             log.warning(
                 "job %d: cannot post in channel %s (%s); result recorded", job.id, job.channel_id, exc
@@ -359,8 +378,8 @@ class JobMessages:
             for file in files or ():
                 if isinstance(file, discord.File):
                     file.reset()
-            await self._slot(job, False, f"edit:{job.channel_id}", "global")
-            await message.edit(**{**kwargs, "view": as_view(kwargs.get("view"))})
+            with sending(FINAL):
+                await message.edit(**{**kwargs, "view": as_view(kwargs.get("view"))})
         return True
 
     def _token_usable(self, job: Job) -> bool:

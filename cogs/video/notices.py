@@ -12,6 +12,7 @@ import discord
 
 from bot.app.discord_internals import application_webhook
 from bot.jobs.model import Job, JobState
+from bot.pacing.budgets import NOTICE, sending
 from bot.texts.formatting import message_link
 from bot.texts.i18n import N_, tr
 from cogs.video.render import Render
@@ -63,16 +64,22 @@ async def notify(bot: VideoBot, job: Job, *, token_usable: bool) -> None:
         how = "dm"  # no channel access once the token is gone: a DM is the only way
     what = tr(job.locale, ENDINGS.get(job.state, ENDINGS[JobState.FAILED]), id=job.id)
     try:
-        if how == "dm":
-            if await _dm(bot, job, what):
-                return
-            if job.scope == "user" and not token_usable:
-                log.info("job %d: the requester's DMs are closed and no channel is reachable", job.id)
-                return
-            what = f"{what}\n{tr(job.locale, DMS_CLOSED)}"
-        await _mention(bot, job, what, token_usable=token_usable)
+        # After the final edits of its channel, before anyone's queue position or progress.
+        with sending(NOTICE):
+            await _notify(bot, job, what, how, token_usable=token_usable)
     except discord.HTTPException as exc:
         log.info("job %d: the requester could not be notified (%s)", job.id, exc)
+
+
+async def _notify(bot: VideoBot, job: Job, what: str, how: str, *, token_usable: bool) -> None:
+    if how == "dm":
+        if await _dm(bot, job, what):
+            return
+        if job.scope == "user" and not token_usable:
+            log.info("job %d: the requester's DMs are closed and no channel is reachable", job.id)
+            return
+        what = f"{what}\n{tr(job.locale, DMS_CLOSED)}"
+    await _mention(bot, job, what, token_usable=token_usable)
 
 
 async def _dm(bot: VideoBot, job: Job, what: str) -> bool:

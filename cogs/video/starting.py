@@ -148,7 +148,7 @@ class JobStarter:
                 }
                 if answering:
                     return await respond_unread(interaction, **fields)
-                await self.messages.budgets.take([f"webhook:{job.id}"], urgent=True)
+                await self.messages.budgets.take([f"webhook:{job.id}"])
                 return await edit_unread(interaction_webhook(self.bot, job), None, content=None, **fields)
 
         try:

@@ -59,6 +59,7 @@ class RateLimits:
         self._clock = clock
         self._windows: dict[str, _Window] = {}
         self.refused = 0
+        self.refused_by: dict[str, int] = {}  # by bucket kind: global, edit, create, webhook
 
     def check(self, method: str, path: str, application_id: int) -> Verdict:
         """Count the request against its buckets; say whether it may proceed."""
@@ -104,6 +105,8 @@ class RateLimits:
 
     def _refuse(self, window: _Window, key: str, scope: str, now: float) -> Verdict:
         self.refused += 1
+        kind = key.split(":")[0]
+        self.refused_by[kind] = self.refused_by.get(kind, 0) + 1
         retry_after = max(0.001, window.reset_at - now)
         headers = {
             **self._headers(window, key, now),
