@@ -67,7 +67,7 @@ class RelayQueue:
 
     def enqueue(self, job: Job) -> None:
         if job.state is JobState.PENDING:
-            self.admission.enqueue(job.id, job.user_id)
+            self.admission.enqueue(job.id, job.user_id, job.guild_id)
             self._shown[job.id] = self.admission.position(job.id)
 
     def left(self, job_id: int) -> None:
@@ -89,8 +89,9 @@ class RelayQueue:
     def refused(self, job: Job) -> None:
         """The relay refused `job`'s create (the gate has counted it and paused) and the job
         is waiting again (PENDING): it takes its old place, and is sent when the pause ends."""
-        self.admission.release(job.id)
-        self.enqueue(job)
+        self.admission.put_back(job.id)
+        if job.state is JobState.PENDING:
+            self._shown[job.id] = self.admission.position(job.id)
         self._moved = True
         self.send_next()
 
@@ -106,9 +107,8 @@ class RelayQueue:
             except Exception:
                 # Nothing was written: the jobs are still waiting; try again on the next event.
                 log.exception("could not mark %d jobs as being sent; they keep waiting", len(taken))
-                for job_id, user_id in taken:
-                    self.admission.release(job_id)
-                    self.admission.enqueue(job_id, user_id)
+                for job_id, _ in taken:
+                    self.admission.put_back(job_id)
                 return
             sent = {job.id for job in moved}
             for job_id, _ in taken:

@@ -21,6 +21,11 @@ HOW_TO = Text(
     "Or right-click a message with images → Apps → **Make a video**.\n"
     "Finished videos carry **Reroll**, **Remix** (edit the prompt), **Upscale** and **Delete**."
 )
+# The queue's rule (bot/jobs/admission.py), in one sentence, for /video-queue and /video-help.
+FAIR_TURNS = Text(
+    "Turns are fair: when videos wait, the next to start is from the server, then the member, with "
+    "the fewest videos started in the last 10 minutes, oldest request first."
+)
 COMMANDS = Text(
     "`/video-queue` what is being made here · `/video-status` one video again · "
     "`/video-history` your recent videos · `/video-usage` today's use · "
@@ -132,6 +137,7 @@ def member_fields(
             )
         )
     rules_here.append(render(quota.COUNTING_RULE, locale))
+    rules_here.append(render(FAIR_TURNS, locale))
     notify = NOTIFY_WORDS.get(who.notify)
     return [
         (tr(locale, "How to make a video"), render(HOW_TO, locale)),

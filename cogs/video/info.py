@@ -16,6 +16,7 @@ from bot.jobs.relay_limits import RelayLimits
 from bot.relay.download import download, is_web_url
 from bot.rules import budget, quota
 from bot.rules.guild_settings import Defaults
+from bot.texts.guide import FAIR_TURNS
 from bot.texts.i18n import N_, Text, ntr, tr
 from bot.texts.i18n import render as localize
 from cogs.video.inputs import anywhere, scope_of
@@ -46,9 +47,10 @@ class JobInfoCog(commands.Cog, name="Video info"):
         store = self.bot.store
         assert interaction.guild_id is not None
         running = list(reversed(store.jobs_for_guild(interaction.guild_id, states=IN_PROGRESS, limit=50)))
-        everyone_waiting = store.waiting()  # positions are global: the relay limit is shared
-        positions = {j.id: i for i, j in enumerate(everyone_waiting, 1)}
-        waiting = [j for j in everyone_waiting if j.guild_id == interaction.guild_id]
+        # Positions are global (the relay limit is shared) and in the queue's fair order.
+        here = [j for j in store.waiting() if j.guild_id == interaction.guild_id]
+        positions = {j.id: self.bot.tracker.queue_position(j.id) for j in here}
+        waiting = sorted(here, key=lambda j: positions[j.id])
         locale = interaction.locale
         embed = discord.Embed(title=tr(locale, "Video queue"), colour=0x3498DB)
         embed.add_field(
@@ -74,8 +76,7 @@ class JobInfoCog(commands.Cog, name="Video info"):
                 inline=False,
             )
         busy = relay_line(self.bot.tracker.relay_limits(), locale)
-        if busy:
-            embed.set_footer(text=busy)
+        embed.set_footer(text="\n".join(filter(None, (busy, localize(FAIR_TURNS, locale)))))
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     @app_commands.command(name="video-status")

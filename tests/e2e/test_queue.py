@@ -113,3 +113,37 @@ async def test_queue_status_and_history_commands(fake_discord, fake_api, run_bot
     allowed = await fake_discord.slash("video-history", {"member": other}, user=moderator, channel_id=channel)
     shown = await fake_discord.wait_for(lambda: embed_of(allowed), timeout=10)
     assert "waiting one" in shown["description"]
+
+
+async def _run_order(fake_discord, fake_api, asks):
+    """Send `asks` ((member, channel, prompt), one after another, each shown before the next)
+    behind one running slot; the prompts in the order the relay got them."""
+    interactions = []
+    for member, channel, prompt in asks:
+        interactions.append(
+            await fake_discord.slash("video", {"prompt": prompt}, user=member, channel_id=channel)
+        )
+        await fake_discord.wait_for(lambda i=interactions[-1]: i.original and i.original.embeds)
+    await asyncio.gather(*(wait_final(fake_discord, i, timeout=40) for i in interactions))
+    return [c["prompt"] for c in fake_api.creates]
+
+
+async def test_fair_turns_between_members_of_a_server(fake_discord, fake_api, run_bot):
+    # One running slot: A's three requests, then B's one, run A, B, A, A.
+    _, channel, (a, b) = await setup_guild(fake_discord, members=2)
+    fake_api.default_life = life(1.0)
+    await run_bot({"MAX_RUNNING_JOBS": "1", "MAX_WAITING_PER_MEMBER": "5"})
+    await fake_discord.wait_commands()
+    asks = [(a, channel, "A1"), (a, channel, "A2"), (a, channel, "A3"), (b, channel, "B1")]
+    assert await _run_order(fake_discord, fake_api, asks) == ["A1", "B1", "A2", "A3"]
+
+
+async def test_fair_turns_between_servers(fake_discord, fake_api, run_bot):
+    # One slot; A and C in one server, B in another: A's two, then C's, then B's run A, B, C, A.
+    _, one, (a, c) = await setup_guild(fake_discord, members=2)
+    _, other, (b,) = await setup_guild(fake_discord, members=1)
+    fake_api.default_life = life(1.0)
+    await run_bot({"MAX_RUNNING_JOBS": "1", "MAX_WAITING_PER_MEMBER": "5"})
+    await fake_discord.wait_commands()
+    asks = [(a, one, "A1"), (a, one, "A2"), (c, one, "C1"), (b, other, "B1")]
+    assert await _run_order(fake_discord, fake_api, asks) == ["A1", "B1", "C1", "A2"]
