@@ -30,30 +30,15 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.burst import PRODUCTION, RAISED, peak_rss_mib, rss_mib
 from sandbox.discord_server import FakeDiscord, FakeInteraction
 from sandbox.relay import FakeVideoAPI
 from sandbox.simulator import Simulator
 from tests.e2e.harness import BotProcess, start_bot
 
 SETTLE = 180.0  # seconds after the last command for every job to end
-PRODUCTION = {
-    "POLL_INTERVAL": "5",
-    "POLL_MAX_INTERVAL": "30",
-    "PROGRESS_EDIT_INTERVAL": "4",
-    "VIDEO_API_TIMEOUT": "30",
-    "LOG_LEVEL": "INFO",
-    "GUILD_READY_TIMEOUT": "0.1",
-    "MAX_RUNNING_JOBS": "100000",
-    "MAX_RUNNING_PER_MEMBER": "100000",
-    "MAX_WAITING_PER_MEMBER": "100000",
-}
-
-
-def rss_mib(pid: int, field: str = "VmRSS:") -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(field):
-            return round(int(line.split()[1]) / 1024, 1)
-    return 0.0
+# The bot's production timings, queue limits raised (as the soak ran it).
+ENV = {**PRODUCTION, **RAISED}
 
 
 def videos(interaction: FakeInteraction) -> int:
@@ -89,7 +74,7 @@ async def soak(workdir: Path, commands: int) -> dict[str, Any]:
     try:
         guild = discord.add_guild(channels=2)
         members = [discord.add_member(guild.id, name=f"m{i}") for i in range(2)]
-        bot = await start_bot(discord, relay, workdir, PRODUCTION)
+        bot = await start_bot(discord, relay, workdir, ENV)
         await discord.wait_commands()
         pid = bot.proc.pid
         rss = [rss_mib(pid)]
@@ -142,7 +127,7 @@ async def soak(workdir: Path, commands: int) -> dict[str, Any]:
             "rss_mib_start": rss[0],
             "rss_mib_end": rss[-1],
             "rss_mib_each_minute": rss,
-            "peak_rss_mib": rss_mib(pid, "VmHWM:"),
+            "peak_rss_mib": peak_rss_mib(pid),
         }
     finally:
         await simulator.stop()
