@@ -31,7 +31,7 @@ class NullPresenter:
         self.shown = 0
         self.finished = 0
 
-    async def show(self, job: Job) -> None:
+    async def show(self, job_id: int) -> None:
         self.shown += 1
 
     async def finish(self, job: Job) -> str | None:
@@ -54,8 +54,8 @@ async def main(count: int) -> None:
             timing = Timing(
                 poll_interval=0.5, poll_max_interval=2.0, max_running=count, max_running_per_member=count
             )
-            tracker = JobTracker(store, api, presenter, timing)
-            tracker.start()
+            tracker = JobTracker(store, api, timing)
+            tracker.start(presenter)
             started = time.perf_counter()
             jobs = [
                 store.add_job(
