@@ -46,18 +46,19 @@ class RelayNews:
     async def _finish(self, job: Job) -> None:
         raise NotImplementedError
 
-    async def _poll(self, job: Job) -> None:
+    async def _poll(self, job: Job) -> Job | None:
+        """The job after asking the relay (None when the poll failed)."""
         now = self.clock()
         assert job.task_id is not None
         try:
             status = await self.api.query(job.task_id)
         except VideoAPIError as exc:
             await self._poll_failed(job, exc, now)
-            return
+            return None
         if self._poll_rate.lowered:  # the relay answers again: back up, one a second per poll
             self._poll_rate.succeeded()
             self._schedule.rate = self._poll_rate.value
-        await self._apply(job, status, polled_at=now)
+        return await self._apply(job, status, polled_at=now)
 
     async def _poll_failed(self, job: Job, exc: VideoAPIError, now: float) -> None:
         failures = job.poll_failures + 1
@@ -106,7 +107,8 @@ class RelayNews:
             if moved is not None:
                 self.durations.forget(moved.model)
                 self._queue.left(moved.id)
-                await self._finish(moved)
+                # Delivered by the caller once the poll's slot is free (JobTracker._step): a
+                # delivery can wait long on Discord's buckets, and polls must not wait with it.
             return moved or job
         if state is TaskState.FAILED:
             failure = classify_failure(status.failure_reason)

@@ -76,7 +76,10 @@ class JobTracker(RelayNews):
         self.durations = DurationCache(store.typical_duration, clock)
         self._locks: dict[int, asyncio.Lock] = {}
         self._finish_attempts: dict[int, int] = {}
-        self._slots = asyncio.Semaphore(timing.concurrency)
+        self._slots = asyncio.Semaphore(timing.concurrency)  # polls at once
+        # Deliveries at once, apart from the polls: a busy channel's finals wait on Discord's
+        # buckets, and holding poll slots meanwhile left finished jobs unnoticed for seconds.
+        self._deliveries = asyncio.Semaphore(timing.concurrency)
         self._background = Background()
         # The relay's own limits: creates paused after a 429 and sent fewer at once, polls
         # slowed (`bot.jobs.relay_limits`).
@@ -218,7 +221,10 @@ class JobTracker(RelayNews):
             return self.store.update(job.id, task_id=status.task_id)
         log.info("job %d created upstream as %s", job.id, status.task_id, extra=job_fields(moved))
         await self.presenter.show(moved.id)
-        return await self._apply(moved, status)
+        applied = await self._apply(moved, status)
+        if applied.state is JobState.SUCCEEDED:
+            self.schedule(applied.id, 0)  # done at once: delivered by its next step
+        return applied
 
     async def _refused(self, job: Job, exc: RateLimited) -> Job:
         """The relay refused the create (429): pause every create, and put the job back in
@@ -308,14 +314,16 @@ class JobTracker(RelayNews):
 
     async def _step(self, job_id: int) -> None:
         try:
-            async with self._slots, self._lock(job_id):
+            async with self._lock(job_id):
                 job = self.store.get(job_id)
-                if job is None:
-                    return
-                if job.state in ACTIVE_UPSTREAM:
-                    await self._poll(job)
-                elif job.state is JobState.SUCCEEDED or (job.state.final and job.notified_at is None):
-                    await self._finish(job)
+                if job is not None and job.state in ACTIVE_UPSTREAM:
+                    async with self._slots:
+                        job = await self._poll(job)
+                if job is not None and (
+                    job.state is JobState.SUCCEEDED or (job.state.final and job.notified_at is None)
+                ):
+                    async with self._deliveries:
+                        await self._finish(job)
         except Exception:
             # A bug in one job must not stop the others; retry it later rather than drop it.
             log.exception("job %d: step failed; retrying later", job_id, extra={"job_id": job_id})
