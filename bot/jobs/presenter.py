@@ -21,3 +21,13 @@ class Presenter(Protocol):
         Raises `DeadLink` when the video's link leads to no video (the job then fails), anything
         else to ask for a retry later; must not raise for a message or channel that is gone.
         """
+
+
+class NotStarted:
+    """The presenter before `JobTracker.start`: a tracker not started shows and finishes nothing."""
+
+    async def show(self, job_id: int) -> None:
+        return None
+
+    async def finish(self, job: Job) -> str | None:
+        raise RuntimeError("the tracker is not started")

@@ -21,7 +21,7 @@ from typing import Any
 from bot.errors import DeadLink, RateLimited, VideoAPIError
 from bot.jobs.model import ACTIVE_UPSTREAM, AT_RELAY, CANCELLABLE, NOT_SENT, RELAY_BUSY, Job, JobState
 from bot.jobs.polling import DurationCache, Timing
-from bot.jobs.presenter import Presenter
+from bot.jobs.presenter import NotStarted, Presenter
 from bot.jobs.relay_limits import Aimd, CreateGate, RelayLimits
 from bot.jobs.relay_news import RelayNews
 from bot.jobs.relay_queue import RelayQueue
@@ -44,16 +44,6 @@ UNCONFIRMED_REASON = Text(
 DEFAULT_TIMING = Timing()
 
 
-class _NotStarted:
-    """The presenter before `JobTracker.start`: a tracker not started shows and finishes nothing."""
-
-    async def show(self, job_id: int) -> None:
-        return None
-
-    async def finish(self, job: Job) -> str | None:
-        raise RuntimeError("the tracker is not started")
-
-
 class JobTracker(RelayNews):
     def __init__(
         self,
@@ -68,7 +58,7 @@ class JobTracker(RelayNews):
         self.api = api
         # Discord's side, handed in by `start` (the presenter reads the tracker's queue positions
         # and durations, so it is built after the tracker); nothing is shown before that.
-        self.presenter: Presenter = _NotStarted()
+        self.presenter: Presenter = NotStarted()
         self.timing = timing
         self.clock = clock
         self.rng = rng
