@@ -287,3 +287,16 @@ async def test_429s_on_polls_lower_the_poll_rate_until_polls_succeed_again(env):
     assert tracker.relay_limits().polls_per_second == FAST.polls_cap / 2
     await until(lambda: store.get(job.id).state is JobState.DELIVERED)
     assert tracker.relay_limits().polls_per_second > FAST.polls_cap / 2
+
+
+async def test_a_job_that_fails_upstream_is_finished_once(env):
+    # The poll that meets the failure finishes it; the step after the poll must not again.
+    fake, store, presenter, make = env
+    fake.script([Step("queued"), Step("failed", after=0.1, extra={"fail_reason": "content policy"})])
+    tracker = make()
+    tracker.start(presenter)
+    job = await send(store, tracker)
+    await until(lambda: store.get(job.id).notified_at is not None)
+    await asyncio.sleep(0.3)  # further steps, had any been scheduled
+    assert [j.id for j in presenter.finished] == [job.id]
+    assert store.get(job.id).state is JobState.FAILED

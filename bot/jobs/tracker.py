@@ -308,7 +308,9 @@ class JobTracker(RelayNews):
                 job = self.store.get(job_id)
                 if job is not None and job.state in ACTIVE_UPSTREAM:
                     async with self._slots:
-                        job = await self._poll(job)
+                        await self._poll(job)
+                    # As stored now: a failure the poll met was finished (and announced) there.
+                    job = self.store.get(job_id)
                 if job is not None and (
                     job.state is JobState.SUCCEEDED or (job.state.final and job.notified_at is None)
                 ):
