@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from bot.errors import InputError
 from bot.jobs.model import Job, JobState
-from bot.ops.report import COLUMNS, build_csv, period, safe_cell, summarize, summary_text
+from bot.ops.report import COLUMNS, MemberSummary, build_csv, period, safe_cell, summarize, summary_text
 from bot.rules import budget
 
 T0 = datetime(2025, 3, 1, 12, 30, tzinfo=UTC).timestamp()
@@ -236,3 +236,11 @@ def test_period_refuses_unclear_options(kw, says):
     with pytest.raises(InputError) as err:
         period(T0, **kw)
     assert says in err.value.user_message
+
+
+def test_the_summary_counts_in_the_readers_words():
+    one = [MemberSummary(member_id=1, name="ann", accepted=1, done=1)]
+    assert "1 job, 1 accepted" in summary_text(one, "today", locale="en-US")
+    assert "1 Auftrag," in summary_text(one, "heute", locale="de")
+    many = [MemberSummary(member_id=i, name=f"m{i}", accepted=1, done=1) for i in range(3)]
+    assert "… and 1 more member (all" in summary_text(many, "today", locale="en-US", max_members=2)

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 from bot.errors import InputError
 from bot.jobs.model import Job, JobState
 from bot.rules.budget import amount
-from bot.texts.i18n import Text, ntr, tr
+from bot.texts.i18n import Plural, Text, ntr, tr
 
 DAY = 86400.0
 DEFAULT_DAYS = 30
@@ -139,9 +139,11 @@ def summary_text(
     jobs = sum(s.jobs for s in summaries)
     paid = sum(s.accepted for s in summaries)
     lines = [
-        tr(
+        ntr(
             locale,
+            "**Videos in this server, {period}:** {jobs} job, {paid} accepted by the video service",
             "**Videos in this server, {period}:** {jobs} jobs, {paid} accepted by the video service",
+            n=jobs,
             period=period_label,
             jobs=jobs,
             paid=paid,
@@ -176,7 +178,13 @@ def summary_text(
         lines.append(f"• {name}: " + ", ".join(parts))
     if len(summaries) > max_members:
         lines.append(
-            tr(locale, "… and {count} more members (all are in the CSV).", count=len(summaries) - max_members)
+            ntr(
+                locale,
+                "… and {count} more member (all are in the CSV).",
+                "… and {count} more members (all are in the CSV).",
+                n=len(summaries) - max_members,
+                count=len(summaries) - max_members,
+            )
         )
     if not summaries:
         lines.append(tr(locale, "No jobs in this period."))
@@ -207,7 +215,14 @@ def period(
     if last < first:
         raise InputError(Text("until is before since."))
     if (last - first).days + 1 > MAX_DAYS:
-        raise InputError(Text("A report covers at most {most} days.", most=MAX_DAYS))
+        raise InputError(
+            Plural(
+                "A report covers at most {most} day.",
+                "A report covers at most {most} days.",
+                n=MAX_DAYS,
+                most=MAX_DAYS,
+            )
+        )
     start = datetime(first.year, first.month, first.day, tzinfo=UTC).timestamp()
     end = datetime(last.year, last.month, last.day, tzinfo=UTC).timestamp() + DAY
     return start, end, tr(locale, "{first} to {last} (UTC)", first=first.isoformat(), last=last.isoformat())
