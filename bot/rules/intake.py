@@ -264,18 +264,16 @@ class Intake:
         else:
             check = quota.user_checker(self.store, self.settings.user_daily_quota, user_id=member.user_id)
 
-        spending = self.spend_check(member, rules, model) if model is not None else None
+        counted = _counted(check)
+        if model is None:
+            return counted
+        spending = self.spend_check(member, rules, model)
 
-        def counted() -> None:
-            try:
-                check()
-            except quota.QuotaExceeded as exc:
-                metrics.quota_refused(exc.scope)
-                raise
-            if spending is not None:
-                spending()
+        def both() -> None:
+            counted()
+            spending()
 
-        return counted
+        return both
 
     def needs_approval(self, member: Member, rules: GuildSettings) -> bool:
         """A moderated channel, and the member is not a moderator there."""
@@ -293,16 +291,9 @@ class Intake:
 
     def spend_check(self, member: Member, rules: GuildSettings, model: str) -> Callable[[], None]:
         """The monthly budgets' check of one video of `model` (see `quota_check`)."""
-        check = budget.checker(self.store, self.defaults.prices, self.budgets(member, rules), model=model)
-
-        def counted() -> None:
-            try:
-                check()
-            except quota.QuotaExceeded as exc:
-                metrics.quota_refused(exc.scope)
-                raise
-
-        return counted
+        return _counted(
+            budget.checker(self.store, self.defaults.prices, self.budgets(member, rules), model=model)
+        )
 
     def budgets(self, member: Member, rules: GuildSettings) -> tuple[budget.Budget, ...]:
         """The monthly budgets a job asked by `member` counts against: the server's where the
@@ -349,3 +340,16 @@ class Intake:
                     **params,
                 )
         return warning
+
+
+def _counted(check: Callable[[], None]) -> Callable[[], None]:
+    """`check`, with each refusal it makes counted in the metrics (by the limit that refused)."""
+
+    def counted() -> None:
+        try:
+            check()
+        except quota.QuotaExceeded as exc:
+            metrics.quota_refused(exc.scope)
+            raise
+
+    return counted
