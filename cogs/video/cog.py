@@ -19,6 +19,7 @@ from bot.texts.i18n import Text, ntr
 from cogs.video.actions import JobActions
 from cogs.video.approval import Approvals
 from cogs.video.inputs import (
+    SHAPE_CHOICES,
     anywhere,
     attachment_info,
     member_of,
@@ -87,12 +88,7 @@ class VideoCog(commands.Cog, name="Video"):
         from_library="A saved prompt from the library (what you type in prompt is added to it)",
         style="A style of this server: words added to the prompt, maybe a model, shape and length",
     )
-    @app_commands.choices(
-        shape=[
-            app_commands.Choice(name="Landscape 16:9 (1280×720)", value="landscape"),
-            app_commands.Choice(name="Portrait 9:16 (720×1280)", value="portrait"),
-        ]
-    )
+    @app_commands.choices(shape=SHAPE_CHOICES)
     @with_request_options
     async def video(
         self,

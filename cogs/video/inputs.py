@@ -14,13 +14,18 @@ from bot.jobs.model import Job
 from bot.rules.intake import Member
 from bot.rules.validation import AttachmentInfo, check_image_bytes
 from bot.texts.formatting import inert
-from bot.texts.i18n import N_, Text
+from bot.texts.i18n import N_, Text, english
+from cogs.video.render import SHAPE_WORDS
 
 IMAGE_READ_TIMEOUT = 30.0
 REF_PREFIX = "ref"  # the job message's copies of the reference images: ref1.png, ref2.jpeg…
 
 Files = tuple[tuple[str, bytes], ...]
 T = TypeVar("T")
+
+
+# `/video`'s and `/video-style set`'s shape choices: the words the job message shows for them.
+SHAPE_CHOICES = [app_commands.Choice(name=english(text), value=shape) for shape, text in SHAPE_WORDS.items()]
 
 
 def anywhere(command: T) -> T:

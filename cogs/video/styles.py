@@ -14,6 +14,7 @@ from bot.relay.models import display_name
 from bot.rules.styles import Style, clean_style_name
 from bot.texts.formatting import inert, truncate
 from bot.texts.i18n import Text, tr
+from cogs.video.inputs import SHAPE_CHOICES
 
 if TYPE_CHECKING:
     from bot.app.client import VideoBot
@@ -61,12 +62,7 @@ class StylesCog(commands.GroupCog, group_name="video-style"):
         shape="A shape it uses when the member picks none",
         duration="A length in seconds it uses when the member picks none",
     )
-    @app_commands.choices(
-        shape=[
-            app_commands.Choice(name="Landscape 16:9 (1280×720)", value="landscape"),
-            app_commands.Choice(name="Portrait 9:16 (720×1280)", value="portrait"),
-        ]
-    )
+    @app_commands.choices(shape=SHAPE_CHOICES)
     async def set_style(
         self,
         interaction: discord.Interaction,
