@@ -20,6 +20,7 @@ from bot.rules.intake import Intake, JobRequest, Member
 from bot.settings import load_settings
 from bot.storage.store import Store
 from bot.texts.i18n import english
+from tests import job_life as life
 
 ENV = {"DISCORD_TOKEN": "t", "VIDEO_API_KEY": "k"}
 ANN = Member(user_id=1, guild_id=10, channel_id=100)
@@ -142,9 +143,7 @@ def test_a_job_is_accepted_exactly_when_its_price_fits_in_the_month(operations, 
     with Store.open(":memory:") as store:
         for op, arg in operations:
             jobs = store.jobs_for_guild(1, limit=1000)
-            holding = [
-                j for j in jobs if j.task_id or j.state in (JobState.AWAITING_APPROVAL, JobState.PENDING)
-            ]
+            holding = life.holding(jobs)
             spent = sum(j.price_micros or 0 for j in holding)
             assert store.spend(since=budget.month_start(NOW, "UTC"), guild_id=1) == spent
             if op == "ask":
@@ -153,15 +152,7 @@ def test_a_job_is_accepted_exactly_when_its_price_fits_in_the_month(operations, 
             if not jobs:
                 continue
             job = jobs[arg % len(jobs)]
-            if op == "approve":
-                store.transition(job.id, JobState.PENDING, expect=[JobState.AWAITING_APPROVAL])
-            elif op == "reject":
-                store.transition(job.id, JobState.REJECTED, expect=[JobState.AWAITING_APPROVAL])
-            elif store.transition(job.id, JobState.SUBMITTING, expect=[JobState.PENDING]):
-                if op == "accept":
-                    store.transition(job.id, JobState.QUEUED, task_id=f"t{job.id}")
-                else:  # the relay refused the create: nothing billed
-                    store.transition(job.id, JobState.FAILED, failure_reason="no balance")
+            life.move(store, job, op)
         assert store.spend(since=0, guild_id=1) <= LIMIT
 
 

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from bot.jobs.model import JobState
 from bot.rules import quota
 from bot.storage.store import Store
+from tests import job_life as life
 
 LIMITS = quota.Limits(member_daily=3, server_daily=5, cooldown=0, timezone="UTC")
 NOW = 1_800_000_000.0
@@ -52,9 +53,7 @@ def test_a_job_is_accepted_exactly_when_there_is_room(operations, moderated):
         for op, arg in operations:
             jobs = store.jobs_for_guild(1, limit=1000)
             # What the quota should see: jobs billed (task id) or still on their way.
-            holding = [
-                j for j in jobs if j.task_id or j.state in (JobState.AWAITING_APPROVAL, JobState.PENDING)
-            ]
+            holding = life.holding(jobs)
             if op == "ask":
                 mine = sum(1 for j in holding if j.user_id == arg)
                 room = mine < LIMITS.member_daily and len(holding) < LIMITS.server_daily
@@ -63,15 +62,7 @@ def test_a_job_is_accepted_exactly_when_there_is_room(operations, moderated):
             if not jobs:
                 continue
             job = jobs[arg % len(jobs)]
-            if op == "approve":
-                store.transition(job.id, JobState.PENDING, expect=[JobState.AWAITING_APPROVAL])
-            elif op == "reject":
-                store.transition(job.id, JobState.REJECTED, expect=[JobState.AWAITING_APPROVAL])
-            elif store.transition(job.id, JobState.SUBMITTING, expect=[JobState.PENDING]):
-                if op == "accept":
-                    store.transition(job.id, JobState.QUEUED, task_id=f"t{job.id}")
-                else:  # the relay refused the create: nothing billed
-                    store.transition(job.id, JobState.FAILED, failure_reason="no balance")
+            life.move(store, job, op)
         _member, billed_or_held = store.quota_usage(guild_id=1, user_id=0, since=0)
         assert billed_or_held <= LIMITS.server_daily
         for user in range(3):
