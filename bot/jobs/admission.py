@@ -58,7 +58,10 @@ class Admission:
         self._running: dict[int, int] = {}  # job id at the relay -> member
         self._sent_from: dict[int, tuple[float, Lane]] = {}  # job taken here -> its start
         self._per_member: dict[int, int] = {}  # member -> jobs at the relay
-        self._order: list[int] | None = None  # the fair order, until the next event
+        # The fair order and each job's place in it, worked out when first asked for after an
+        # event (O(n log n)), not at every event: a burst enqueues far more than it asks.
+        self._order: list[int] | None = None
+        self._rank: dict[int, int] = {}
 
     # --- what is where ----------------------------------------------------------------------
 
@@ -76,17 +79,21 @@ class Admission:
     def waiting_ids(self) -> list[int]:
         """The waiting jobs in the order they will start if nobody else asks meanwhile (fair
         turns as they stand now; the limits decide when, not in which order)."""
-        if self._order is None:
-            self._order = self._simulate()
-        return list(self._order)
+        return list(self._fair_order())
 
     def position(self, job_id: int) -> int:
         """1 for the next job to be sent. A job not queued yet (its message is being posted)
-        gets the last place."""
-        order = self.waiting_ids()
+        gets the last place (the next refresh of positions shows where fair turns put it)."""
         if job_id not in self._owner:
-            return len(order) + 1
-        return order.index(job_id) + 1
+            return len(self._owner) + 1
+        self._fair_order()
+        return self._rank[job_id]
+
+    def _fair_order(self) -> list[int]:
+        if self._order is None:
+            self._order = self._simulate()
+            self._rank = {job_id: place for place, job_id in enumerate(self._order, 1)}
+        return self._order
 
     # --- events -----------------------------------------------------------------------------
 

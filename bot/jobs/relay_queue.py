@@ -67,8 +67,10 @@ class RelayQueue:
 
     def enqueue(self, job: Job) -> None:
         if job.state is JobState.PENDING:
+            # Its message was posted showing the last place (`Admission.position` of a job not
+            # queued yet); where fair turns put it is shown by the next refresh of positions.
+            self._shown[job.id] = self.admission.waiting + 1
             self.admission.enqueue(job.id, job.user_id, job.guild_id)
-            self._shown[job.id] = self.admission.position(job.id)
 
     def left(self, job_id: int) -> None:
         """A job is no longer waiting or at the relay: free its place, let the next one in."""
