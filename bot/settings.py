@@ -38,6 +38,9 @@ class Settings:
     video_api_base_url: str = VIDEO_API_DEFAULT
     discord_api_base_url: str = DISCORD_API_DEFAULT
     database_path: Path = Path("data/bot.db")
+    # PostgreSQL shared by every process (postgresql://user:password@host:port/db); None: SQLite
+    # at database_path.
+    database_url: str | None = field(default=None, repr=False)
     dev_guild_id: int | None = None
     log_level: str = "INFO"
     models: tuple[str, ...] = DEFAULT_MODELS
@@ -61,7 +64,8 @@ class Settings:
     progress_edit_interval: float = 4.0
     interaction_token_ttl: float = 14 * 60.0
     # This process's share of Discord's global 50 requests a second (the limit is per bot
-    # token: processes of one sharded bot split it).
+    # token: processes of one sharded bot split it). DISCORD_GLOBAL_SHARE, or its shards over
+    # SHARD_COUNT.
     discord_global_share: float = 1.0
     guild_ready_timeout: float = 2.0
     health_file: Path = Path("data/health.json")
@@ -134,7 +138,9 @@ def load_settings(
     default_duration = r.get("DEFAULT_DURATION", int, 8 if 8 in durations else durations[-1])
     if default_duration not in durations:
         raise ConfigError(f"DEFAULT_DURATION={default_duration} is not one of VIDEO_DURATIONS")
-    shard_count, shard_ids = _shards(r)
+    database_url = _postgres_url(r.env.get("DATABASE_URL", "").strip())
+    shard_count, shard_ids = _shards(r, shared_database=database_url is not None)
+    own_share = len(shard_ids) / shard_count if shard_ids is not None and shard_count else 1.0
     no_prices: dict[str, int] = {}
     prices = r.get("MODEL_PRICES", _prices, no_prices)
     unpriceable = [m for m in prices if m not in models]
@@ -146,6 +152,7 @@ def load_settings(
         video_api_base_url=r.get("VIDEO_API_BASE_URL", _http_url, VIDEO_API_DEFAULT),
         discord_api_base_url=r.get("DISCORD_API_BASE_URL", _http_url, DISCORD_API_DEFAULT),
         database_path=r.get("DATABASE_PATH", Path, Path("data/bot.db")),
+        database_url=database_url,
         dev_guild_id=r.get("DEV_GUILD_ID", _snowflake, None),
         log_level=r.get("LOG_LEVEL", _log_level, "INFO"),
         models=models,
@@ -165,7 +172,7 @@ def load_settings(
         job_timeout=r.get("JOB_TIMEOUT", _positive(float), 3600.0),
         progress_edit_interval=r.get("PROGRESS_EDIT_INTERVAL", _positive(float), 4.0),
         interaction_token_ttl=r.get("INTERACTION_TOKEN_TTL", _positive(float, high=900), 840.0),
-        discord_global_share=r.get("DISCORD_GLOBAL_SHARE", _positive(float, high=1), 1.0),
+        discord_global_share=r.get("DISCORD_GLOBAL_SHARE", _positive(float, high=1), own_share),
         guild_ready_timeout=r.get("GUILD_READY_TIMEOUT", _positive(float, high=60), 2.0),
         health_file=r.get("HEALTH_FILE", Path, Path("data/health.json")),
         max_running_jobs=r.get("MAX_RUNNING_JOBS", _positive(int), 10),
@@ -342,26 +349,44 @@ def _currency(raw: str) -> str:
     return raw
 
 
-def _shards(r: _Reader) -> tuple[int | None, tuple[int, ...] | None]:
-    """SHARD_COUNT alone: this process runs every shard of that count. With SHARD_IDS too: only
-    those, which several processes sharing one database split between them."""
+def _shards(r: _Reader, *, shared_database: bool) -> tuple[int | None, tuple[int, ...] | None]:
+    """Neither: every shard Discord recommends, in this process. Both: the shards SHARD_IDS
+    names of SHARD_COUNT, which several processes sharing one PostgreSQL split between them."""
     count = r.get("SHARD_COUNT", _positive(int), None)
     ids = r.get("SHARD_IDS", _int_list, None)
     if ids is not None and count is None:
         raise ConfigError("SHARD_IDS needs SHARD_COUNT (how many shards there are in all)")
+    if count is not None and ids is None:
+        raise ConfigError(
+            f"SHARD_COUNT={count} needs SHARD_IDS (which of the {count} shards this process runs; "
+            f"all of them: SHARD_IDS={','.join(map(str, range(count)))})"
+        )
     if ids is not None and count is not None:
         wrong = [i for i in ids if not 0 <= i < count]
         if wrong:
             raise ConfigError(f"SHARD_IDS={','.join(map(str, ids))} names shards outside 0..{count - 1}")
-        if set(ids) != set(range(count)):
-            # Several processes need one database they all write (PostgreSQL, not yet supported):
-            # with SQLite the other processes' jobs would be invisible to this one.
+        if set(ids) != set(range(count)) and not shared_database:
+            # The other processes' jobs would be in files this one never reads.
             raise ConfigError(
                 f"SHARD_IDS={','.join(map(str, ids))} runs only some of the {count} shards in this "
-                "process, which needs a database shared by every process; this version keeps its jobs "
-                "in one SQLite file, so run every shard in one process (leave SHARD_IDS out)"
+                "process, which needs a database every process shares: set DATABASE_URL to a "
+                "PostgreSQL database (SQLite at DATABASE_PATH is one process's)"
             )
     return count, ids
+
+
+def _postgres_url(raw: str) -> str | None:
+    """DATABASE_URL, a PostgreSQL connection URL, or None. Not echoed when malformed, as other
+    settings are: it may hold a password."""
+    if not raw:
+        return None
+    scheme, sep, rest = raw.partition("://")
+    if not sep or scheme not in ("postgresql", "postgres") or not rest.strip("/"):
+        raise ConfigError(
+            "DATABASE_URL is malformed (not shown: it may hold a password): expected "
+            "postgresql://user:password@host:port/database"
+        )
+    return raw
 
 
 def _int_list(raw: str) -> tuple[int, ...]:

@@ -120,13 +120,28 @@ def test_shard_settings():
         None,
         None,
     )
-    s = load_settings({**BASE, "SHARD_COUNT": "4"}, dotenv=False)
-    assert (s.shard_count, s.shard_ids) == (4, None)
-    assert load_settings({**BASE, "SHARD_COUNT": "2", "SHARD_IDS": "1,0"}, dotenv=False).shard_ids == (0, 1)
+    s = load_settings({**BASE, "SHARD_COUNT": "2", "SHARD_IDS": "1,0"}, dotenv=False)
+    assert (s.shard_count, s.shard_ids, s.discord_global_share) == (2, (0, 1), 1.0)
+    # One without the other is named at start.
     with pytest.raises(ConfigError, match="SHARD_IDS needs SHARD_COUNT"):
         load_settings({**BASE, "SHARD_IDS": "0"}, dotenv=False)
+    with pytest.raises(ConfigError, match=r"SHARD_COUNT=4 needs SHARD_IDS .*SHARD_IDS=0,1,2,3"):
+        load_settings({**BASE, "SHARD_COUNT": "4"}, dotenv=False)
     with pytest.raises(ConfigError, match=r"outside 0\.\.1"):
         load_settings({**BASE, "SHARD_COUNT": "2", "SHARD_IDS": "0,2"}, dotenv=False)
     # Some of the shards only: that is for several processes on one shared database.
-    with pytest.raises(ConfigError, match="only some of the 2 shards"):
+    with pytest.raises(ConfigError, match="only some of the 2 shards.*DATABASE_URL"):
         load_settings({**BASE, "SHARD_COUNT": "2", "SHARD_IDS": "1"}, dotenv=False)
+    pg = {**BASE, "DATABASE_URL": "postgresql://bot:secret@db:5432/bot"}
+    s = load_settings({**pg, "SHARD_COUNT": "4", "SHARD_IDS": "1"}, dotenv=False)
+    # Discord's global limit is per token: one shard of four paces itself to a quarter of it.
+    assert (s.shard_ids, s.database_url, s.discord_global_share) == ((1,), pg["DATABASE_URL"], 0.25)
+    assert "secret" not in repr(s)
+    s = load_settings({**pg, "SHARD_COUNT": "4", "SHARD_IDS": "1", "DISCORD_GLOBAL_SHARE": "0.5"}, dotenv=False)
+    assert s.discord_global_share == 0.5
+
+
+def test_database_url_malformed_is_named_without_echoing_it():
+    with pytest.raises(ConfigError, match="DATABASE_URL is malformed") as err:
+        load_settings({**BASE, "DATABASE_URL": "mysql://u:hunter2@h/db"}, dotenv=False)
+    assert "hunter2" not in err.value.user_message

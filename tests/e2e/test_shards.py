@@ -57,7 +57,7 @@ async def test_shard_count_runs_that_many_shards(fake_discord, fake_api, run_bot
     guild = fake_discord.add_guild(shard=1)
     member = fake_discord.add_member(guild.id)
     fake_api.script(life(0.3))
-    await run_bot({"SHARD_COUNT": "3"})
+    await run_bot({"SHARD_COUNT": "3", "SHARD_IDS": "0,1,2"})
     await fake_discord.wait_commands()
     assert fake_discord.shards_connected() == [(0, 3), (1, 3), (2, 3)]
     job = await fake_discord.slash(
