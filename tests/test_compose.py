@@ -40,7 +40,34 @@ def test_named_volumes_are_declared():
         for v in service.get("volumes", [])
         if not v.startswith((".", "/"))
     }
-    assert used == set(compose["volumes"]) == {"veo-data", "prometheus-data"}
+    assert (
+        used
+        == set(compose["volumes"])
+        == {
+            "veo-data",
+            "prometheus-data",
+            "veo-postgres",
+            "veo-shard-0",
+            "veo-shard-1",
+        }
+    )
+
+
+def test_scale_profile_runs_each_shard_once_on_one_postgresql():
+    services = load("docker-compose.yml")["services"]
+    shards = {name: s for name, s in services.items() if name.startswith("bot-shard-")}
+    assert services["postgres"]["profiles"] == ["scale"]
+    assert re.fullmatch(r"postgres:15\.\d+", services["postgres"]["image"])  # pinned
+    urls = {s["environment"]["DATABASE_URL"] for s in shards.values()}
+    assert len(urls) == 1 and urls.pop().startswith("postgresql://bot:")
+    assert {s["environment"]["SHARD_COUNT"] for s in shards.values()} == {str(len(shards))}
+    # Every shard in exactly one process.
+    assert sorted(s["environment"]["SHARD_IDS"] for s in shards.values()) == [
+        str(i) for i in range(len(shards))
+    ]
+    for s in shards.values():
+        assert s["profiles"] == ["scale"]
+        assert s["depends_on"]["postgres"]["condition"] == "service_healthy"
 
 
 def test_prometheus_is_optional_and_scrapes_the_bot():
