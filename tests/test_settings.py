@@ -130,14 +130,15 @@ def test_shard_settings():
     with pytest.raises(ConfigError, match=r"outside 0\.\.1"):
         load_settings({**BASE, "SHARD_COUNT": "2", "SHARD_IDS": "0,2"}, dotenv=False)
     # Some of the shards only: that is for several processes on one shared database.
-    with pytest.raises(ConfigError, match="only some of the 2 shards.*DATABASE_URL"):
+    with pytest.raises(ConfigError, match=r"only some of the 2 shards.*DATABASE_URL"):
         load_settings({**BASE, "SHARD_COUNT": "2", "SHARD_IDS": "1"}, dotenv=False)
     pg = {**BASE, "DATABASE_URL": "postgresql://bot:secret@db:5432/bot"}
     s = load_settings({**pg, "SHARD_COUNT": "4", "SHARD_IDS": "1"}, dotenv=False)
     # Discord's global limit is per token: one shard of four paces itself to a quarter of it.
     assert (s.shard_ids, s.database_url, s.discord_global_share) == ((1,), pg["DATABASE_URL"], 0.25)
     assert "secret" not in repr(s)
-    s = load_settings({**pg, "SHARD_COUNT": "4", "SHARD_IDS": "1", "DISCORD_GLOBAL_SHARE": "0.5"}, dotenv=False)
+    half = {**pg, "SHARD_COUNT": "4", "SHARD_IDS": "1", "DISCORD_GLOBAL_SHARE": "0.5"}
+    s = load_settings(half, dotenv=False)
     assert s.discord_global_share == 0.5
 
 

@@ -42,6 +42,8 @@ class ShardPlan:
     count: int
     ids: tuple[int, ...] | None = None
     max_concurrency: int = 1
+
+
 # Connections to Discord at once. discord.py opens one per concurrent request, without limit:
 # a burst of a thousand commands opened a thousand, each with its buffers (docs/performance.md),
 # for requests the rate limits would spread out anyway. Requests beyond this wait for

@@ -91,7 +91,7 @@ class PostgresStore(JobQueries):
 
     backend = "postgresql"
 
-    def __init__(self, pool: asyncpg.Pool, url: str, schema: str | None) -> None:
+    def __init__(self, pool: asyncpg.Pool, url: str, schema: str) -> None:
         self.pool = pool
         self.url = url
         self.schema = schema
@@ -104,28 +104,19 @@ class PostgresStore(JobQueries):
         self.round_trips = 0  # statements sent (bench/burst.py reports them per job)
 
     @classmethod
-    async def open(
-        cls, url: str, *, schema: str | None = None, min_size: int = 2, max_size: int = 10
-    ) -> PostgresStore:
+    async def open(cls, url: str, *, min_size: int = 2, max_size: int = 10) -> PostgresStore:
         """Connect, create and migrate the tables, and start listening for other processes'
-        writes. `schema` (tests) puts every table in that schema, created if missing."""
-        settings = {"search_path": schema} if schema else {}
+        writes. The URL may name a schema (`?search_path=…`, as the tests do): the tables, the
+        notices and the shard locks are then that schema's."""
         try:
-            if schema:
-                conn = await asyncpg.connect(url)
-                try:
-                    await conn.execute(f'create schema if not exists "{schema}"')
-                finally:
-                    await conn.close()
-            pool = await asyncpg.create_pool(
-                url, min_size=min_size, max_size=max_size, server_settings=settings
-            )
+            pool = await asyncpg.create_pool(url, min_size=min_size, max_size=max_size)
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             raise StoreError(f"DATABASE_URL cannot be opened: {exc}") from None
-        store = cls(pool, url, schema)
         try:
             async with pool.acquire() as conn:
                 await migrate(conn)
+                schema = str(await conn.fetchval("select current_schema()"))
+            store = cls(pool, url, schema)
             await store._listen()
         except BaseException:
             await pool.close()
@@ -391,15 +382,13 @@ class PostgresStore(JobQueries):
     async def _listen(self) -> None:
         """One connection that hears every process's cache notices. While it is down no copy
         is kept: a copy nobody can invalidate could be stale."""
-        conn = await asyncpg.connect(
-            self.url, server_settings={"search_path": self.schema} if self.schema else {}
-        )
+        conn = await asyncpg.connect(self.url)
         await conn.add_listener(self._channel(), self._heard)
         conn.add_termination_listener(self._deaf)
         self._listener = conn
 
     def _channel(self) -> str:
-        return CACHE_CHANNEL + (f"_{self.schema}" if self.schema else "")
+        return f"{CACHE_CHANNEL}_{self.schema}"
 
     def _heard(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
         kind, _, key = payload.partition(":")
@@ -594,9 +583,10 @@ class PostgresStore(JobQueries):
         the connection: a process that dies (even by SIGKILL) frees its shards at once."""
         conn = self._shard_holder or await asyncpg.connect(self.url)
         self._shard_holder = conn
-        tag = self.schema or ""
         for shard in shard_ids:
-            key = f"veo_bot:{tag}:shard:{shard}/{shard_count}"
+            # Per schema, so bots sharing one database keep apart; by id alone, so a process
+            # started with another SHARD_COUNT still meets the one running that id.
+            key = f"veo_bot:{self.schema}:shard:{shard}"
             lock = await conn.fetchval("select hashtextextended($1, 0)", key)
             if not await conn.fetchval("select pg_try_advisory_lock($1)", lock):
                 # A bigint advisory key shows in pg_locks as its two 32-bit halves.
