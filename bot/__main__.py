@@ -1,7 +1,8 @@
 """`python -m bot`: load settings, own the long-lived resources, run until SIGTERM or Ctrl-C.
 
 `python -m bot --check` tells whether the set-up works without starting the bot;
-`python -m bot backup PATH` copies the live database.
+`python -m bot backup PATH` copies the live database; `python -m bot migrate --to URL` copies it
+into an empty PostgreSQL database.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from bot.relay.unified import VideoAPI
 from bot.rules.intake import Intake
 from bot.settings import Settings, load_settings
 from bot.storage.backup import backup
+from bot.storage.move_up import move_up, open_source
+from bot.storage.pg_schema import pg_where
 from bot.storage.store import Store
 
 log = logging.getLogger("bot")
@@ -120,16 +123,51 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     backup_cmd = commands.add_parser("backup", help="copy the live database (DATABASE_PATH) to PATH")
     backup_cmd.add_argument("path", type=Path, help="where to write the copy (must not exist yet)")
     backup_cmd.add_argument("--force", action="store_true", help="replace PATH if it already exists")
+    migrate_cmd = commands.add_parser(
+        "migrate", help="copy the SQLite database (DATABASE_PATH) into an empty PostgreSQL database"
+    )
+    migrate_cmd.add_argument(
+        "--to", required=True, metavar="postgresql://…", help="the PostgreSQL database (must be empty)"
+    )
     return parser.parse_args(argv)
 
 
 def backup_command(settings: Settings, dest: Path, *, force: bool) -> int:
+    if settings.database_url:
+        # A file copy of a server's database is not a backup; PostgreSQL's own tool makes one.
+        print(
+            "bot: backup copies the SQLite database; this bot uses PostgreSQL (DATABASE_URL): back it "
+            'up with PostgreSQL\'s own tool, e.g. pg_dump --format=custom --file=PATH "$DATABASE_URL"',
+            file=sys.stderr,
+        )
+        return 2
     try:
         result = backup(settings.database_path, dest, overwrite=force)
     except BackupError as exc:
         print(f"bot: backup not made: {exc}", file=sys.stderr)
         return 1
     print(f"backed up {result.jobs} jobs ({result.bytes} bytes) to {result.path}")
+    return 0
+
+
+def migrate_command(settings: Settings, url: str) -> int:
+    if not url.startswith(("postgresql://", "postgres://")):
+        print(
+            "bot: migrate --to expects a postgresql://user:password@host:port/database URL", file=sys.stderr
+        )
+        return 2
+    try:
+        source = open_source(settings.database_path)
+        try:
+            result = asyncio.run(move_up(source, url))
+        finally:
+            source.close()
+    except StoreError as exc:
+        print(f"bot: nothing copied: {exc.user_message}", file=sys.stderr)
+        return 1
+    copied = ", ".join(f"{n} {table}" for table, n in result.rows.items())
+    print(f"copied {settings.database_path} into PostgreSQL at {pg_where(url)}: {copied}")
+    print("Set DATABASE_URL to that URL (and stop using DATABASE_PATH) before starting the bot again.")
     return 0
 
 
@@ -142,6 +180,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.command == "backup":
         return backup_command(settings, args.path, force=args.force)
+    if args.command == "migrate":
+        return migrate_command(settings, args.to)
     if args.check:
         return check.main(settings)
     setup_logging(

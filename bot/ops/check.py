@@ -17,12 +17,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
+import asyncpg
 
 from bot.errors import StoreError
 from bot.log import RedactSecrets
 from bot.ops import invite
 from bot.relay.unified import QUERY_PATH
 from bot.settings import Settings
+from bot.storage.pg_schema import pg_status, pg_where
 from bot.storage.schema import schema_status
 
 # A task id no relay has made: querying it creates nothing and costs nothing.
@@ -46,7 +48,10 @@ async def run_checks(settings: Settings, *, request_timeout: float = TIMEOUT) ->
     async with aiohttp.ClientSession(timeout=client_timeout) as session:
         await check_discord(settings, session, report)
         await check_relay(settings, session, report)
-    check_database(settings.database_path, report)
+    if settings.database_url:
+        await check_database_url(settings.database_url, report)
+    else:
+        check_database(settings.database_path, report)
     check_prices(settings, report)
     return report
 
@@ -186,6 +191,39 @@ def check_database(path: Path, report: Report) -> None:
         )
         return
     report.ok.append(f"database: {path} does not exist yet; the first start creates it")
+
+
+async def check_database_url(url: str, report: Report) -> None:
+    """DATABASE_URL: reachable with its credentials, schema current (or upgradable), writable.
+    The URL is never shown: it holds the password."""
+    where = pg_where(url)
+    try:
+        conn = await asyncpg.connect(url, timeout=TIMEOUT)
+    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        report.problems.append(f"DATABASE_URL: PostgreSQL at {where} cannot be reached: {_why(exc)}")
+        return
+    try:
+        status = await pg_status(conn)
+    except asyncpg.PostgresError as exc:
+        report.problems.append(f"DATABASE_URL: PostgreSQL at {where} answered with an error: {_why(exc)}")
+        return
+    finally:
+        await conn.close()
+    if status.unknown:
+        report.problems.append(
+            f"DATABASE_URL: the database at {where} was upgraded by a newer version of the bot "
+            f"({', '.join(status.unknown)}); run that version"
+        )
+        return
+    if not status.writable:
+        report.problems.append(f"DATABASE_URL: the database at {where} is not writable for this role")
+        return
+    schema = (
+        f"the next start creates or upgrades its tables ({', '.join(status.pending)})"
+        if status.pending
+        else "schema current"
+    )
+    report.ok.append(f"database: PostgreSQL at {where} is writable, {schema}")
 
 
 def _dir_writable(directory: Path) -> bool:

@@ -11,6 +11,7 @@ start from `bot/relay/request.py`, as on SQLite.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import asyncpg
 
@@ -197,3 +198,13 @@ async def pg_status(conn: asyncpg.Connection) -> PgStatus:
     return PgStatus(
         pending=[n for n in known if n not in done], unknown=sorted(done - set(known)), writable=writable
     )
+
+
+def pg_where(url: str) -> str:
+    """Where a DATABASE_URL points (host:port/database), for messages: never the password."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port or 5432
+    except ValueError:
+        port = 5432
+    return f"{parts.hostname or 'localhost'}:{port}/{parts.path.lstrip('/') or parts.username or ''}"
