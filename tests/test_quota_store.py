@@ -4,6 +4,8 @@ exactly when the member and the server still have room."""
 
 from __future__ import annotations
 
+import asyncio
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -67,3 +69,13 @@ async def test_a_job_is_accepted_exactly_when_there_is_room(operations, moderate
         assert billed_or_held <= LIMITS.server_daily
         for user in range(3):
             assert (await store.quota_usage(guild_id=1, user_id=user, since=0))[0] <= LIMITS.member_daily
+
+
+async def test_commands_checked_at_once_never_pass_the_quota():
+    """Many `/video`s at the same moment: each check is awaited inside its insert's transaction,
+    and on SQLite the check's reads never suspend, so no insert slips in between a count and
+    the insert it allows."""
+    async with Store.open(":memory:") as store:
+        results = await asyncio.gather(*(ask(store, 1, False) for _ in range(10)))
+        assert results.count(True) == LIMITS.member_daily
+        assert await store.count_jobs(user_id=1) == LIMITS.member_daily

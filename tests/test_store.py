@@ -334,3 +334,14 @@ async def test_typical_duration_is_the_median_of_recent_jobs_of_that_model(store
         await store.transition(job.id, JobState.SUCCEEDED, now=1000.0 + took)
     assert await store.typical_duration("veo3.1-fast-components") == 90.0
     assert await store.typical_duration("another-model") is None
+
+
+async def test_deleted_names_the_jobs_whose_message_the_delete_button_removed(store):
+    from bot.storage.queries import DELETED_NOTE
+
+    gone, kept = await store.add_job(**fields()), await store.add_job(**fields())
+    await store.note(gone.id, f"{DELETED_NOTE} 42")
+    await store.note(gone.id, f"{DELETED_NOTE} 43")  # a second note: still one id
+    await store.note(kept.id, "something else")
+    assert await store.deleted([gone.id, kept.id]) == {gone.id}
+    assert await store.deleted([]) == set()
