@@ -327,12 +327,12 @@ async def queue(tmp: Path, scale: float) -> dict[str, Any]:
     return out
 
 
-def seed_history(db_path: Path, took: float, count: int = 20) -> None:
+async def seed_history(db_path: Path, took: float, count: int = 20) -> None:
     """Finished jobs of MODEL, as a bot that has run a while has (what poll timing learns from)."""
     now = time.time() - 3600
-    with Store.open(db_path) as store:
+    async with Store.open(db_path) as store:
         for i in range(count):
-            store.add_job(
+            await store.add_job(
                 channel_id=1,
                 user_id=1,
                 prompt=f"history {i}",
@@ -353,7 +353,7 @@ async def long(tmp: Path, scale: float) -> dict[str, Any]:
     count = max(5, int(30 * scale))
     seconds = 120.0
     (tmp / "long").mkdir(parents=True, exist_ok=True)
-    seed_history(tmp / "long" / "bot.db", seconds)
+    await seed_history(tmp / "long" / "bot.db", seconds)
     async with Run(tmp / "long", RAISED) as run:
         rng = random.Random(7)
         run.relay.script(*[life(seconds * rng.uniform(0.92, 1.08), steps=5) for _ in range(count)])
@@ -368,7 +368,7 @@ async def idle(tmp: Path, scale: float) -> dict[str, Any]:
     count = max(100, int(10_000 * scale))
     workdir = tmp / "idle"
     workdir.mkdir(parents=True, exist_ok=True)
-    seed_history(workdir / "bot.db", 300.0)
+    await seed_history(workdir / "bot.db", 300.0)
     async with Run(workdir, RAISED, channels=10, members=10) as run:
         now = time.time()
         forever = [Step("processing", 50)]

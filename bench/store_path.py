@@ -9,6 +9,7 @@ Prints CPU and wall time per job and statements per job; asserts nothing.
 
 from __future__ import annotations
 
+import asyncio
 import sys
 import tempfile
 import time
@@ -20,12 +21,12 @@ from bot.jobs.model import WAITING, JobState
 from bot.storage.store import Store
 
 
-def one_job(store: Store, i: int, now: float) -> None:
+async def one_job(store: Store, i: int, now: float) -> None:
     user = 1000 + i % 100
 
-    store.guild_rules(1)  # intake: the server's rules, its waiting count (no quota set here)
-    store.count_jobs(user_id=user, states=WAITING)
-    job = store.add_job(
+    await store.guild_rules(1)  # intake: the server's rules, its waiting count (no quota set here)
+    await store.count_jobs(user_id=user, states=WAITING)
+    job = await store.add_job(
         state=JobState.PENDING,
         guild_id=1,
         channel_id=10 + i % 10,
@@ -39,40 +40,45 @@ def one_job(store: Store, i: int, now: float) -> None:
         interaction_token="t" * 180,
         token_issued_at=now,
     )
-    store.update(job.id, message_id=10**17 + i)
-    store.guild_rules(1)
-    store.submit([job.id])
-    store.transition(job.id, JobState.RUNNING, task_id=f"task-{i}", raw_status="queued", progress=0)
-    store.get(job.id)
-    store.update(job.id, raw_status="processing", progress=50, last_poll_at=now, last_poll_ok_at=now)
-    store.get(job.id)
-    store.transition(job.id, JobState.SUCCEEDED, video_url=f"https://cdn.example/{i}.mp4", progress=100)
-    store.get(job.id)
-    store.notify_pref(user)
+    await store.update(job.id, message_id=10**17 + i)
+    await store.guild_rules(1)
+    await store.submit([job.id])
+    await store.transition(job.id, JobState.RUNNING, task_id=f"task-{i}", raw_status="queued", progress=0)
+    await store.get(job.id)
+    await store.update(job.id, raw_status="processing", progress=50, last_poll_at=now, last_poll_ok_at=now)
+    await store.get(job.id)
+    await store.transition(job.id, JobState.SUCCEEDED, video_url=f"https://cdn.example/{i}.mp4", progress=100)
+    await store.get(job.id)
+    await store.notify_pref(user)
     # Delivered, shown and the interaction token dropped: one write, as the tracker makes it.
-    store.transition(
+    await store.transition(
         job.id, JobState.DELIVERED, delivery_mode="upload", notified_at=now, interaction_token=None
     )
 
 
-def main(jobs: int) -> None:
-    with tempfile.TemporaryDirectory() as tmp, Store.open(Path(tmp) / "bot.db") as store:
-        statements = 0
+async def main(jobs: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        async with Store.open(Path(tmp) / "bot.db") as store:
+            await measure(store, jobs)
 
-        def count(_sql: str) -> None:
-            nonlocal statements
-            statements += 1
 
-        store.conn.set_trace_callback(count)
-        now = time.time()
-        cpu, wall = time.process_time(), time.perf_counter()
-        for i in range(jobs):
-            one_job(store, i, now)
-        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-        print(f"jobs: {jobs}")
-        print(f"cpu per job: {1000 * cpu / jobs:.3f} ms (wall {1000 * wall / jobs:.3f} ms)")
-        print(f"statements per job: {statements / jobs:.1f}")
+async def measure(store: Store, jobs: int) -> None:
+    statements = 0
+
+    def count(_sql: str) -> None:
+        nonlocal statements
+        statements += 1
+
+    store.conn.set_trace_callback(count)
+    now = time.time()
+    cpu, wall = time.process_time(), time.perf_counter()
+    for i in range(jobs):
+        await one_job(store, i, now)
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    print(f"jobs: {jobs}")
+    print(f"cpu per job: {1000 * cpu / jobs:.3f} ms (wall {1000 * wall / jobs:.3f} ms)")
+    print(f"statements per job: {statements / jobs:.1f}")
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 2000)
+    asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 2000))

@@ -55,10 +55,10 @@ async def main(count: int) -> None:
                 poll_interval=0.5, poll_max_interval=2.0, max_running=count, max_running_per_member=count
             )
             tracker = JobTracker(store, api, timing)
-            tracker.start(presenter)
+            await tracker.start(presenter)
             started = time.perf_counter()
             jobs = [
-                store.add_job(
+                await store.add_job(
                     channel_id=1,
                     user_id=i,
                     prompt=f"job {i}",
@@ -83,8 +83,8 @@ async def main(count: int) -> None:
                 await asyncio.sleep(0.05)
             total = time.perf_counter() - started
             await tracker.stop()
-            delivered = sum(1 for j in jobs if store.get(j.id).state is JobState.DELIVERED)
-            store.close()
+            delivered = sum([(await store.require(j.id)).state is JobState.DELIVERED for j in jobs])
+            await store.close()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"jobs                 {count}")
     print(f"all submitted after  {submitted:.2f} s")

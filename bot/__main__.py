@@ -77,7 +77,7 @@ def metrics_endpoint(settings: Settings, store: Store) -> contextlib.AbstractAsy
 async def run(settings: Settings) -> None:
     async with aiohttp.ClientSession() as session:
         shards = await plan_shards(settings, session)
-        with Store.open(settings.database_path) as store:
+        async with Store.open(settings.database_path) as store:
             api = VideoAPI(
                 session, settings.video_api_base_url, settings.video_api_key, timeout=settings.api_timeout
             )

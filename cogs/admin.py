@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -77,6 +79,8 @@ class VideoAdmin(commands.GroupCog, group_name="video-admin"):
     def __init__(self, bot: VideoBot) -> None:
         self.bot = bot
         self.defaults = Defaults.from_settings(bot.settings)
+        # One change of a server's rules at a time (`_edit`).
+        self._editing: dict[int, asyncio.Lock] = {}
         super().__init__()
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
@@ -92,7 +96,7 @@ class VideoAdmin(commands.GroupCog, group_name="video-admin"):
     async def show(self, interaction: discord.Interaction) -> None:
         """Show this server's video settings and where each comes from."""
         assert interaction.guild_id is not None
-        current = self.bot.store.guild_rules(interaction.guild_id)
+        current = await self.bot.store.guild_rules(interaction.guild_id)
         locale = interaction.locale
         embed = discord.Embed(title=tr(locale, "Video settings"), colour=0x95A5A6)
         for name, value in current.describe(self.defaults, locale):
@@ -133,8 +137,10 @@ class VideoAdmin(commands.GroupCog, group_name="video-admin"):
                     setting=setting,
                 )
             )
-        before = self.bot.store.guild_rules(interaction.guild_id)
-        await self._change(interaction, setting, before, before.with_value(setting, value, self.defaults))
+        before, updated = await self._edit(
+            interaction, lambda rules: rules.with_value(setting, value, self.defaults)
+        )
+        await self._change(interaction, setting, before, updated)
 
     @app_commands.command(name="channels")
     @app_commands.describe(
@@ -185,13 +191,10 @@ class VideoAdmin(commands.GroupCog, group_name="video-admin"):
     ) -> None:
         """The channel for the audit log and approval requests."""
         assert interaction.guild_id is not None
-        before = self.bot.store.guild_rules(interaction.guild_id)
-        await self._change(
-            interaction,
-            "audit_channel",
-            before,
-            replace(before, audit_channel=channel.id if channel else None),
+        before, updated = await self._edit(
+            interaction, lambda rules: replace(rules, audit_channel=channel.id if channel else None)
         )
+        await self._change(interaction, "audit_channel", before, updated)
 
     async def _change_ids(
         self,
@@ -204,18 +207,33 @@ class VideoAdmin(commands.GroupCog, group_name="video-admin"):
         assert interaction.guild_id is not None
         if add is None and remove is None and not clear:
             raise InputError(Text("Pick a channel or role to add or remove, or choose clear."))
-        before = self.bot.store.guild_rules(interaction.guild_id)
-        updated = before.with_ids(
-            setting, add=add.id if add else None, remove=remove.id if remove else None, clear=clear
+        before, updated = await self._edit(
+            interaction,
+            lambda rules: rules.with_ids(
+                setting, add=add.id if add else None, remove=remove.id if remove else None, clear=clear
+            ),
         )
         await self._change(interaction, setting, before, updated)
+
+    async def _edit(
+        self, interaction: discord.Interaction, change: Callable[[GuildSettings], GuildSettings]
+    ) -> tuple[GuildSettings, GuildSettings]:
+        """Read the server's rules, `change` them and write them back: (before, after). Under
+        the server's lock, as the store calls await between the read and the write: two
+        moderators' changes at once must not each write over the other's. (This process's
+        lock only: a server's commands reach only the process that runs its shard.)"""
+        assert interaction.guild_id is not None
+        async with self._editing.setdefault(interaction.guild_id, asyncio.Lock()):
+            before = await self.bot.store.guild_rules(interaction.guild_id)
+            updated = change(before)
+            await self.bot.store.set_guild_rules(interaction.guild_id, updated, by=interaction.user.id)
+        return before, updated
 
     async def _change(
         self, interaction: discord.Interaction, setting: str, before: GuildSettings, updated: GuildSettings
     ) -> None:
-        """Store a change, say what it is now, audit it, and warn about an unusable audit channel."""
+        """Say what a stored change made the setting, audit it, and warn about an unusable audit channel."""
         assert interaction.guild_id is not None
-        self.bot.store.set_guild_rules(interaction.guild_id, updated, by=interaction.user.id)
         log.info("guild %s: %s changed %s", interaction.guild_id, interaction.user.id, setting)
         locale = interaction.locale
         shown = self._shown(updated, setting, locale)
@@ -251,9 +269,9 @@ class VideoAdmin(commands.GroupCog, group_name="video-admin"):
     async def reset(self, interaction: discord.Interaction, setting: str) -> None:
         """Put one setting back to its default."""
         assert interaction.guild_id is not None
-        current = self.bot.store.guild_rules(interaction.guild_id)
-        updated = replace(current, **{setting: getattr(GuildSettings(), setting)})
-        self.bot.store.set_guild_rules(interaction.guild_id, updated, by=interaction.user.id)
+        current, updated = await self._edit(
+            interaction, lambda rules: replace(rules, **{setting: getattr(GuildSettings(), setting)})
+        )
         shown = dict(updated.describe(self.defaults, interaction.locale))[setting]
         await interaction.response.send_message(
             tr(interaction.locale, "{setting} is back to its default: {value}", setting=setting, value=shown),
@@ -281,7 +299,7 @@ class VideoAdmin(commands.GroupCog, group_name="video-admin"):
             time.time(), days=days, since=since, until=until, locale=interaction.locale
         )
         await interaction.response.defer(ephemeral=True, thinking=True)
-        jobs = self.bot.store.jobs_between(interaction.guild_id, start, end, limit=REPORT_MAX_JOBS + 1)
+        jobs = await self.bot.store.jobs_between(interaction.guild_id, start, end, limit=REPORT_MAX_JOBS + 1)
         truncated = len(jobs) > REPORT_MAX_JOBS
         prices = self.defaults.prices
         jobs = jobs[:REPORT_MAX_JOBS]

@@ -11,14 +11,14 @@ def holding(jobs: list[Job]) -> list[Job]:
     return [j for j in jobs if j.task_id or j.state in (JobState.AWAITING_APPROVAL, JobState.PENDING)]
 
 
-def move(store: Store, job: Job, op: str) -> None:
+async def move(store: Store, job: Job, op: str) -> None:
     """A moderator approves or rejects it, or it is sent and the relay accepts or refuses it."""
     if op == "approve":
-        store.transition(job.id, JobState.PENDING, expect=[JobState.AWAITING_APPROVAL])
+        await store.transition(job.id, JobState.PENDING, expect=[JobState.AWAITING_APPROVAL])
     elif op == "reject":
-        store.transition(job.id, JobState.REJECTED, expect=[JobState.AWAITING_APPROVAL])
-    elif store.transition(job.id, JobState.SUBMITTING, expect=[JobState.PENDING]):
+        await store.transition(job.id, JobState.REJECTED, expect=[JobState.AWAITING_APPROVAL])
+    elif await store.transition(job.id, JobState.SUBMITTING, expect=[JobState.PENDING]):
         if op == "accept":
-            store.transition(job.id, JobState.QUEUED, task_id=f"t{job.id}")
+            await store.transition(job.id, JobState.QUEUED, task_id=f"t{job.id}")
         else:  # the relay refused the create: nothing billed
-            store.transition(job.id, JobState.FAILED, failure_reason="no balance")
+            await store.transition(job.id, JobState.FAILED, failure_reason="no balance")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sqlite3
 import subprocess
@@ -19,9 +20,9 @@ from bot.storage.store import Store
 REPO = Path(__file__).resolve().parents[1]
 
 
-def add(store: Store, n: int) -> None:
+async def add(store: Store, n: int) -> None:
     for i in range(n):
-        store.add_job(
+        await store.add_job(
             channel_id=1,
             user_id=2,
             prompt=f"prompt {i} " + "x" * 400,  # some bulk, so the copy takes a while
@@ -35,19 +36,22 @@ def add(store: Store, n: int) -> None:
         )
 
 
-def test_backup_while_another_thread_writes(tmp_path):
+async def test_backup_while_another_thread_writes(tmp_path):
     live = tmp_path / "bot.db"
-    with Store.open(live) as store:
-        add(store, 3000)
+    async with Store.open(live) as store:
+        await add(store, 3000)
     stop = threading.Event()
     written_during = []
 
-    def writer() -> None:
+    async def write() -> None:
         # Its own connection, like the running bot: the backup must not block it.
-        with Store.open(live) as store:
+        async with Store.open(live) as store:
             while not stop.is_set():
-                add(store, 1)
+                await add(store, 1)
                 written_during.append(1)
+
+    def writer() -> None:
+        asyncio.run(write())  # the thread's own event loop, as the bot's process has
 
     thread = threading.Thread(target=writer)
     thread.start()
@@ -83,10 +87,10 @@ def test_backup_while_another_thread_writes(tmp_path):
     assert not list(tmp_path.glob("*.partial"))
 
 
-def test_refuses_to_replace_an_existing_file_unless_forced(tmp_path):
+async def test_refuses_to_replace_an_existing_file_unless_forced(tmp_path):
     live = tmp_path / "bot.db"
-    with Store.open(live) as store:
-        add(store, 2)
+    async with Store.open(live) as store:
+        await add(store, 2)
     dest = tmp_path / "backup.db"
     dest.write_bytes(b"yesterday's backup")
     with pytest.raises(BackupError, match="already exists"):
@@ -120,9 +124,9 @@ def _cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_the_command_line(tmp_path):
-    with Store.open(tmp_path / "bot.db") as store:
-        add(store, 5)
+async def test_the_command_line(tmp_path):
+    async with Store.open(tmp_path / "bot.db") as store:
+        await add(store, 5)
     done = _cli(tmp_path, "first.db")
     assert done.returncode == 0, done.stderr
     assert "backed up 5 jobs" in done.stdout

@@ -112,12 +112,12 @@ ops = st.lists(
 )
 
 
-def ask(store: Store, model: int, moderated: bool) -> bool:
+async def ask(store: Store, model: int, moderated: bool) -> bool:
     prices = Prices({f"m{k}": v for k, v in PRICE_OF.items()})
     cap = Budget("server", LIMIT, "UTC", 1)
     check = budget.checker(store, prices, (cap,), model=f"m{model}", now=lambda: NOW)
     try:
-        store.add_job(
+        await store.add_job(
             guild_id=1,
             channel_id=1,
             user_id=1,
@@ -139,34 +139,34 @@ def ask(store: Store, model: int, moderated: bool) -> bool:
 
 @settings(max_examples=60, deadline=None)
 @given(ops, st.booleans())
-def test_a_job_is_accepted_exactly_when_its_price_fits_in_the_month(operations, moderated):
-    with Store.open(":memory:") as store:
+async def test_a_job_is_accepted_exactly_when_its_price_fits_in_the_month(operations, moderated):
+    async with Store.open(":memory:") as store:
         for op, arg in operations:
-            jobs = store.jobs_for_guild(1, limit=1000)
+            jobs = await store.jobs_for_guild(1, limit=1000)
             holding = life.holding(jobs)
             spent = sum(j.price_micros or 0 for j in holding)
-            assert store.spend(since=budget.month_start(NOW, "UTC"), guild_id=1) == spent
+            assert await store.spend(since=budget.month_start(NOW, "UTC"), guild_id=1) == spent
             if op == "ask":
-                assert ask(store, arg, moderated) == (spent + PRICE_OF[arg] <= LIMIT)
+                assert await ask(store, arg, moderated) == (spent + PRICE_OF[arg] <= LIMIT)
                 continue
             if not jobs:
                 continue
             job = jobs[arg % len(jobs)]
-            life.move(store, job, op)
-        assert store.spend(since=0, guild_id=1) <= LIMIT
+            await life.move(store, job, op)
+        assert await store.spend(since=0, guild_id=1) <= LIMIT
 
 
-def test_last_months_spend_does_not_count_and_other_servers_only_for_the_bot():
-    with Store.open(":memory:") as store:
+async def test_last_months_spend_does_not_count_and_other_servers_only_for_the_bot():
+    async with Store.open(":memory:") as store:
         fields = dict(
             channel_id=1, user_id=1, prompt="p", model="m", shape="landscape", size="s", aspect_ratio="16:9"
         )
         month = budget.month_start(NOW, "UTC")
-        store.add_job(guild_id=1, price_micros=300, now=month - 1, state=JobState.PENDING, **fields)
-        store.add_job(guild_id=1, price_micros=500, now=month, state=JobState.PENDING, **fields)
-        store.add_job(guild_id=2, price_micros=700, now=NOW, state=JobState.PENDING, **fields)
-        assert store.spend(since=month, guild_id=1) == 500
-        assert store.spend(since=month) == 1200
+        await store.add_job(guild_id=1, price_micros=300, now=month - 1, state=JobState.PENDING, **fields)
+        await store.add_job(guild_id=1, price_micros=500, now=month, state=JobState.PENDING, **fields)
+        await store.add_job(guild_id=2, price_micros=700, now=NOW, state=JobState.PENDING, **fields)
+        assert await store.spend(since=month, guild_id=1) == 500
+        assert await store.spend(since=month) == 1200
 
 
 # --- intake: settings, refusals, the recorded price, the warning ---------------------------------
@@ -176,11 +176,13 @@ def make_intake(store: Store, **env: str) -> Intake:
     return Intake(load_settings({**ENV, **env}, dotenv=False), store)
 
 
-def start(intake: Intake, member: Member, model: str = "veo3.1-fast", rules: GuildSettings | None = None):
+async def start(
+    intake: Intake, member: Member, model: str = "veo3.1-fast", rules: GuildSettings | None = None
+):
     rules = rules or GuildSettings()
     request = JobRequest(prompt="p", model=model, shape="landscape", duration=8)
-    intake.check(member, rules, request)
-    return intake.store.add_job(
+    await intake.check(member, rules, request)
+    return await intake.store.add_job(
         guild_id=member.guild_id,
         channel_id=member.channel_id,
         user_id=member.user_id,
@@ -223,56 +225,56 @@ def test_a_server_sets_its_own_budget_or_follows_the_bots():
         rules.with_value("monthly_budget", "lots")
 
 
-def test_while_a_budget_is_set_a_model_without_a_price_is_refused_in_one_line():
-    with Store.open(":memory:") as store:
+async def test_while_a_budget_is_set_a_model_without_a_price_is_refused_in_one_line():
+    async with Store.open(":memory:") as store:
         free = make_intake(store, MODEL_PRICES="veo3.1-fast=0.40")
-        start(free, ANN, "veo3.1")  # no budget: an unpriced model is fine
+        await start(free, ANN, "veo3.1")  # no budget: an unpriced model is fine
         capped = make_intake(store, MODEL_PRICES="veo3.1-fast=0.40", MONTHLY_BUDGET="100")
         with pytest.raises(InputError) as refused:
-            start(capped, ANN, "veo3.1")
+            await start(capped, ANN, "veo3.1")
         assert "\n" not in refused.value.user_message and "veo3.1 has no price" in refused.value.user_message
         dm = Member(user_id=1, guild_id=None, channel_id=5, scope="dm")
         with pytest.raises(InputError, match="no price"):
-            start(capped, dm, "veo3.1")  # the bot's budget applies outside servers too
-        start(capped, ANN, "veo3.1-fast")
+            await start(capped, dm, "veo3.1")  # the bot's budget applies outside servers too
+        await start(capped, ANN, "veo3.1-fast")
 
 
-def test_the_price_is_kept_on_the_job_so_a_later_change_does_not_rewrite_the_month():
-    with Store.open(":memory:") as store:
-        job = start(make_intake(store, MODEL_PRICES="veo3.1-fast=0.40"), ANN)
-        assert job.price_micros == 400_000 and store.require(job.id).price_micros == 400_000
-        start(make_intake(store, MODEL_PRICES="veo3.1-fast=2"), ANN)
-        assert store.spend(since=0, guild_id=10) == 2_400_000
+async def test_the_price_is_kept_on_the_job_so_a_later_change_does_not_rewrite_the_month():
+    async with Store.open(":memory:") as store:
+        job = await start(make_intake(store, MODEL_PRICES="veo3.1-fast=0.40"), ANN)
+        assert job.price_micros == 400_000 and (await store.require(job.id)).price_micros == 400_000
+        await start(make_intake(store, MODEL_PRICES="veo3.1-fast=2"), ANN)
+        assert await store.spend(since=0, guild_id=10) == 2_400_000
 
 
-def test_the_bots_budget_counts_every_server_and_user_installs():
-    with Store.open(":memory:") as store:
+async def test_the_bots_budget_counts_every_server_and_user_installs():
+    async with Store.open(":memory:") as store:
         intake = make_intake(store, MODEL_PRICES="veo3.1-fast=0.40", MONTHLY_BUDGET="1")
-        start(intake, ANN)
-        start(intake, Member(user_id=2, guild_id=None, channel_id=5, scope="dm"))
+        await start(intake, ANN)
+        await start(intake, Member(user_id=2, guild_id=None, channel_id=5, scope="dm"))
         with pytest.raises(QuotaExceeded) as refused:
-            start(intake, Member(user_id=3, guild_id=11, channel_id=6))
+            await start(intake, Member(user_id=3, guild_id=11, channel_id=6))
         assert refused.value.scope == "bot_budget"
 
 
-def test_the_warning_comes_once_a_month_at_80_percent(caplog):
-    with Store.open(":memory:") as store:
+async def test_the_warning_comes_once_a_month_at_80_percent(caplog):
+    async with Store.open(":memory:") as store:
         intake = make_intake(
             store, MODEL_PRICES="veo3.1-fast=0.40", SERVER_MONTHLY_BUDGET="1", MONTHLY_BUDGET="1.2"
         )
-        first = start(intake, ANN)
-        assert intake.spend_warning(first) is None  # 40 %
-        second = start(intake, Member(user_id=2, guild_id=10, channel_id=100))
+        first = await start(intake, ANN)
+        assert await intake.spend_warning(first) is None  # 40 %
+        second = await start(intake, Member(user_id=2, guild_id=10, channel_id=100))
         with caplog.at_level(logging.WARNING, logger="bot.rules.intake"):
-            warning = intake.spend_warning(second)  # 80 %: the server's, and the bot's (67 %) not yet
+            warning = await intake.spend_warning(second)  # 80 %: the server's, and the bot's (67 %) not yet
         assert warning is not None
         assert "spent 0.80 USD of its monthly budget of 1.00 USD (80 %)" in english(warning)
         assert not caplog.records
-        assert intake.spend_warning(second) is None  # told already this month
-        third = start(intake, Member(user_id=3, guild_id=11, channel_id=7))
+        assert await intake.spend_warning(second) is None  # told already this month
+        third = await start(intake, Member(user_id=3, guild_id=11, channel_id=7))
         with caplog.at_level(logging.WARNING, logger="bot.rules.intake"):
-            assert intake.spend_warning(third) is None  # server 11 has 0.40 of 1.00
-            assert intake.spend_warning(third) is None
+            assert await intake.spend_warning(third) is None  # server 11 has 0.40 of 1.00
+            assert await intake.spend_warning(third) is None
         assert [r.getMessage() for r in caplog.records] == [
             "the bot has spent 1.20 USD of its MONTHLY_BUDGET of 1.20 USD (100 %) this month; "
             "videos that would pass it are refused"

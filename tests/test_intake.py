@@ -20,14 +20,14 @@ PNG = AttachmentInfo("a.png", 100, "image/png", "https://cdn.test/a.png")
 
 
 @pytest.fixture
-def intake():
-    with Store.open(":memory:") as store:
+async def intake():
+    async with Store.open(":memory:") as store:
         yield Intake(load_settings(ENV, dotenv=False), store)
 
 
-def add(intake: Intake, member: Member, state: JobState, **kw) -> None:
+async def add(intake: Intake, member: Member, state: JobState, **kw) -> None:
     request = JobRequest(prompt="p", model="veo3.1-fast", shape="landscape", duration=8)
-    intake.store.add_job(
+    await intake.store.add_job(
         guild_id=member.guild_id,
         channel_id=member.channel_id,
         user_id=member.user_id,
@@ -53,53 +53,53 @@ def test_a_chosen_model_that_takes_fewer_images_is_refused(intake):
         intake.new_request(GuildSettings(), prompt="x", model="veo3.1", attachments=(PNG, PNG))
 
 
-def test_the_waiting_cap_counts_queued_and_approval_jobs_for_every_path(intake):
-    add(intake, ALICE, JobState.PENDING)
-    add(intake, ALICE, JobState.AWAITING_APPROVAL)
+async def test_the_waiting_cap_counts_queued_and_approval_jobs_for_every_path(intake):
+    await add(intake, ALICE, JobState.PENDING)
+    await add(intake, ALICE, JobState.AWAITING_APPROVAL)
     rules = GuildSettings()
     request = intake.new_request(rules, prompt="x")
     with pytest.raises(InputError, match="2 videos waiting"):
-        intake.check(ALICE, rules, request)  # /video, Reroll, Upscale, after a modal
+        await intake.check(ALICE, rules, request)  # /video, Reroll, Upscale, after a modal
     with pytest.raises(InputError, match="2 videos waiting"):
-        intake.check_asker(ALICE, rules)  # before the "Make a video" and Remix modals
+        await intake.check_asker(ALICE, rules)  # before the "Make a video" and Remix modals
     other = Member(user_id=2, guild_id=10, channel_id=100)
-    intake.check(other, rules, request)
+    await intake.check(other, rules, request)
 
 
-def test_a_used_up_quota_is_refused_before_anything_is_posted(intake):
-    add(intake, ALICE, JobState.QUEUED, task_id="t1")
+async def test_a_used_up_quota_is_refused_before_anything_is_posted(intake):
+    await add(intake, ALICE, JobState.QUEUED, task_id="t1")
     rules = GuildSettings(member_daily_quota=1)
     with pytest.raises(QuotaExceeded):
-        intake.check_asker(ALICE, rules)
+        await intake.check_asker(ALICE, rules)
     # The same check, handed to the store, refuses the insert itself.
     with pytest.raises(QuotaExceeded):
-        intake.store.add_job(
+        await intake.store.add_job(
             check=intake.quota_check(ALICE, rules),
             channel_id=100,
             user_id=1,
             guild_id=10,
             **JobRequest(prompt="p", model="veo3.1-fast", shape="landscape", duration=8).job_fields(),
         )
-    assert intake.store.count_jobs(user_id=1) == 1
+    assert await intake.store.count_jobs(user_id=1) == 1
 
 
-def test_remixing_others_follows_the_server_rule(intake):
-    add(intake, ALICE, JobState.DELIVERED)
-    parent = intake.store.require(1)
+async def test_remixing_others_follows_the_server_rule(intake):
+    await add(intake, ALICE, JobState.DELIVERED)
+    parent = await intake.store.require(1)
     bob = Member(user_id=2, guild_id=10, channel_id=100)
     with pytest.raises(PermissionDenied):
-        intake.check_remix(bob, GuildSettings(allow_remix_others=False), parent)
-    intake.check_remix(ALICE, GuildSettings(allow_remix_others=False), parent)
-    intake.check_remix(bob, GuildSettings(), parent)
+        await intake.check_remix(bob, GuildSettings(allow_remix_others=False), parent)
+    await intake.check_remix(ALICE, GuildSettings(allow_remix_others=False), parent)
+    await intake.check_remix(bob, GuildSettings(), parent)
 
 
-def test_server_rules_apply_to_derived_jobs_too(intake):
-    add(intake, ALICE, JobState.DELIVERED)
-    parent = intake.store.require(1)
+async def test_server_rules_apply_to_derived_jobs_too(intake):
+    await add(intake, ALICE, JobState.DELIVERED)
+    parent = await intake.store.require(1)
     rules = GuildSettings(allow_upsample=False, max_duration=6)
     upscale = JobRequest.from_job(parent, enable_upsample=True)
     with pytest.raises(InputError):
-        intake.check(ALICE, rules, upscale)
+        await intake.check(ALICE, rules, upscale)
     assert JobRequest.from_job(parent, prompt="new").prompt == "new"
 
 
@@ -117,9 +117,9 @@ def test_moderated_channels_need_approval_except_for_moderators(intake):
     roles=st.frozensets(st.sampled_from([5, 6]), max_size=2),
     admin=st.booleans(),
 )
-def test_member_rules_decide_alike_for_every_path(channel, roles, admin):
+async def test_member_rules_decide_alike_for_every_path(channel, roles, admin):
     """`check` and `check_asker` (the paths with and without a prompt yet) never disagree."""
-    with Store.open(":memory:") as store:
+    async with Store.open(":memory:") as store:
         intake = Intake(load_settings(ENV, dotenv=False), store)
         rules = GuildSettings(allowed_channels=(100,), generator_roles=(5,))
         member = Member(user_id=1, guild_id=10, channel_id=channel, role_ids=roles, manage_guild=admin)
@@ -129,7 +129,7 @@ def test_member_rules_decide_alike_for_every_path(channel, roles, admin):
             lambda: intake.check(member, rules, intake.new_request(rules, prompt="x")),
         ):
             try:
-                run()
+                await run()
                 outcomes.append(True)
             except PermissionDenied:
                 outcomes.append(False)
@@ -137,24 +137,24 @@ def test_member_rules_decide_alike_for_every_path(channel, roles, admin):
         assert outcomes == [allowed, allowed]
 
 
-def test_use_outside_servers_follows_the_owners_switch_and_user_quota(intake):
+async def test_use_outside_servers_follows_the_owners_switch_and_user_quota(intake):
     """USER_DAILY_QUOTA: 0 turns DM and user-install use off; otherwise it is a daily count
     per user, whatever a server would allow."""
     dm = Member(user_id=1, guild_id=None, channel_id=5, scope="dm")
     off = Intake(load_settings({**ENV, "USER_DAILY_QUOTA": "0"}, dotenv=False), intake.store)
     with pytest.raises(PermissionDenied, match="turned off videos outside servers"):
-        off.check_asker(dm, GuildSettings())
+        await off.check_asker(dm, GuildSettings())
     one = Intake(load_settings({**ENV, "USER_DAILY_QUOTA": "1"}, dotenv=False), intake.store)
-    one.check_asker(dm, GuildSettings())
-    add(intake, dm, JobState.QUEUED, task_id="t1", scope="dm")
+    await one.check_asker(dm, GuildSettings())
+    await add(intake, dm, JobState.QUEUED, task_id="t1", scope="dm")
     with pytest.raises(QuotaExceeded, match="outside servers"):
-        one.check_asker(dm, GuildSettings())
+        await one.check_asker(dm, GuildSettings())
     # ... while a server that added the bot keeps its own (here: no) quota for the same member.
-    one.check_asker(Member(user_id=1, guild_id=10, channel_id=100), GuildSettings())
+    await one.check_asker(Member(user_id=1, guild_id=10, channel_id=100), GuildSettings())
 
 
-def test_missing_bot_permissions_are_named_before_anything_is_spent(intake):
+async def test_missing_bot_permissions_are_named_before_anything_is_spent(intake):
     member = Member(user_id=1, guild_id=10, channel_id=100, bot_missing=("Attach Files",))
     with pytest.raises(PermissionDenied, match="missing the Attach Files permission here"):
-        intake.check(member, GuildSettings(), intake.new_request(GuildSettings(), prompt="x"))
-    assert intake.store.count_jobs() == 0
+        await intake.check(member, GuildSettings(), intake.new_request(GuildSettings(), prompt="x"))
+    assert await intake.store.count_jobs() == 0

@@ -26,8 +26,8 @@ async def test_the_uploaded_video_is_released_once_the_edit_is_over():
     """discord.py closes only files it opened; the request objects holding our in-memory copy
     are cyclic garbage, so without an explicit close every delivered video stayed in memory
     until the next full collection."""
-    with Store.open(":memory:") as store:
-        job = add(store, state=JobState.SUCCEEDED, message_id=10, token_issued_at=time.time())
+    async with Store.open(":memory:") as store:
+        job = await add(store, state=JobState.SUCCEEDED, message_id=10, token_issued_at=time.time())
         messages = JobMessages(stub_bot(store))
         seen: list[tuple[bool, bytes]] = []
         sent: list[discord.File] = []
@@ -48,15 +48,15 @@ async def test_the_uploaded_video_is_released_once_the_edit_is_over():
 async def test_progress_is_rendered_when_its_turn_comes_not_when_it_is_shown():
     """In a burst most progress states are superseded before the throttle lets them out: each
     is rendered only when sent, from the job as it is then."""
-    with Store.open(":memory:") as store:
-        job = add(store, state=JobState.QUEUED, message_id=10, token_issued_at=time.time())
+    async with Store.open(":memory:") as store:
+        job = await add(store, state=JobState.QUEUED, message_id=10, token_issued_at=time.time())
         messages = JobMessages(stub_bot(store))
         rendered: list[int | None] = []
         real_render = messages.render
 
-        def counting_render(job: Any, **kwargs: Any) -> Any:
+        async def counting_render(job: Any, **kwargs: Any) -> Any:
             rendered.append(job.progress)
-            return real_render(job, **kwargs)
+            return await real_render(job, **kwargs)
 
         sent: list[str] = []
 
@@ -67,7 +67,7 @@ async def test_progress_is_rendered_when_its_turn_comes_not_when_it_is_shown():
         messages._send = send  # type: ignore[method-assign]
         messages.settings = SimpleNamespace(progress_edit_interval=0.05)  # type: ignore[assignment]
         for progress in (10, 20, 30):
-            job = store.transition(job.id, JobState.RUNNING, expect=[job.state], progress=progress)
+            job = await store.transition(job.id, JobState.RUNNING, expect=[job.state], progress=progress)
             await messages.show(job.id)
         assert rendered == []  # nothing rendered yet: the throttle holds the latest
         throttle = messages._throttles[job.id]
@@ -80,8 +80,8 @@ async def test_progress_is_rendered_when_its_turn_comes_not_when_it_is_shown():
 async def test_a_progress_edit_whose_turn_comes_after_the_video_is_dropped():
     """Rendered when its turn comes, a progress edit could show a finished job as a bare
     "Done" (no video, no buttons) before the final edit: it is dropped instead."""
-    with Store.open(":memory:") as store:
-        job = add(store, state=JobState.QUEUED, message_id=10, token_issued_at=time.time())
+    async with Store.open(":memory:") as store:
+        job = await add(store, state=JobState.QUEUED, message_id=10, token_issued_at=time.time())
         messages = JobMessages(stub_bot(store))
         edited: list[bool] = []
 
@@ -91,9 +91,9 @@ async def test_a_progress_edit_whose_turn_comes_after_the_video_is_dropped():
 
         messages._edit_message = edit_message  # type: ignore[method-assign]
         messages.settings = SimpleNamespace(progress_edit_interval=0.05)  # type: ignore[assignment]
-        job = store.transition(job.id, JobState.RUNNING, expect=[JobState.QUEUED], progress=50)
+        job = await store.transition(job.id, JobState.RUNNING, expect=[JobState.QUEUED], progress=50)
         await messages.show(job.id)
-        store.transition(job.id, JobState.SUCCEEDED, video_url="https://cdn.example/v.mp4")
+        await store.transition(job.id, JobState.SUCCEEDED, video_url="https://cdn.example/v.mp4")
         throttle = messages._throttles[job.id]
         assert throttle._worker is not None
         await throttle._worker

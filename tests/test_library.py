@@ -13,8 +13,8 @@ from bot.storage.store import Store
 
 
 @pytest.fixture
-def store():
-    with Store.open(":memory:") as opened:
+async def store():
+    async with Store.open(":memory:") as opened:
         yield opened
 
 
@@ -27,8 +27,8 @@ def test_a_server_shares_one_library_and_a_user_install_has_its_own():
     assert library_of(member(1, scope="user")) == "user:1" != library_of(member(2, scope="dm"))
 
 
-def test_the_prompt_is_the_entrys_with_what_the_member_adds_then_the_style(store):
-    entry = Library(store).save(
+async def test_the_prompt_is_the_entrys_with_what_the_member_adds_then_the_style(store):
+    entry = await Library(store).save(
         member(), GuildSettings(), name=" lantern  market ", prompt="lanterns.", author_name="ann"
     )
     assert entry.name == "lantern market"
@@ -38,51 +38,51 @@ def test_the_prompt_is_the_entrys_with_what_the_member_adds_then_the_style(store
     assert styled("lanterns", None) == "lanterns"
 
 
-def test_names_are_unique_whatever_their_case_and_blocked_words_refuse_a_save(store):
+async def test_names_are_unique_whatever_their_case_and_blocked_words_refuse_a_save(store):
     library = Library(store)
-    library.save(member(), GuildSettings(), name="Market", prompt="a market", author_name="ann")
+    await library.save(member(), GuildSettings(), name="Market", prompt="a market", author_name="ann")
     with pytest.raises(InputError, match="already an entry"):
-        library.save(member(2), GuildSettings(), name="market", prompt="other", author_name="bob")
+        await library.save(member(2), GuildSettings(), name="market", prompt="other", author_name="bob")
     with pytest.raises(InputError, match="blocked-words"):
-        library.save(
+        await library.save(
             member(), GuildSettings(blocked_patterns=("gore",)), name="x", prompt="gore", author_name="a"
         )
     with pytest.raises(InputError, match="blocked-words"):
-        library.check_use(GuildSettings(blocked_patterns=("market",)), library.find(member(), "MARKET"))
+        library.check_use(GuildSettings(blocked_patterns=("market",)), await library.find(member(), "MARKET"))
 
 
-def test_only_the_author_or_a_moderator_renames_or_removes(store):
+async def test_only_the_author_or_a_moderator_renames_or_removes(store):
     library = Library(store)
-    library.save(member(1), GuildSettings(), name="market", prompt="a market", author_name="ann")
+    await library.save(member(1), GuildSettings(), name="market", prompt="a market", author_name="ann")
     with pytest.raises(PermissionDenied):
-        library.rename(member(2), "market", "bazaar")
-    library.rename(member(1), "market", "bazaar")
+        await library.rename(member(2), "market", "bazaar")
+    await library.rename(member(1), "market", "bazaar")
     with pytest.raises(PermissionDenied):
-        library.remove(member(2), "bazaar")
-    library.remove(member(3, manage_messages=True), "bazaar")
-    assert library.choices(member(1), "") == []
+        await library.remove(member(2), "bazaar")
+    await library.remove(member(3, manage_messages=True), "bazaar")
+    assert await library.choices(member(1), "") == []
 
 
-def test_entries_are_listed_most_used_first_and_the_members_own(store):
+async def test_entries_are_listed_most_used_first_and_the_members_own(store):
     library = Library(store)
-    a = library.save(member(1), GuildSettings(), name="a", prompt="one", author_name="ann")
-    b = library.save(member(2), GuildSettings(), name="b", prompt="two", author_name="bob")
-    library.used(b.id)
-    top, mine = library.listing(member(1))
+    a = await library.save(member(1), GuildSettings(), name="a", prompt="one", author_name="ann")
+    b = await library.save(member(2), GuildSettings(), name="b", prompt="two", author_name="bob")
+    await library.used(b.id)
+    top, mine = await library.listing(member(1))
     assert [e.name for e in top] == ["b", "a"] and [e.id for e in mine] == [a.id]
-    assert [e.name for e in library.choices(member(1), "tw")] == ["b"]  # by prompt too
-    assert library.choices(member(1), "%") == []  # typed text is not a pattern
+    assert [e.name for e in await library.choices(member(1), "tw")] == ["b"]  # by prompt too
+    assert await library.choices(member(1), "%") == []  # typed text is not a pattern
 
 
-def test_shipped_styles_are_data_until_a_server_changes_them(store):
+async def test_shipped_styles_are_data_until_a_server_changes_them(store):
     styles = Styles(store)
-    assert [s.name for s in styles.offered(10)] == sorted(s.name for s in DEFAULT_STYLES)
-    styles.set(10, Style("Anime", "watercolour anime", shape="portrait"), by=1)
-    styles.remove(10, "documentary", by=1)
-    here = {s.name: s for s in styles.offered(10)}
+    assert [s.name for s in await styles.offered(10)] == sorted(s.name for s in DEFAULT_STYLES)
+    await styles.set(10, Style("Anime", "watercolour anime", shape="portrait"), by=1)
+    await styles.remove(10, "documentary", by=1)
+    here = {s.name: s for s in await styles.offered(10)}
     assert set(here) == {"Anime", "cinematic"} and here["Anime"].shape == "portrait"
-    assert len(styles.offered(11)) == len(DEFAULT_STYLES)  # another server: untouched
+    assert len(await styles.offered(11)) == len(DEFAULT_STYLES)  # another server: untouched
     with pytest.raises(InputError):
-        styles.find(10, "documentary")
+        await styles.find(10, "documentary")
     with pytest.raises(PermissionDenied):
         styles.check_moderator(False)

@@ -55,16 +55,18 @@ async def test_query_retries_count_each_failed_request(api, fake_api):
     assert value("veo_relay_request_seconds_count", route="query") == timed + 3
 
 
-def test_store_gauges_by_state_and_server():
+async def test_store_gauges_by_state_and_server():
     store = Store.open(":memory:")
     common = dict(
         channel_id=1, user_id=2, prompt="p", model="m", shape="landscape", size="1280x720", duration=8
     )
     for guild, state in [(10, JobState.PENDING), (10, JobState.PENDING), (20, JobState.PENDING)]:
-        store.add_job(**common, aspect_ratio="16:9", guild_id=guild, state=state)
-    done = store.add_job(**common, aspect_ratio="16:9", guild_id=20, state=JobState.PENDING)
-    store.transition(done.id, JobState.CANCELLED)
-    families = {f.name: f for f in metrics.StoreCollector(store.count_by_state).collect()}
+        await store.add_job(**common, aspect_ratio="16:9", guild_id=guild, state=state)
+    done = await store.add_job(**common, aspect_ratio="16:9", guild_id=20, state=JobState.PENDING)
+    await store.transition(done.id, JobState.CANCELLED)
+    collector = metrics.StoreCollector(store.count_by_state)
+    await collector.refresh()  # what the /metrics handler does before prometheus-client collects
+    families = {f.name: f for f in collector.collect()}
     jobs = {(s.labels["state"], s.labels["guild_id"]): s.value for s in families["veo_jobs"].samples}
     assert jobs == {("pending", "10"): 2, ("pending", "20"): 1, ("cancelled", "20"): 1}
     assert families["veo_queue_length"].samples[0].value == 3

@@ -10,12 +10,12 @@ from cogs.video.render import phase, render
 
 
 @pytest.fixture
-def store():
-    with Store.open(":memory:") as s:
+async def store():
+    async with Store.open(":memory:") as s:
         yield s
 
 
-def make(store, **kw):
+async def make(store, **kw):
     base = dict(
         channel_id=1,
         user_id=2,
@@ -30,13 +30,13 @@ def make(store, **kw):
         image_names=[],
     )
     base.update(kw)
-    return store.add_job(**base)
+    return await store.add_job(**base)
 
 
-def test_running_job_shows_progress_bar_and_cancel(store):
-    job = make(store)
-    store.transition(job.id, JobState.QUEUED, task_id="video_1")
-    job = store.transition(job.id, JobState.RUNNING, progress=45)
+async def test_running_job_shows_progress_bar_and_cancel(store):
+    job = await make(store)
+    await store.transition(job.id, JobState.QUEUED, task_id="video_1")
+    job = await store.transition(job.id, JobState.RUNNING, progress=45)
     r = render(job, ready_at=job.created_at + 95, footer="3 of 5 left today")
     main = r.embeds[0]
     status = main["fields"][0]["value"]
@@ -52,24 +52,26 @@ def test_running_job_shows_progress_bar_and_cancel(store):
     assert fields["Model"] == "Veo 3.1 Fast" and fields["Shape"] == "Landscape 16:9 (1280×720)"
 
 
-def test_a_finished_job_says_how_long_it_took(store):
-    job = make(store)
-    store.transition(job.id, JobState.QUEUED, task_id="t", now=job.created_at + 1)
-    job = store.transition(job.id, JobState.FAILED, failure_reason="x", now=job.created_at + 65)
+async def test_a_finished_job_says_how_long_it_took(store):
+    job = await make(store)
+    await store.transition(job.id, JobState.QUEUED, task_id="t", now=job.created_at + 1)
+    job = await store.transition(job.id, JobState.FAILED, failure_reason="x", now=job.created_at + 65)
     fields = {f["name"]: f["value"] for f in render(job).embeds[0]["fields"]}
     assert fields["Took"] == "1m 05s" and "Asked" not in fields and "Likely ready" not in fields
     assert "footer" not in render(job).embeds[0]
 
 
-def test_reference_images_each_get_a_thumbnail(store):
+async def test_reference_images_each_get_a_thumbnail(store):
     urls = ["https://cdn/1.png", "https://cdn/2.png", "https://cdn/3.png"]
-    r = render(make(store, images=urls, model="veo3.1-fast-components"))
+    r = render(await make(store, images=urls, model="veo3.1-fast-components"))
     assert [e["thumbnail"]["url"] for e in r.embeds] == urls
 
 
-def test_failed_job_explains_and_has_no_button(store):
-    job = make(store)
-    job = store.transition(job.id, JobState.FAILED, failure_reason="The video service refused this prompt.")
+async def test_failed_job_explains_and_has_no_button(store):
+    job = await make(store)
+    job = await store.transition(
+        job.id, JobState.FAILED, failure_reason="The video service refused this prompt."
+    )
     r = render(job)
     assert phase(job) == "failed" and not r.cancellable
     assert {f["name"]: f["value"] for f in r.embeds[0]["fields"]}["What happened"].startswith(
@@ -77,18 +79,22 @@ def test_failed_job_explains_and_has_no_button(store):
     )
 
 
-def test_link_delivery_puts_the_url_in_content_so_it_plays_inline(store):
-    job = make(store)
-    store.transition(job.id, JobState.QUEUED, task_id="t")
-    job = store.transition(job.id, JobState.SUCCEEDED, video_url="https://cdn/v.mp4", enhanced_prompt="A cow")
+async def test_link_delivery_puts_the_url_in_content_so_it_plays_inline(store):
+    job = await make(store)
+    await store.transition(job.id, JobState.QUEUED, task_id="t")
+    job = await store.transition(
+        job.id, JobState.SUCCEEDED, video_url="https://cdn/v.mp4", enhanced_prompt="A cow"
+    )
     r = render(job, link=job.video_url)
     assert r.content == "https://cdn/v.mp4"
     assert {f["name"]: f["value"] for f in r.embeds[0]["fields"]}["Enhanced prompt"] == "A cow"
 
 
-def test_huge_prompts_stay_within_discords_embed_limits(store):
-    job = make(store, prompt="x" * 6000, images=["https://cdn/1.png"] * 3, model="veo3.1-fast-components")
-    job = store.transition(job.id, JobState.FAILED, failure_reason="y" * 5000)
+async def test_huge_prompts_stay_within_discords_embed_limits(store):
+    job = await make(
+        store, prompt="x" * 6000, images=["https://cdn/1.png"] * 3, model="veo3.1-fast-components"
+    )
+    job = await store.transition(job.id, JobState.FAILED, failure_reason="y" * 5000)
     r = render(job)
     total = 0
     for e in r.embeds:
@@ -103,24 +109,24 @@ def test_huge_prompts_stay_within_discords_embed_limits(store):
     assert total <= 6000
 
 
-def test_equal_jobs_render_equal(store):
-    job = make(store)
+async def test_equal_jobs_render_equal(store):
+    job = await make(store)
     assert render(job) == render(job)
 
 
-def test_a_job_waiting_for_approval_then_decided(store):
-    job = make(store, state=JobState.AWAITING_APPROVAL)
+async def test_a_job_waiting_for_approval_then_decided(store):
+    job = await make(store, state=JobState.AWAITING_APPROVAL)
     r = render(job)
     fields = {f["name"]: f["value"] for f in r.embeds[0]["fields"]}
     assert fields["Status"] == "🛂 Waiting for approval by a moderator"
     assert "Approval" not in fields and r.cancellable  # the requester may withdraw it
-    approved = store.transition(job.id, JobState.PENDING, decided_by=9, decided_at=1_700_000_000.0)
+    approved = await store.transition(job.id, JobState.PENDING, decided_by=9, decided_at=1_700_000_000.0)
     fields = {f["name"]: f["value"] for f in render(approved, position=2).embeds[0]["fields"]}
     assert fields["Approval"] == "Approved by <@9> <t:1700000000:R>"
     assert "position 2" in fields["Status"]
 
-    other = make(store, state=JobState.AWAITING_APPROVAL)
-    rejected = store.transition(other.id, JobState.REJECTED, decided_by=9)
+    other = await make(store, state=JobState.AWAITING_APPROVAL)
+    rejected = await store.transition(other.id, JobState.REJECTED, decided_by=9)
     r = render(rejected)
     fields = {f["name"]: f["value"] for f in r.embeds[0]["fields"]}
     assert phase(rejected) == "rejected" and not r.cancellable
@@ -129,17 +135,17 @@ def test_a_job_waiting_for_approval_then_decided(store):
     assert "Took" not in fields  # nothing was made: no time it took
 
 
-def test_a_cancelled_job_says_plainly_what_happened_and_took_no_time(store):
-    job = make(store)
-    store.transition(job.id, JobState.QUEUED, task_id="t", now=job.created_at + 1)
-    cancelled = store.transition(job.id, JobState.CANCELLED, cancelled_by=2, now=job.created_at + 2)
+async def test_a_cancelled_job_says_plainly_what_happened_and_took_no_time(store):
+    job = await make(store)
+    await store.transition(job.id, JobState.QUEUED, task_id="t", now=job.created_at + 1)
+    cancelled = await store.transition(job.id, JobState.CANCELLED, cancelled_by=2, now=job.created_at + 2)
     fields = {f["name"]: f["value"] for f in render(cancelled).embeds[0]["fields"]}
     assert fields["Cancelled"] == "Cancelled by <@2> after it was sent, so it may still be billed."
     assert "Took" not in fields and fields["Asked"] == f"<t:{int(job.created_at)}:R>"
 
 
-def test_a_job_cancelled_before_it_was_sent_says_nothing_was_billed(store):
-    job = make(store, state=JobState.PENDING)
-    cancelled = store.transition(job.id, JobState.CANCELLED, cancelled_by=2)
+async def test_a_job_cancelled_before_it_was_sent_says_nothing_was_billed(store):
+    job = await make(store, state=JobState.PENDING)
+    cancelled = await store.transition(job.id, JobState.CANCELLED, cancelled_by=2)
     fields = {f["name"]: f["value"] for f in render(cancelled).embeds[0]["fields"]}
     assert "before it was sent; nothing was created or billed" in fields["Cancelled"]

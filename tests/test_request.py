@@ -22,8 +22,8 @@ from cogs.video.options import request_values, with_request_options
 ENV = {"DISCORD_TOKEN": "t", "VIDEO_API_KEY": "k", "MAX_WAITING_PER_MEMBER": "99"}
 
 
-def _stored(intake: Intake, request: JobRequest):
-    return intake.store.add_job(
+async def _stored(intake: Intake, request: JobRequest):
+    return await intake.store.add_job(
         guild_id=1, channel_id=2, user_id=3, state=JobState.PENDING, **request.job_fields()
     )
 
@@ -35,10 +35,10 @@ def _stored(intake: Intake, request: JobRequest):
     duration=st.sampled_from([4, 6, 8]),
     images=st.integers(0, 3),
 )
-def test_every_field_survives_from_the_command_to_the_payload_and_through_reroll_and_remix(
+async def test_every_field_survives_from_the_command_to_the_payload_and_through_reroll_and_remix(
     prompt, shape, duration, images
 ):
-    with Store.open(":memory:") as store:
+    async with Store.open(":memory:") as store:
         intake = Intake(load_settings(ENV, dotenv=False), store)
         attachments = tuple(
             AttachmentInfo(f"{i}.png", 10, "image/png", f"https://cdn.test/{i}.png") for i in range(images)
@@ -46,17 +46,17 @@ def test_every_field_survives_from_the_command_to_the_payload_and_through_reroll
         request = intake.new_request(
             GuildSettings(), prompt=prompt, shape=shape, duration=duration, attachments=attachments
         )
-        job = _stored(intake, request)
+        job = await _stored(intake, request)
         sent = request_of(job).payload()
         # Every declared field reaches the relay as the member gave it.
         for name in REQUEST_FIELDS:
             want = getattr(request, name)
             assert sent[RELAY_NAMES.get(name, name)] == (list(want) if isinstance(want, tuple) else want)
         # Reroll: the same request again, through the store.
-        reroll = _stored(intake, JobRequest.from_job(job))
+        reroll = await _stored(intake, JobRequest.from_job(job))
         assert request_of(reroll) == request_of(job)
         # Remix: only the prompt changes; Upscale: only the upsample flag.
-        remix = _stored(intake, JobRequest.from_job(job, prompt="something else"))
+        remix = await _stored(intake, JobRequest.from_job(job, prompt="something else"))
         assert request_of(remix) == dataclasses.replace(request_of(job), prompt="something else")
         upscale = JobRequest.from_job(job, enable_upsample=True)
         assert request_of(upscale) == dataclasses.replace(request_of(job), enable_upsample=True)
@@ -80,9 +80,9 @@ def test_a_field_with_an_option_becomes_a_video_option_and_reaches_the_request()
     assert request_values({"negative_prompt": None}, derived) == {}
 
 
-def test_rows_written_before_a_field_existed_read_as_its_default():
-    with Store.open(":memory:") as store:
-        job = store.add_job(
+async def test_rows_written_before_a_field_existed_read_as_its_default():
+    async with Store.open(":memory:") as store:
+        job = await store.add_job(
             guild_id=1,
             channel_id=2,
             user_id=3,
@@ -95,7 +95,7 @@ def test_rows_written_before_a_field_existed_read_as_its_default():
     assert (read.duration, read.enable_upsample) == (8, False)
 
 
-def test_the_store_has_a_column_for_every_request_field():
-    with Store.open(":memory:") as store:
+async def test_the_store_has_a_column_for_every_request_field():
+    async with Store.open(":memory:") as store:
         columns = {c.name for c in store.db.table("jobs").columns}
     assert set(REQUEST_FIELDS) <= columns

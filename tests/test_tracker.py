@@ -28,7 +28,7 @@ class RecordingPresenter:
 
     async def show(self, job_id: int) -> None:
         # What the cog would render: the job as stored.
-        self.shown.append(self.store.require(job_id))
+        self.shown.append(await self.store.require(job_id))
 
     async def finish(self, job: Job) -> str | None:
         if self.failures_left:
@@ -54,10 +54,10 @@ async def env(tmp_path):
         yield fake, store, presenter, make
         for tracker in trackers:
             await tracker.stop()
-        store.close()
+        await store.close()
 
 
-def add(store: Store, **kw) -> Job:
+async def add(store: Store, **kw) -> Job:
     fields = dict(
         channel_id=1,
         user_id=2,
@@ -72,21 +72,28 @@ def add(store: Store, **kw) -> Job:
         enable_upsample=False,
     )
     fields.update(kw)
-    return store.add_job(**fields)
+    return await store.add_job(**fields)
 
 
 async def send(store: Store, tracker: JobTracker, **kw) -> Job:
     """Queue a job the way a command does (a PENDING row with its message posted), let the
     tracker enqueue it, and wait until the create call has come back (a task id, or failed)."""
-    job = add(store, state=JobState.PENDING, message_id=1, **kw)
+    job = await add(store, state=JobState.PENDING, message_id=1, **kw)
     await tracker.enqueue()
-    await until(lambda: store.get(job.id).state not in (JobState.PENDING, JobState.SUBMITTING))
-    return store.get(job.id)
+    await until_job(store, job.id, lambda j: j.state not in (JobState.PENDING, JobState.SUBMITTING))
+    return await store.get(job.id)
 
 
 async def until(predicate, timeout=5.0):
     async with asyncio.timeout(timeout):
         while not predicate():
+            await asyncio.sleep(0.01)
+
+
+async def until_job(store: Store, job_id: int, predicate, timeout=5.0):
+    """Wait until the stored job satisfies `predicate`."""
+    async with asyncio.timeout(timeout):
+        while not predicate(await store.get(job_id)):
             await asyncio.sleep(0.01)
 
 
@@ -96,12 +103,12 @@ async def test_a_job_is_created_once_polled_and_finished_once(env):
         [Step("queued"), Step("processing", 40, after=0.1), Step("completed", 100, after=0.1, video="small")]
     )
     tracker = make()
-    tracker.start(presenter)
+    await tracker.start(presenter)
     job = await send(store, tracker)
-    await until(lambda: store.get(job.id).state is JobState.DELIVERED)
+    await until_job(store, job.id, lambda j: j.state is JobState.DELIVERED)
     assert len(fake.creates) == 1
     assert [j.id for j in presenter.finished] == [job.id]
-    final = store.get(job.id)
+    final = await store.get(job.id)
     assert final.notified_at is not None and final.delivery_mode == "upload"
     assert final.task_id == next(iter(fake.tasks))
     assert any(j.progress == 40 for j in presenter.shown)
@@ -113,23 +120,23 @@ async def test_cancel_stops_tracking_and_finishes_once(env):
     fake, store, presenter, make = env
     fake.script([Step("processing", 10), Step("completed", 100, after=0.6, video="small")])
     tracker = make()
-    tracker.start(presenter)
+    await tracker.start(presenter)
     job = await send(store, tracker)
     cancelled = await tracker.cancel(job.id, by_user=2)
     assert cancelled is not None and cancelled.state is JobState.CANCELLED
     await asyncio.sleep(0.8)
-    assert store.get(job.id).state is JobState.CANCELLED
+    assert (await store.get(job.id)).state is JobState.CANCELLED
     assert [j.state for j in presenter.finished] == [JobState.CANCELLED]
     assert await tracker.cancel(job.id, by_user=2) is None
 
 
 async def test_an_unconfirmed_job_found_at_start_is_failed_not_resubmitted(env):
     fake, store, presenter, make = env
-    job = add(store)  # state submitting, no task id: the process died around the create call
-    make().start(presenter)
+    job = await add(store)  # state submitting, no task id: the process died around the create call
+    await make().start(presenter)
     await until(lambda: presenter.finished)
-    assert store.get(job.id).state is JobState.FAILED
-    assert store.get(job.id).failure_kind == "unconfirmed"
+    assert (await store.get(job.id)).state is JobState.FAILED
+    assert (await store.get(job.id)).failure_kind == "unconfirmed"
     assert fake.creates == []
 
 
@@ -137,11 +144,11 @@ async def test_polls_give_up_after_the_failure_deadline(env):
     fake, store, presenter, make = env
     fake.script([Step("processing", 10)])
     tracker = make()
-    tracker.start(presenter)
+    await tracker.start(presenter)
     job = await send(store, tracker)
     fake.fail_query(status=503, count=1000)
-    await until(lambda: store.get(job.id).state is JobState.FAILED, timeout=5)
-    failed = store.get(job.id)
+    await until_job(store, job.id, lambda j: j.state is JobState.FAILED, timeout=5)
+    failed = await store.get(job.id)
     assert failed.failure_kind == "timeout"
     assert failed.poll_failures >= 2
 
@@ -151,9 +158,9 @@ async def test_a_failed_final_message_is_retried_until_it_lands(env):
     fake.script([Step("completed", 100, video="small")])
     presenter.failures_left = 2
     tracker = make()
-    tracker.start(presenter)
+    await tracker.start(presenter)
     job = await send(store, tracker)
-    await until(lambda: store.get(job.id).state is JobState.DELIVERED, timeout=8)
+    await until_job(store, job.id, lambda j: j.state is JobState.DELIVERED, timeout=8)
     assert len(presenter.finished) == 1
 
 
@@ -163,9 +170,9 @@ async def test_create_refused_fails_the_job_without_a_task(env):
         status=402, body={"error": {"message": "Insufficient balance", "type": "insufficient_quota"}}
     )
     tracker = make()
-    tracker.start(presenter)
+    await tracker.start(presenter)
     job = await send(store, tracker)
-    failed = store.get(job.id)
+    failed = await store.get(job.id)
     assert failed.state is JobState.FAILED and failed.failure_kind == "no_balance"
     assert failed.task_id is None
     assert "nothing was billed" in failed.failure_reason.lower()
@@ -175,9 +182,9 @@ async def test_create_timeout_is_not_retried(env):
     fake, store, presenter, make = env
     fake.fail_create(hang=5, accepted_anyway=True)
     tracker = make()
-    tracker.start(presenter)
+    await tracker.start(presenter)
     job = await send(store, tracker)
-    assert store.get(job.id).failure_kind == "unconfirmed"
+    assert (await store.get(job.id)).failure_kind == "unconfirmed"
     assert len(fake.creates) == 1
 
 
@@ -185,12 +192,12 @@ async def test_restart_resumes_a_running_job(env):
     fake, store, presenter, make = env
     fake.script([Step("processing", 10), Step("completed", 100, after=0.3, video="small")])
     first = make()
-    first.start(presenter)
+    await first.start(presenter)
     job = await send(store, first)
     await first.stop()
     second = make()
-    second.start(presenter)
-    await until(lambda: store.get(job.id).state is JobState.DELIVERED)
+    await second.start(presenter)
+    await until_job(store, job.id, lambda j: j.state is JobState.DELIVERED)
     assert len(fake.creates) == 1
     assert len(presenter.finished) == 1
 
@@ -199,38 +206,38 @@ async def test_approval_sends_only_approved_jobs_and_decides_once(env):
     fake, store, presenter, make = env
     fake.script([Step("completed", 100, video="small")])
     tracker = make()
-    tracker.start(presenter)
-    approved = add(store, state=JobState.AWAITING_APPROVAL, message_id=1)
-    rejected = add(store, state=JobState.AWAITING_APPROVAL, message_id=2)
+    await tracker.start(presenter)
+    approved = await add(store, state=JobState.AWAITING_APPROVAL, message_id=1)
+    rejected = await add(store, state=JobState.AWAITING_APPROVAL, message_id=2)
     await tracker.enqueue()
     assert fake.creates == []  # nothing waiting for approval is sent
     assert (await tracker.approve(approved.id, by_user=9)).state is JobState.PENDING
     assert await tracker.approve(approved.id, by_user=10) is None
     assert (await tracker.reject(rejected.id, by_user=9)).state is JobState.REJECTED
     assert await tracker.approve(rejected.id, by_user=9) is None
-    await until(lambda: store.get(approved.id).state is JobState.DELIVERED)
+    await until_job(store, approved.id, lambda j: j.state is JobState.DELIVERED)
     assert len(fake.creates) == 1
-    assert store.get(approved.id).decided_by == 9
+    assert (await store.get(approved.id)).decided_by == 9
     assert any(j.id == approved.id and j.state is not JobState.AWAITING_APPROVAL for j in presenter.shown)
     assert [j.id for j in presenter.finished] == [rejected.id, approved.id]
-    assert store.get(rejected.id).notified_at is not None
+    assert (await store.get(rejected.id)).notified_at is not None
 
 
 async def test_a_restart_leaves_jobs_awaiting_approval_alone(env):
     fake, store, presenter, make = env
-    waiting = add(store, state=JobState.AWAITING_APPROVAL, message_id=1)
+    waiting = await add(store, state=JobState.AWAITING_APPROVAL, message_id=1)
     tracker = make()
-    tracker.start(presenter)
+    await tracker.start(presenter)
     await asyncio.sleep(0.2)
-    assert store.get(waiting.id).state is JobState.AWAITING_APPROVAL and fake.creates == []
+    assert (await store.get(waiting.id)).state is JobState.AWAITING_APPROVAL and fake.creates == []
     assert (await tracker.cancel(waiting.id, by_user=2)).state is JobState.CANCELLED
 
 
 async def test_a_job_whose_message_cannot_be_posted_fails_unsent_and_unannounced(env):
     fake, store, presenter, make = env
     tracker = make()
-    tracker.start(presenter)
-    job = tracker.create(
+    await tracker.start(presenter)
+    job = await tracker.create(
         channel_id=1,
         user_id=2,
         state=JobState.PENDING,
@@ -239,25 +246,25 @@ async def test_a_job_whose_message_cannot_be_posted_fails_unsent_and_unannounced
         size="1280x720",
         aspect_ratio="16:9",
     )
-    tracker.not_posted(job.id)
+    await tracker.not_posted(job.id)
     await tracker.enqueue()
-    failed = store.require(job.id)
+    failed = await store.require(job.id)
     assert failed.state is JobState.FAILED and failed.failure_kind == "discord"
     assert failed.notified_at is not None  # nobody is told of a message nobody saw
     assert fake.creates == []  # nothing went upstream
     # A job already at the relay is not failed by a late "could not be posted".
     sent = await send(store, tracker)
-    tracker.not_posted(sent.id)
-    assert store.require(sent.id).state is not JobState.FAILED
+    await tracker.not_posted(sent.id)
+    assert (await store.require(sent.id)).state is not JobState.FAILED
 
 
 async def test_a_429_on_create_puts_the_job_back_in_the_queue_and_sends_it_again(env):
     fake, store, presenter, make = env
     fake.fail_create(status=429, count=3, headers={"Retry-After": "0.05"})
     tracker = make()
-    tracker.start(presenter)
+    await tracker.start(presenter)
     job = await send(store, tracker)
-    await until(lambda: store.get(job.id).state is JobState.DELIVERED)
+    await until_job(store, job.id, lambda j: j.state is JobState.DELIVERED)
     # Shown as waiting for a busy service, never failed; billed once.
     assert any(j.state is JobState.PENDING and j.raw_status == RELAY_BUSY for j in presenter.shown)
     assert len(fake.creates) == 4 and len(fake.tasks) == 1
@@ -268,7 +275,7 @@ async def test_a_job_the_relay_keeps_refusing_fails_only_after_the_busy_deadline
     fake, store, presenter, make = env
     fake.fail_create(status=429, count=10_000, headers={"Retry-After": "0.05"})
     tracker = make(replace(FAST, busy_deadline=0.5))
-    tracker.start(presenter)
+    await tracker.start(presenter)
     job = await send(store, tracker)
     assert job.state is JobState.FAILED and job.failure_kind == "busy" and job.task_id is None
     assert "too busy" in job.failure_reason and "nothing was billed" in job.failure_reason
@@ -281,11 +288,11 @@ async def test_429s_on_polls_lower_the_poll_rate_until_polls_succeed_again(env):
     # Three in a row: the client's own two retries do not get through either.
     fake.fail_query(status=429, count=3, headers={"Retry-After": "0.3"})
     tracker = make()
-    tracker.start(presenter)
+    await tracker.start(presenter)
     job = await send(store, tracker)
-    await until(lambda: store.get(job.id).poll_failures == 1)
+    await until_job(store, job.id, lambda j: j.poll_failures == 1)
     assert tracker.relay_limits().polls_per_second == FAST.polls_cap / 2
-    await until(lambda: store.get(job.id).state is JobState.DELIVERED)
+    await until_job(store, job.id, lambda j: j.state is JobState.DELIVERED)
     assert tracker.relay_limits().polls_per_second > FAST.polls_cap / 2
 
 
@@ -294,9 +301,9 @@ async def test_a_job_that_fails_upstream_is_finished_once(env):
     fake, store, presenter, make = env
     fake.script([Step("queued"), Step("failed", after=0.1, extra={"fail_reason": "content policy"})])
     tracker = make()
-    tracker.start(presenter)
+    await tracker.start(presenter)
     job = await send(store, tracker)
-    await until(lambda: store.get(job.id).notified_at is not None)
+    await until_job(store, job.id, lambda j: j.notified_at is not None)
     await asyncio.sleep(0.3)  # further steps, had any been scheduled
     assert [j.id for j in presenter.finished] == [job.id]
-    assert store.get(job.id).state is JobState.FAILED
+    assert (await store.get(job.id)).state is JobState.FAILED

@@ -147,11 +147,11 @@ class VideoBot(commands.AutoShardedBot):
         digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
         key = f"commands:{guild.id if guild else 'global'}"
         # Global sync is rate limited and slow to propagate: only sync what changed.
-        if self.store.get_meta(key) == digest:
+        if await self.store.get_meta(key) == digest:
             log.info("application commands unchanged; not syncing")
             return
         synced = await self.tree.sync(guild=guild)
-        self.store.set_meta(key, digest)
+        await self.store.set_meta(key, digest)
         where = f"guild {guild.id}" if guild else "globally"
         log.info(
             "synced %d application commands %s: %s", len(synced), where, ", ".join(c.name for c in synced)
@@ -184,7 +184,7 @@ class VideoBot(commands.AutoShardedBot):
                         gateway_connected=self.gateway_connected and not self.is_closed(),
                         latency=None if self.latency != self.latency else round(self.latency, 3),
                         api_last_success=self.api.last_success,
-                        unfinished_jobs=self.store.count_unfinished(),
+                        unfinished_jobs=await self.store.count_unfinished(),
                     ),
                 )
             except Exception:
@@ -197,7 +197,7 @@ class VideoBot(commands.AutoShardedBot):
         while True:
             await asyncio.sleep(CHECKPOINT_EVERY)
             try:
-                self.store.flush_checkpoint()
+                await self.store.flush_checkpoint()
             except Exception:
                 log.exception("store checkpoint failed; trying again")
 

@@ -11,7 +11,7 @@ than the job is late; the schedule caps every query at `polls_cap` a second.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,18 +86,21 @@ class DurationCache:
     """`Store.typical_duration` per model, re-read at most every `ttl` seconds."""
 
     def __init__(
-        self, lookup: Callable[[str], float | None], clock: Callable[[], float], ttl: float = 60.0
+        self,
+        lookup: Callable[[str], Awaitable[float | None]],
+        clock: Callable[[], float],
+        ttl: float = 60.0,
     ) -> None:
         self._lookup = lookup
         self._clock = clock
         self._ttl = ttl
         self._cache: dict[str, tuple[float | None, float]] = {}
 
-    def get(self, model: str) -> float | None:
+    async def get(self, model: str) -> float | None:
         now = self._clock()
         hit = self._cache.get(model)
         if hit is None or now - hit[1] >= self._ttl:
-            hit = (self._lookup(model), now)
+            hit = (await self._lookup(model), now)
             self._cache[model] = hit
         return hit[0]
 

@@ -62,7 +62,7 @@ class RelayNews:
 
     async def _poll_failed(self, job: Job, exc: VideoAPIError, now: float) -> None:
         failures = job.poll_failures + 1
-        job = self.store.update(job.id, last_poll_at=now, poll_failures=failures)
+        job = await self.store.update(job.id, last_poll_at=now, poll_failures=failures)
         last_ok = job.last_poll_ok_at or job.submitted_at or job.created_at
         if isinstance(exc, RateLimited):
             pause = exc.retry_after if exc.retry_after is not None else self.timing.poll_interval * 2
@@ -94,7 +94,7 @@ class RelayNews:
         state = status.state
         news = poll_news(job, status, polled_at, self.timing.poll_record_every)
         if state is TaskState.SUCCEEDED and status.video_url:
-            moved = self.store.transition(
+            moved = await self.store.transition(
                 job.id,
                 JobState.SUCCEEDED,
                 expect=ACTIVE_UPSTREAM,
@@ -106,7 +106,7 @@ class RelayNews:
             )
             if moved is not None:
                 self.durations.forget(moved.model)
-                self._queue.left(moved.id)
+                await self._queue.left(moved.id)
                 # Delivered by the caller once the poll's slot is free (JobTracker._step): a
                 # delivery can wait long on Discord's buckets, and polls must not wait with it.
             return moved or job
@@ -120,10 +120,10 @@ class RelayNews:
             state is TaskState.SUCCEEDED and job.state is JobState.QUEUED
         )
         if running and (news or job.state is not JobState.RUNNING):
-            updated = self.store.transition(job.id, JobState.RUNNING, expect=ACTIVE_UPSTREAM, **news)
+            updated = await self.store.transition(job.id, JobState.RUNNING, expect=ACTIVE_UPSTREAM, **news)
         elif news:
             # waiting, unknown words, or "done" without a video yet: keep polling
-            updated = self.store.update(job.id, **news)
+            updated = await self.store.update(job.id, **news)
         if updated is None:
             return job  # cancelled meanwhile
         age = self.clock() - (updated.submitted_at or updated.created_at)
@@ -136,11 +136,11 @@ class RelayNews:
             return await self._fail(updated, reason, "timeout")
         if (updated.state, updated.progress, updated.raw_status) != (job.state, job.progress, job.raw_status):
             await self.presenter.show(updated.id)
-        self.schedule(job.id, self._next_poll(updated, age))
+        self.schedule(job.id, await self._next_poll(updated, age))
         return updated
 
-    def _next_poll(self, job: Job, age: float) -> float:
-        expected = self.durations.get(job.model)
+    async def _next_poll(self, job: Job, age: float) -> float:
+        expected = await self.durations.get(job.model)
         return next_poll(
             self.timing,
             age=age,

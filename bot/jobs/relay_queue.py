@@ -56,6 +56,11 @@ class RelayQueue:
         self._shown: dict[int, int] = {}  # waiting job -> the position its message shows
         self._moved = False
         self._resume: asyncio.TimerHandle | None = None
+        self._resuming: asyncio.Task[None] | None = None
+        # One `send_next` at a time: the store write it awaits between taking jobs from the
+        # admission and sending them may suspend (PostgreSQL), and a second one running then
+        # would see room the first has already promised.
+        self._sending = asyncio.Lock()
 
     def position(self, job_id: int) -> int:
         """1 for the next waiting job to be sent (see `Admission.position`)."""
@@ -72,55 +77,57 @@ class RelayQueue:
             self._shown[job.id] = self.admission.waiting + 1
             self.admission.enqueue(job.id, job.user_id, job.guild_id)
 
-    def left(self, job_id: int) -> None:
+    async def left(self, job_id: int) -> None:
         """A job is no longer waiting or at the relay: free its place, let the next one in."""
         self.admission.remove(job_id)
         self._shown.pop(job_id, None)
         self.admission.release(job_id)
-        self.send_next()
+        await self.send_next()
 
-    def landed(self, *, accepted: bool) -> None:
+    async def landed(self, *, accepted: bool) -> None:
         """A create call ended, the job created upstream (`accepted`) or failed: its place
         in flight is free, and an accepted one lets the limit grow."""
         if accepted:
             self.gate.accepted()
         else:
             self.gate.failed()
-        self.send_next()
+        await self.send_next()
 
-    def refused(self, job: Job) -> None:
+    async def refused(self, job: Job) -> None:
         """The relay refused `job`'s create (the gate has counted it and paused) and the job
         is waiting again (PENDING): it takes its old place, and is sent when the pause ends."""
         self.admission.put_back(job.id)
         if job.state is JobState.PENDING:
             self._shown[job.id] = self.admission.position(job.id)
         self._moved = True
-        self.send_next()
+        await self.send_next()
 
-    def send_next(self) -> None:
-        """Send what the limits allow now. Synchronous, so no other admission interleaves."""
-        now = self._clock()
-        paused = self.gate.paused_for(now)
-        if paused and self.admission.waiting:
-            self._wake_in(paused)
-        while (room := self.gate.room(now)) and (taken := self.admission.take(room)):
-            try:
-                moved = self.store.submit([job_id for job_id, _ in taken], now=self._clock())
-            except Exception:
-                # Nothing was written: the jobs are still waiting; try again on the next event.
-                log.exception("could not mark %d jobs as being sent; they keep waiting", len(taken))
+    async def send_next(self) -> None:
+        """Send what the limits allow now. Under a lock, so no other admission interleaves
+        with the store write between taking the jobs and sending them."""
+        async with self._sending:
+            now = self._clock()
+            paused = self.gate.paused_for(now)
+            if paused and self.admission.waiting:
+                self._wake_in(paused)
+            while (room := self.gate.room(now)) and (taken := self.admission.take(room)):
+                try:
+                    moved = await self.store.submit([job_id for job_id, _ in taken], now=self._clock())
+                except Exception:
+                    # Nothing was written: the jobs are still waiting; try again on the next event.
+                    log.exception("could not mark %d jobs as being sent; they keep waiting", len(taken))
+                    for job_id, _ in taken:
+                        self.admission.put_back(job_id)
+                    return
+                sent = {job.id for job in moved}
                 for job_id, _ in taken:
-                    self.admission.put_back(job_id)
-                return
-            sent = {job.id for job in moved}
-            for job_id, _ in taken:
-                self._shown.pop(job_id, None)
-                if job_id not in sent:
-                    self.admission.release(job_id)  # cancelled or failed meanwhile
-            self.gate.sent(len(moved))
-            for job in moved:
-                self._send(job)
-            self._moved = True
+                    self._shown.pop(job_id, None)
+                    if job_id not in sent:
+                        self.admission.release(job_id)  # cancelled or failed meanwhile
+                self.gate.sent(len(moved))
+                for job in moved:
+                    self._send(job)
+                self._moved = True
 
     def _wake_in(self, delay: float) -> None:
         """Try again when the pause ends (one timer, however many jobs wait)."""
@@ -131,12 +138,16 @@ class RelayQueue:
 
     def _resumed(self) -> None:
         self._resume = None
-        self.send_next()
+        # A timer callback cannot await: the send runs as a task, kept so `close` can stop it.
+        self._resuming = asyncio.get_running_loop().create_task(self.send_next(), name="relay-resume")
 
     def close(self) -> None:
         if self._resume is not None:
             self._resume.cancel()
             self._resume = None
+        if self._resuming is not None:
+            self._resuming.cancel()
+            self._resuming = None
 
     async def refresh_positions(self) -> None:
         """Every `refresh` seconds, re-show the waiting jobs whose position moved enough."""
@@ -155,7 +166,7 @@ class RelayQueue:
             shown = self._shown.get(job_id, 0)
             if shown and not position_worth_showing(shown, position):
                 continue
-            job = self.store.get(job_id)
+            job = await self.store.get(job_id)
             if job is not None and job.state is JobState.PENDING and job.message_id is not None:
                 self._shown[job_id] = position
                 await self._show(job)

@@ -15,7 +15,7 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.errors import DeadLink, RateLimited, VideoAPIError
@@ -91,12 +91,12 @@ class JobTracker(RelayNews):
 
     # --- life of the tracker -------------------------------------------------------------
 
-    def start(self, presenter: Presenter) -> None:
+    async def start(self, presenter: Presenter) -> None:
         """Resume every unfinished job from the store, then run the schedule, showing jobs
         through `presenter`."""
         self.presenter = presenter
         self._started_at = self.clock()
-        unfinished = self.store.unfinished()
+        unfinished = await self.store.unfinished()
         # Resumed jobs are looked at again spread over the time the poll budget needs for them
         # all, so ten thousand of them do not all query the relay in the first second.
         spread = len(unfinished) / self.timing.polls_per_second
@@ -104,7 +104,7 @@ class JobTracker(RelayNews):
             if job.state is JobState.SUBMITTING:
                 # The create call may or may not have reached the relay; sending it again
                 # could bill twice, so the member is asked to retry instead.
-                self.store.transition(
+                await self.store.transition(
                     job.id,
                     JobState.FAILED,
                     expect=[JobState.SUBMITTING],
@@ -126,7 +126,7 @@ class JobTracker(RelayNews):
             name="job-tracker",
         )
         self._refresh_task = asyncio.create_task(self._queue.refresh_positions(), name="queue-positions")
-        self._queue.send_next()
+        await self._queue.send_next()
 
     async def stop(self, grace: float = 3.0) -> None:
         for task in (self._loop_task, self._refresh_task):
@@ -134,8 +134,8 @@ class JobTracker(RelayNews):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-        # Store writes are synchronous and atomic, so cancelling a step mid-await loses no
-        # state: the next start picks the job up where its row says it is.
+        # Each store write is atomic (one transaction, or one statement), so cancelling a step
+        # mid-await loses no state: the next start picks the job up where its row says it is.
         self._queue.close()
         await self._background.drain(grace)
 
@@ -144,22 +144,22 @@ class JobTracker(RelayNews):
 
     # --- member actions ------------------------------------------------------------------
 
-    def create(self, check: Callable[[], None] | None = None, **fields: Any) -> Job:
+    async def create(self, check: Callable[[], Awaitable[None]] | None = None, **fields: Any) -> Job:
         """Write a new job (waiting, or awaiting approval); `check`, the quota's last word, runs
         in the same transaction. Raises what `check` raises, and then nothing is written."""
-        return self.store.add_job(check=check, **fields)
+        return await self.store.add_job(check=check, **fields)
 
-    def not_posted(self, job_id: int) -> None:
+    async def not_posted(self, job_id: int) -> None:
         """The job's message could not be posted: with nowhere to show it, the job fails before
         anything is sent upstream (and nobody is notified of a message nobody saw)."""
-        self.store.transition(
+        await self.store.transition(
             job_id,
             JobState.FAILED,
             failure_reason=Text("The job message could not be posted."),
             failure_kind="discord",
             expect=NOT_SENT,
         )
-        self.store.mark_notified(job_id)
+        await self.store.mark_notified(job_id)
 
     async def enqueue(self, job: Job | None = None) -> None:
         """Queue `job` (its message is posted, or a moderator approved it), then move waiting
@@ -172,17 +172,17 @@ class JobTracker(RelayNews):
         if job is not None:
             self._queue.enqueue(job)
         else:
-            for waiting in self.store.waiting():
+            for waiting in await self.store.waiting():
                 # A job without a message, made since this start, is still being posted.
                 if waiting.message_id is not None or waiting.created_at < self._started_at:
                     self._queue.enqueue(waiting)
-        self._queue.send_next()
+        await self._queue.send_next()
 
-    def typical_duration(self, model: str) -> float | None:
+    async def typical_duration(self, model: str) -> float | None:
         """How long `model` usually takes (remembered; the store's figure at most a minute old)."""
-        return self.durations.get(model)
+        return await self.durations.get(model)
 
-    def queue_position(self, job_id: int) -> int:
+    async def queue_position(self, job_id: int) -> int:
         """1 for the next waiting job to be sent (see `Admission.position`)."""
         return self._queue.position(job_id)
 
@@ -193,10 +193,10 @@ class JobTracker(RelayNews):
             # A 429 proves nothing was created: the job waits again, never failed for it.
             return await self._refused(job, exc)
         except VideoAPIError as exc:
-            self._queue.landed(accepted=False)
+            await self._queue.landed(accepted=False)
             return await self._fail_submit(job, exc)
-        self._queue.landed(accepted=True)
-        moved = self.store.transition(
+        await self._queue.landed(accepted=True)
+        moved = await self.store.transition(
             job.id,
             JobState.QUEUED,
             expect=[JobState.SUBMITTING],
@@ -208,7 +208,7 @@ class JobTracker(RelayNews):
         if moved is None:
             # Cancelled while the create call was in flight. The task exists upstream (and is
             # billed), so keep its id on the row for the record.
-            return self.store.update(job.id, task_id=status.task_id)
+            return await self.store.update(job.id, task_id=status.task_id)
         log.info("job %d created upstream as %s", job.id, status.task_id, extra=job_fields(moved))
         await self.presenter.show(moved.id)
         applied = await self._apply(moved, status)
@@ -231,7 +231,7 @@ class JobTracker(RelayNews):
             )
             log.warning("job %d: the relay refused it for %d minutes; failing it", job.id, minutes)
             return await self._fail(job, reason, "busy")
-        moved = self.store.transition(
+        moved = await self.store.transition(
             job.id,
             JobState.PENDING,
             expect=[JobState.SUBMITTING],
@@ -240,7 +240,7 @@ class JobTracker(RelayNews):
             detail="refused by the relay (429); waiting to be sent again",
         )
         if moved is None:
-            return self.store.get(job.id) or job  # cancelled while the call was out
+            return await self.store.get(job.id) or job  # cancelled while the call was out
         log.info(
             "job %d: the relay is busy (429); creates paused %.1fs, up to %d at once",
             job.id,
@@ -248,7 +248,7 @@ class JobTracker(RelayNews):
             self._queue.gate.limit.value,
             extra=job_fields(moved),
         )
-        self._queue.refused(moved)
+        await self._queue.refused(moved)
         await self.presenter.show(moved.id)
         return moved
 
@@ -258,7 +258,7 @@ class JobTracker(RelayNews):
 
     async def cancel(self, job_id: int, *, by_user: int) -> Job | None:
         """Stop tracking a job. None when it had already finished."""
-        job = self.store.transition(
+        job = await self.store.transition(
             job_id,
             JobState.CANCELLED,
             expect=CANCELLABLE,
@@ -267,13 +267,13 @@ class JobTracker(RelayNews):
         )
         if job is not None:
             self._schedule.drop(job_id)
-            self._queue.left(job_id)
+            await self._queue.left(job_id)
             await self._finish(job)
         return job
 
     async def approve(self, job_id: int, *, by_user: int) -> Job | None:
         """A moderator approved: the job joins the queue. None when it was no longer waiting."""
-        job = self.store.transition(
+        job = await self.store.transition(
             job_id,
             JobState.PENDING,
             expect=[JobState.AWAITING_APPROVAL],
@@ -289,7 +289,7 @@ class JobTracker(RelayNews):
 
     async def reject(self, job_id: int, *, by_user: int) -> Job | None:
         """A moderator rejected: nothing is sent, the job ends. None when it was no longer waiting."""
-        job = self.store.transition(
+        job = await self.store.transition(
             job_id,
             JobState.REJECTED,
             expect=[JobState.AWAITING_APPROVAL],
@@ -305,12 +305,12 @@ class JobTracker(RelayNews):
     async def _step(self, job_id: int) -> None:
         try:
             async with self._lock(job_id):
-                job = self.store.get(job_id)
+                job = await self.store.get(job_id)
                 if job is not None and job.state in ACTIVE_UPSTREAM:
                     async with self._slots:
                         await self._poll(job)
                     # As stored now: a failure the poll met was finished (and announced) there.
-                    job = self.store.get(job_id)
+                    job = await self.store.get(job_id)
                 if job is not None and (
                     job.state is JobState.SUCCEEDED or (job.state.final and job.notified_at is None)
                 ):
@@ -322,7 +322,7 @@ class JobTracker(RelayNews):
             self.schedule(job_id, self.timing.poll_max_interval)
 
     async def _fail(self, job: Job, reason: Message, failure: str) -> Job:
-        moved = self.store.transition(
+        moved = await self.store.transition(
             job.id,
             JobState.FAILED,
             expect=(*CANCELLABLE, JobState.SUCCEEDED),
@@ -332,7 +332,7 @@ class JobTracker(RelayNews):
         if moved is None:
             return job
         log.info("job %d failed (%s)", job.id, failure, extra=job_fields(moved))
-        self._queue.left(moved.id)
+        await self._queue.left(moved.id)
         await self._finish(moved)
         return moved
 
@@ -370,7 +370,9 @@ class JobTracker(RelayNews):
         now, delivered = self.clock(), None
         if job.state is JobState.SUCCEEDED:  # delivered and announced in one write
             done: dict[str, Any] = {"delivery_mode": mode, "notified_at": now, "interaction_token": None}
-            delivered = self.store.transition(job.id, JobState.DELIVERED, expect=[JobState.SUCCEEDED], **done)
+            delivered = await self.store.transition(
+                job.id, JobState.DELIVERED, expect=[JobState.SUCCEEDED], **done
+            )
             metrics.delivered(delivered)
             if delivered is not None:
                 # The end of a job's story in the log, as its start and failures are.
@@ -383,9 +385,9 @@ class JobTracker(RelayNews):
                     extra=job_fields(delivered),
                 )
         if delivered is None:
-            self.store.mark_notified(job.id, now=now)
+            await self.store.mark_notified(job.id, now=now)
         self._locks.pop(job.id, None)
-        self._queue.left(job.id)
+        await self._queue.left(job.id)
 
     # --- helpers -----------------------------------------------------------------------------
 

@@ -164,9 +164,19 @@ def discord_trace() -> aiohttp.TraceConfig:
 # --- gauges read from the store at scrape time ---------------------------------------------------
 
 
+Counts = Callable[[], Awaitable[list[tuple[str, int | None, int]]]]
+
+
 class StoreCollector(Collector):
-    def __init__(self, counts: Callable[[], list[tuple[str, int | None, int]]]) -> None:
+    """prometheus-client collects synchronously, and the store is read with an await: the
+    /metrics handler reads the counts (`refresh`) and then, with no await between, collects."""
+
+    def __init__(self, counts: Counts) -> None:
         self.counts = counts  # Store.count_by_state
+        self._rows: list[tuple[str, int | None, int]] = []
+
+    async def refresh(self) -> None:
+        self._rows = await self.counts()
 
     def collect(self) -> Iterator[Metric]:
         jobs = GaugeMetricFamily(
@@ -174,7 +184,7 @@ class StoreCollector(Collector):
         )
         queue = GaugeMetricFamily("veo_queue_length", "Jobs waiting for a slot at the relay")
         waiting = 0
-        for state, guild_id, n in self.counts():
+        for state, guild_id, n in self._rows:
             jobs.add_metric([state, str(guild_id) if guild_id is not None else ""], n)
             if state == "pending":
                 waiting += n
@@ -224,14 +234,13 @@ def watch_relay_limits(read: Callable[[], Any]) -> None:
 
 
 @asynccontextmanager
-async def serving(
-    host: str, port: int, counts: Callable[[], list[tuple[str, int | None, int]]]
-) -> AsyncIterator[None]:
+async def serving(host: str, port: int, counts: Counts) -> AsyncIterator[None]:
     """Serve /metrics on host:port for as long as the context is open."""
     collector = StoreCollector(counts)
     REGISTRY.register(collector)
 
     async def metrics(_request: web.Request) -> web.Response:
+        await collector.refresh()
         return web.Response(body=generate_latest(REGISTRY), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     app = web.Application()

@@ -2,7 +2,11 @@
 edit queued behind others would show old news. The final render always goes out first.
 
 The send may raise `bot.pacing.budgets.Superseded` while it waits for a request slot and a newer
-render arrived (`superseded()`): that send is skipped without counting as one."""
+render arrived (`superseded()`): that send is skipped without counting as one.
+
+A render may be only a promise of one (a progress edit made from the job as it is when its turn
+comes): `prepare` turns it into the real render, reading what it needs, just before it is
+compared with the last one and sent; the final render is sent as given."""
 
 from __future__ import annotations
 
@@ -33,8 +37,10 @@ class EditThrottle(Generic[T]):
         clock: Callable[[], float] = time.monotonic,
         settle: bool = False,
         stretch: Callable[[], float] | None = None,
+        prepare: Callable[[T], Awaitable[T]] | None = None,
     ) -> None:
         self._send = send
+        self._prepare = prepare
         self.interval = interval
         self._stretch = stretch
         self._clock = clock
@@ -70,8 +76,10 @@ class EditThrottle(Generic[T]):
                 continue
             render, self._has_pending = self._pending, False
             try:
-                # (A render may be made only now, when compared: one that fails is dropped like
-                # a failed send, and the next one still goes.)
+                # (A render may be made only now, prepared or when compared: one that fails is
+                # dropped like a failed send, and the next one still goes.)
+                if self._prepare is not None:
+                    render = await self._prepare(render)  # type: ignore[arg-type]
                 if self._has_last and render == self._last:
                     continue
             except Exception:

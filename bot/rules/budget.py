@@ -14,7 +14,7 @@ its write transaction, so members asking together cannot overspend.
 from __future__ import annotations
 
 import time as clock
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from decimal import Decimal, InvalidOperation
@@ -148,12 +148,14 @@ def check(spent: int, price: int, budget: Budget, prices: Prices, *, now: float)
 class SpendCounts(Protocol):
     """What a budget needs summed (the store provides it)."""
 
-    def spend(self, *, since: float, guild_id: int | None = None, user_id: int | None = None) -> int: ...
+    async def spend(
+        self, *, since: float, guild_id: int | None = None, user_id: int | None = None
+    ) -> int: ...
 
 
-def spent(counts: SpendCounts, budget: Budget, now: float) -> int:
+async def spent(counts: SpendCounts, budget: Budget, now: float) -> int:
     """This month's spend against `budget`: the server's, or every job's for the whole bot."""
-    return counts.spend(since=month_start(now, budget.timezone), guild_id=budget.guild_id)
+    return await counts.spend(since=month_start(now, budget.timezone), guild_id=budget.guild_id)
 
 
 def checker(
@@ -163,17 +165,18 @@ def checker(
     *,
     model: str,
     now: Callable[[], float] = clock.time,
-) -> Callable[[], None]:
+) -> Callable[[], Awaitable[None]]:
     """A check of every budget that applies, for one video of `model`. `Store.add_job` runs it
-    inside its write transaction; intake runs it once early too."""
+    inside its write transaction; intake runs it once early too. It awaits nothing but the
+    store's reads (which on SQLite never suspend: see `Store.add_job`)."""
 
-    def run() -> None:
+    async def run() -> None:
         price = prices.of(model)
         check_priced(model, price, budgets)
         at = now()
         for budget in budgets:
             if budget.limit:
-                check(spent(counts, budget, at), price or 0, budget, prices, now=at)
+                check(await spent(counts, budget, at), price or 0, budget, prices, now=at)
 
     return run
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -88,9 +88,9 @@ class Intake:
         self.library = Library(store)
         self.styles = Styles(store)
 
-    def rules(self, guild_id: int | None, scope: str = "guild") -> GuildSettings:
+    async def rules(self, guild_id: int | None, scope: str = "guild") -> GuildSettings:
         """The server's rules where the server added the bot; the owner's defaults elsewhere."""
-        return self.store.guild_rules(guild_id if scope == "guild" else None)
+        return await self.store.guild_rules(guild_id if scope == "guild" else None)
 
     # --- building a request from a member's options ------------------------------------------
 
@@ -169,15 +169,15 @@ class Intake:
 
     # --- the checks -----------------------------------------------------------------------------
 
-    def check_asker(self, member: Member, rules: GuildSettings) -> None:
+    async def check_asker(self, member: Member, rules: GuildSettings) -> None:
         """May this member ask for a video here, now: channel, roles, today's quota (a first,
         non-binding read), and how many of theirs are already waiting. Paths that ask for the
         prompt in a modal run this before opening it."""
         self.check_allowed(member)
         if member.scope != "guild":
             # Outside servers that added the bot: the owner's user quota, no server rules.
-            self.quota_check(member, rules)()
-            self.check_waiting(member.user_id)
+            await self.quota_check(member, rules)()
+            await self.check_waiting(member.user_id)
             return
         if member.bot_missing:
             # Built before the Plural, not inside it: an extractor that descends into nested calls
@@ -196,8 +196,8 @@ class Intake:
         rules.check_member(
             channel_id=member.channel_id, role_ids=set(member.role_ids), is_admin=member.manage_guild
         )
-        self.quota_check(member, rules)()
-        self.check_waiting(member.user_id)
+        await self.quota_check(member, rules)()
+        await self.check_waiting(member.user_id)
 
     def check_allowed(self, member: Member) -> None:
         """The owner's allow-lists and switch for use outside servers; each refusal names its rule."""
@@ -216,9 +216,9 @@ class Intake:
                 )
             )
 
-    def check(self, member: Member, rules: GuildSettings, request: JobRequest) -> None:
+    async def check(self, member: Member, rules: GuildSettings, request: JobRequest) -> None:
         """Every check of a finished request, before the interaction is deferred."""
-        self.check_asker(member, rules)
+        await self.check_asker(member, rules)
         rules.check_model(request.model, self.defaults)
         check_image_count(request.model, self.settings.capability(request.model), len(request.images))
         check_upsample(request.enable_upsample, request.shape)
@@ -226,16 +226,16 @@ class Intake:
             prompt=request.prompt, duration=request.duration, upsample=request.enable_upsample
         )
         # A first, non-binding read of the budgets; the binding one runs with the insert.
-        self.spend_check(member, rules, request.model)()
+        await self.spend_check(member, rules, request.model)()
 
-    def check_remix(self, member: Member, rules: GuildSettings, parent: Job) -> None:
+    async def check_remix(self, member: Member, rules: GuildSettings, parent: Job) -> None:
         if not rules.allow_remix_others and member.user_id != parent.user_id:
             raise PermissionDenied(Text("This server does not allow remixing other members' videos."))
-        self.check_asker(member, rules)
+        await self.check_asker(member, rules)
 
-    def check_waiting(self, user_id: int) -> None:
+    async def check_waiting(self, user_id: int) -> None:
         # Jobs waiting for a moderator count too, so nobody can flood an approval channel.
-        waiting = self.store.count_jobs(user_id=user_id, states=WAITING)
+        waiting = await self.store.count_jobs(user_id=user_id, states=WAITING)
         if waiting >= self.settings.max_waiting_per_member:
             raise InputError(
                 Plural(
@@ -249,7 +249,7 @@ class Intake:
 
     def quota_check(
         self, member: Member, rules: GuildSettings, model: str | None = None
-    ) -> Callable[[], None]:
+    ) -> Callable[[], Awaitable[None]]:
         """The exact check `Store.add_job` runs inside its write transaction (and intake once
         early); each refusal is counted once, by the check that made it. With the `model` asked
         for, the monthly budgets are checked too."""
@@ -269,9 +269,9 @@ class Intake:
             return counted
         spending = self.spend_check(member, rules, model)
 
-        def both() -> None:
-            counted()
-            spending()
+        async def both() -> None:
+            await counted()
+            await spending()
 
         return both
 
@@ -289,7 +289,7 @@ class Intake:
         """What one video of `model` costs now (micros), to record on its job; None: no price."""
         return self.defaults.prices.of(model)
 
-    def spend_check(self, member: Member, rules: GuildSettings, model: str) -> Callable[[], None]:
+    def spend_check(self, member: Member, rules: GuildSettings, model: str) -> Callable[[], Awaitable[None]]:
         """The monthly budgets' check of one video of `model` (see `quota_check`)."""
         return _counted(
             budget.checker(self.store, self.defaults.prices, self.budgets(member, rules), model=model)
@@ -304,7 +304,7 @@ class Intake:
         limits = rules.limits(self.defaults)
         return budget.Budget("server", limits.monthly_budget, limits.timezone, member.guild_id), owner
 
-    def spend_warning(self, job: Job) -> Text | None:
+    async def spend_warning(self, job: Job) -> Text | None:
         """After `job` was written: the first time this month a budget it counts against reaches
         80 %, the warning for its server's audit channel (None: nothing to say there). The whole
         bot's has no channel to go to: it is logged at WARNING, once a month too."""
@@ -312,13 +312,13 @@ class Intake:
             return None
         member = Member(job.user_id, job.guild_id, job.channel_id, scope=job.scope)
         warning = None
-        for cap in self.budgets(member, self.rules(job.guild_id, job.scope)):
+        for cap in self.budgets(member, await self.rules(job.guild_id, job.scope)):
             now = time.time()
-            spent = budget.spent(self.store, cap, now)
+            spent = await budget.spent(self.store, cap, now)
             if not cap.reached_warning(spent):
                 continue
             key = f"budget_warned:{cap.guild_id or 'bot'}:{budget.month_key(now, cap.timezone)}"
-            if not self.store.claim_meta(key, str(spent)):
+            if not await self.store.claim_meta(key, str(spent)):
                 continue  # already told this month
             prices = self.defaults.prices
             params = {
@@ -342,12 +342,12 @@ class Intake:
         return warning
 
 
-def _counted(check: Callable[[], None]) -> Callable[[], None]:
+def _counted(check: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
     """`check`, with each refusal it makes counted in the metrics (by the limit that refused)."""
 
-    def counted() -> None:
+    async def counted() -> None:
         try:
-            check()
+            await check()
         except quota.QuotaExceeded as exc:
             metrics.quota_refused(exc.scope)
             raise

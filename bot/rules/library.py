@@ -72,7 +72,7 @@ class Library:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    def save(
+    async def save(
         self,
         member: Member,
         rules: GuildSettings,
@@ -84,7 +84,7 @@ class Library:
     ) -> LibraryEntry:
         name = clean_name(name)
         rules.check_prompt(prompt)
-        saved = self.store.library_add(
+        saved = await self.store.library_add(
             library=library_of(member),
             name=name,
             prompt=prompt,
@@ -98,21 +98,21 @@ class Library:
             )
         return saved
 
-    def find(self, member: Member, name: str) -> LibraryEntry:
-        entry = self.store.library_entry(library_of(member), name.strip())
+    async def find(self, member: Member, name: str) -> LibraryEntry:
+        entry = await self.store.library_entry(library_of(member), name.strip())
         if entry is None:
             raise InputError(Text("There is no entry named {name} in this library.", name=inert(name)))
         return entry
 
-    def choices(self, member: Member, typed: str) -> list[LibraryEntry]:
-        return self.store.library_entries(library_of(member), typed=typed.strip(), limit=CHOICES)
+    async def choices(self, member: Member, typed: str) -> list[LibraryEntry]:
+        return await self.store.library_entries(library_of(member), typed=typed.strip(), limit=CHOICES)
 
-    def listing(self, member: Member) -> tuple[list[LibraryEntry], list[LibraryEntry]]:
+    async def listing(self, member: Member) -> tuple[list[LibraryEntry], list[LibraryEntry]]:
         """The most used entries, and the member's own (most used first too)."""
         library = library_of(member)
         return (
-            self.store.library_entries(library, limit=LISTED),
-            self.store.library_entries(library, user_id=member.user_id, limit=LISTED),
+            await self.store.library_entries(library, limit=LISTED),
+            await self.store.library_entries(library, user_id=member.user_id, limit=LISTED),
         )
 
     def check_use(self, rules: GuildSettings, entry: LibraryEntry) -> None:
@@ -131,21 +131,21 @@ class Library:
                 )
             )
 
-    def rename(self, member: Member, name: str, new_name: str) -> LibraryEntry:
-        entry = self.find(member, name)
+    async def rename(self, member: Member, name: str, new_name: str) -> LibraryEntry:
+        entry = await self.find(member, name)
         self.check_manage(member, entry)
         new_name = clean_name(new_name)
-        if not self.store.library_rename(entry.id, new_name):
+        if not await self.store.library_rename(entry.id, new_name):
             raise InputError(
                 Text("There is already an entry named {name} in this library.", name=inert(new_name))
             )
         return entry
 
-    def remove(self, member: Member, name: str) -> LibraryEntry:
-        entry = self.find(member, name)
+    async def remove(self, member: Member, name: str) -> LibraryEntry:
+        entry = await self.find(member, name)
         self.check_manage(member, entry)
-        self.store.library_remove(entry.id)
+        await self.store.library_remove(entry.id)
         return entry
 
-    def used(self, entry_id: int) -> None:
-        self.store.library_used(entry_id)
+    async def used(self, entry_id: int) -> None:
+        await self.store.library_used(entry_id)

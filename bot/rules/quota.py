@@ -9,7 +9,7 @@ write transaction.
 from __future__ import annotations
 
 import time as clock
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Protocol
@@ -108,9 +108,9 @@ def check(usage: Usage, limits: Limits, *, now: float, cooldown_exempt: bool = F
 class UsageCounts(Protocol):
     """What the quota needs counted (the store provides it)."""
 
-    def quota_usage(self, *, guild_id: int, user_id: int, since: float) -> tuple[int, int]: ...
+    async def quota_usage(self, *, guild_id: int, user_id: int, since: float) -> tuple[int, int]: ...
 
-    def last_job_at(self, *, guild_id: int, user_id: int) -> float | None: ...
+    async def last_job_at(self, *, guild_id: int, user_id: int) -> float | None: ...
 
 
 def checker(
@@ -121,21 +121,22 @@ def checker(
     user_id: int,
     cooldown_exempt: bool = False,
     now: Callable[[], float] = clock.time,
-) -> Callable[[], None]:
+) -> Callable[[], Awaitable[None]]:
     """A check of the member's and the server's daily quota and cooldown. `Store.add_job` runs
     it inside its write transaction, so commands arriving together cannot overspend; intake runs
-    it once early too, so a refusal comes before anything is posted."""
+    it once early too, so a refusal comes before anything is posted. It awaits nothing but the
+    store's reads (which on SQLite never suspend: see `Store.add_job`)."""
 
-    def run() -> None:
+    async def run() -> None:
         if guild_id is None or not (limits.server_daily or limits.member_daily or limits.cooldown):
             # Nothing to refuse: skip counting today's jobs, which is a scan of the server's day
             # and, in a burst, would run once per command over ever more rows.
             return
         at = now()
-        member, server = counts.quota_usage(
+        member, server = await counts.quota_usage(
             guild_id=guild_id, user_id=user_id, since=day_start(at, limits.timezone)
         )
-        last = counts.last_job_at(guild_id=guild_id, user_id=user_id) if limits.cooldown else None
+        last = await counts.last_job_at(guild_id=guild_id, user_id=user_id) if limits.cooldown else None
         usage = Usage(member=member, server=server, last_job_at=last)
         check(usage, limits, now=at, cooldown_exempt=cooldown_exempt)
 
@@ -162,18 +163,18 @@ USER_ZONE = "UTC"
 
 
 class UserScopeCounts(Protocol):
-    def user_scope_usage(self, user_id: int, since: float) -> tuple[int, float | None]: ...
+    async def user_scope_usage(self, user_id: int, since: float) -> tuple[int, float | None]: ...
 
 
 def user_checker(
     counts: UserScopeCounts, daily: int, *, user_id: int, now: Callable[[], float] = clock.time
-) -> Callable[[], None]:
+) -> Callable[[], Awaitable[None]]:
     """The owner's quota for use outside servers that added the bot (`USER_DAILY_QUOTA`), per
     user per UTC day, across every DM and user-install place."""
 
-    def run() -> None:
+    async def run() -> None:
         at = now()
-        used, _last = counts.user_scope_usage(user_id, day_start(at, USER_ZONE))
+        used, _last = await counts.user_scope_usage(user_id, day_start(at, USER_ZONE))
         if used >= daily:
             raise QuotaExceeded(
                 Plural(

@@ -61,19 +61,19 @@ class Styles:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    def offered(self, guild_id: int | None) -> list[Style]:
+    async def offered(self, guild_id: int | None) -> list[Style]:
         styles = {s.key: s for s in DEFAULT_STYLES}
         if guild_id is not None:
-            for key, style in self.store.guild_styles(guild_id):
+            for key, style in await self.store.guild_styles(guild_id):
                 if style is None:
                     styles.pop(key, None)  # a shipped style the server removed
                 else:
                     styles[key] = style
         return sorted(styles.values(), key=lambda s: s.key)
 
-    def find(self, guild_id: int | None, name: str) -> Style:
+    async def find(self, guild_id: int | None, name: str) -> Style:
         key = name.strip().casefold()
-        for style in self.offered(guild_id):
+        for style in await self.offered(guild_id):
             if style.key == key:
                 return style
         raise InputError(
@@ -85,12 +85,12 @@ class Styles:
         if not manage_messages:
             raise PermissionDenied(Text("Only members with Manage Messages can change this server's styles."))
 
-    def set(self, guild_id: int, style: Style, *, by: int) -> None:
+    async def set(self, guild_id: int, style: Style, *, by: int) -> None:
         if not style.text.strip() or len(style.text) > TEXT_LIMIT:
             raise InputError(Text("A style's text has 1 to {limit} characters.", limit=TEXT_LIMIT))
-        self.store.set_guild_style(guild_id, style.key, style, by=by)
+        await self.store.set_guild_style(guild_id, style.key, style, by=by)
 
-    def remove(self, guild_id: int, name: str, *, by: int) -> Style:
-        style = self.find(guild_id, name)
-        self.store.set_guild_style(guild_id, style.key, None, by=by)
+    async def remove(self, guild_id: int, name: str, *, by: int) -> Style:
+        style = await self.find(guild_id, name)
+        await self.store.set_guild_style(guild_id, style.key, None, by=by)
         return style

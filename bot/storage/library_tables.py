@@ -10,7 +10,7 @@ from typing import Any
 
 from bot.rules.library import LibraryEntry
 from bot.rules.styles import Style
-from bot.storage.queries import sqlite_errors
+from bot.storage.schema import sqlite_errors
 
 _ENTRY = "id, library, name, prompt, user_id, author_name, job_id, uses, created_at"
 
@@ -26,7 +26,7 @@ class LibraryTables:
         with sqlite_errors():
             return self.conn.execute(sql, params)
 
-    def library_add(
+    async def library_add(
         self, *, library: str, name: str, prompt: str, user_id: int, author_name: str, job_id: int | None
     ) -> LibraryEntry | None:
         """The new entry; None when the library has one of that name already (any case)."""
@@ -42,13 +42,13 @@ class LibraryTables:
         assert cursor.lastrowid is not None
         return LibraryEntry(cursor.lastrowid, library, name, prompt, user_id, author_name, job_id, 0, now)
 
-    def library_entry(self, library: str, name: str) -> LibraryEntry | None:
+    async def library_entry(self, library: str, name: str) -> LibraryEntry | None:
         row = self._run(
             f"select {_ENTRY} from library where library = ? and name_key = ?", [library, name.casefold()]
         ).fetchone()
         return _entry(row) if row else None
 
-    def library_entries(
+    async def library_entries(
         self, library: str, *, typed: str = "", user_id: int | None = None, limit: int = 25
     ) -> list[LibraryEntry]:
         """Most used first (then by name); `typed` narrows to names or prompts containing it."""
@@ -69,7 +69,7 @@ class LibraryTables:
         ).fetchall()
         return [_entry(r) for r in rows]
 
-    def library_rename(self, entry_id: int, name: str) -> bool:
+    async def library_rename(self, entry_id: int, name: str) -> bool:
         """False when the library has another entry of that name."""
         try:
             self._run(
@@ -80,15 +80,15 @@ class LibraryTables:
             return False
         return True
 
-    def library_remove(self, entry_id: int) -> None:
+    async def library_remove(self, entry_id: int) -> None:
         self._run("delete from library where id = ?", [entry_id])
 
-    def library_used(self, entry_id: int) -> None:
+    async def library_used(self, entry_id: int) -> None:
         self._run("update library set uses = uses + 1 where id = ?", [entry_id])
 
     # --- a server's styles ------------------------------------------------------------------------
 
-    def guild_styles(self, guild_id: int) -> list[tuple[str, Style | None]]:
+    async def guild_styles(self, guild_id: int) -> list[tuple[str, Style | None]]:
         """What the server changed, by name key: its style, or None for a shipped one it removed."""
         rows = self._run(
             "select name_key, name, text, model, shape, duration, removed from guild_styles "
@@ -97,7 +97,7 @@ class LibraryTables:
         ).fetchall()
         return [(r[0], None if r[6] else Style(r[1], r[2], r[3], r[4], r[5])) for r in rows]
 
-    def set_guild_style(self, guild_id: int, key: str, style: Style | None, *, by: int) -> None:
+    async def set_guild_style(self, guild_id: int, key: str, style: Style | None, *, by: int) -> None:
         """Write the server's `style` under `key`, or (None) mark it removed: a shipped style
         stays removed rather than coming back from the defaults."""
         s = style or Style(key, "")

@@ -130,6 +130,12 @@ class PostgresStore(JobQueries):
                     await conn.close()
         await self.pool.close()
 
+    async def __aenter__(self) -> PostgresStore:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
     # --- statements ---------------------------------------------------------------------------
 
     def _db(self) -> Any:
@@ -170,6 +176,12 @@ class PostgresStore(JobQueries):
         assert row is not None
         # PostgreSQL sums bigints as numeric; the callers count whole things.
         return {k: int(v) if isinstance(v, Decimal) else v for k, v in row.items()}
+
+    async def _rows(self, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+        return [
+            {k: int(v) if isinstance(v, Decimal) else v for k, v in r.items()}
+            for r in await self._fetch(pg_sql(sql), *params)
+        ]
 
     async def _column(self, sql: str, params: list[Any]) -> list[Any]:
         return [r[0] for r in await self._fetch(pg_sql(sql), *params)]

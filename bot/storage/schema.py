@@ -8,6 +8,8 @@ that has shipped, because databases in the field have already applied it.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,20 @@ from bot.errors import StoreError
 from bot.relay.request import REQUEST_FIELDS, REQUEST_TYPES
 
 migrations = Migrations("veo_bot")
+
+
+def unavailable(exc: sqlite3.Error) -> StoreError:
+    return StoreError(f"The job database is unavailable ({exc}).")
+
+
+@contextmanager
+def sqlite_errors() -> Iterator[None]:
+    """A locked or vanished database is an expected failure, for readers and writers: members
+    get the StoreError message instead of a traceback."""
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        raise unavailable(exc) from None
 
 
 def connect(path: Path | str, *, busy_timeout_ms: int = 5000) -> sqlite_utils.Database:

@@ -17,7 +17,7 @@ from typing import Any
 import sqlite_utils
 
 from bot.rules.guild_settings import GuildSettings
-from bot.storage.queries import sqlite_errors
+from bot.storage.schema import sqlite_errors
 
 # Members' notification choices kept in memory at most (all dropped when full).
 PREFS_KEPT = 10_000
@@ -43,7 +43,7 @@ class SettingsTables:
 
     # --- per-server settings (stored as the JSON of bot.rules.guild_settings) --------------------------
 
-    def guild_rules(self, guild_id: int | None) -> GuildSettings:
+    async def guild_rules(self, guild_id: int | None) -> GuildSettings:
         """A server's settings; the defaults for a server that changed nothing (or no server)."""
         if guild_id is None:
             return GuildSettings()
@@ -53,7 +53,7 @@ class SettingsTables:
             rules = self._rules[guild_id] = GuildSettings.from_json(data)
         return rules
 
-    def set_guild_rules(self, guild_id: int, rules: GuildSettings, *, by: int) -> None:
+    async def set_guild_rules(self, guild_id: int, rules: GuildSettings, *, by: int) -> None:
         self._rules.pop(guild_id, None)
         data = rules.to_json()
         with self._writing() as db:
@@ -65,7 +65,7 @@ class SettingsTables:
 
     # --- a member's own choices -----------------------------------------------------------------
 
-    def notify_pref(self, user_id: int) -> str:
+    async def notify_pref(self, user_id: int) -> str:
         """How the member wants to hear that a job ended: mention (the default), dm or off."""
         pref = self._prefs.get(user_id)
         if pref is None:
@@ -75,7 +75,7 @@ class SettingsTables:
             pref = self._prefs[user_id] = str(chosen) if chosen is not None else "mention"
         return pref
 
-    def set_notify_pref(self, user_id: int, notify: str) -> None:
+    async def set_notify_pref(self, user_id: int, notify: str) -> None:
         self._prefs.pop(user_id, None)
         with self._writing() as db:
             db.table("member_prefs").upsert(
@@ -85,15 +85,15 @@ class SettingsTables:
 
     # --- small key/value facts ------------------------------------------------------------------
 
-    def get_meta(self, key: str) -> str | None:
+    async def get_meta(self, key: str) -> str | None:
         value = self._value("select value from meta where key = ?", key)
         return None if value is None else str(value)
 
-    def set_meta(self, key: str, value: str) -> None:
+    async def set_meta(self, key: str, value: str) -> None:
         with self._writing() as db:
             db.table("meta").upsert({"key": key, "value": value}, pk="key")
 
-    def claim_meta(self, key: str, value: str) -> bool:
+    async def claim_meta(self, key: str, value: str) -> bool:
         """Set `key` if it is not set yet; whether this call set it. What makes a once-a-month
         warning go out once even when several jobs cross the line together."""
         with sqlite_errors(), self.db.atomic():

@@ -20,6 +20,13 @@ update names the state the store believes the row is in, and when the row says o
 row changed) the store reads it and decides again, so a stale belief can cost a read, never a
 wrong move. Server rules and members' notification choices, read on every command and every
 render, are kept the same way and replaced when the bot writes them (`bot.storage.settings_tables`).
+
+The interface is asynchronous, the PostgreSQL store's (`bot.storage.postgres`) too, so callers
+never know which backend they have. Here every method's body stays synchronous: SQLite answers
+from a local file, and a method that never awaits between reading a row and changing it keeps
+the one-writer guarantees above exactly as they were. What a caller may no longer assume is
+that two calls run with nothing in between: a read and a later write that must agree are one
+compare-and-set (`transition`) or a claim first.
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,8 +44,8 @@ from bot.errors import StoreError
 from bot.jobs.model import ALLOWED, ALLOWED_INTO, STATE_TIMESTAMP, Job, JobState, to_row
 from bot.rules.guild_settings import GuildSettings
 from bot.storage.library_tables import LibraryTables
-from bot.storage.queries import JobQueries, unavailable
-from bot.storage.schema import connect
+from bot.storage.queries import JobQueries
+from bot.storage.schema import connect, sqlite_errors, unavailable
 from bot.storage.settings_tables import SettingsTables
 
 # A blanked interaction token also sits in the write-ahead log until a checkpoint: one
@@ -105,14 +112,16 @@ class Store(JobQueries, SettingsTables, LibraryTables):
     def open(cls, path: Path | str, *, busy_timeout_ms: int = 5000) -> Store:
         return cls(connect(path, busy_timeout_ms=busy_timeout_ms))
 
-    def close(self) -> None:
+    backend = "sqlite"
+
+    async def close(self) -> None:
         self.db.close()
 
-    def __enter__(self) -> Store:
+    async def __aenter__(self) -> Store:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
 
     def _tx(self, *, durable: bool = False) -> _Transaction:
         """One write transaction on the bare connection; `durable` waits for the disk."""
@@ -141,6 +150,34 @@ class Store(JobQueries, SettingsTables, LibraryTables):
             )
         return cursor.rowcount > 0
 
+    # --- the primitives of the shared queries (`bot.storage.queries`) -----------------------------
+
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        with sqlite_errors():
+            yield self.conn
+
+    async def _jobs(
+        self, where: str, params: list[Any], *, order_by: str = "id", limit: int | None = None
+    ) -> list[Job]:
+        sql = f"select * from jobs where {where} order by {order_by}"
+        if limit is not None:
+            sql, params = sql + " limit ?", [*params, limit]
+        return [Job.from_row(row) for row in await self._rows(sql, params)]
+
+    async def _one(self, sql: str, params: list[Any]) -> dict[str, Any]:
+        """The one row of an aggregate query (on the bare connection: several run per command,
+        and sqlite-utils would wrap each in a SAVEPOINT)."""
+        with self._reading() as conn:
+            cursor = conn.execute(sql, params)
+            return dict(zip([d[0] for d in cursor.description], cursor.fetchone(), strict=True))
+
+    async def _rows(self, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+        with self._reading() as conn:
+            cursor = conn.execute(sql, params)
+            names = [d[0] for d in cursor.description]
+            return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
+
     def _keep(self, job: Job) -> Job:
         """Remember `job` as its row now stands; a job that is over (final and shown) is forgotten."""
         if job.state.final and job.notified_at is not None:
@@ -153,25 +190,32 @@ class Store(JobQueries, SettingsTables, LibraryTables):
 
     # --- jobs ---------------------------------------------------------------------------------
 
-    def add_job(
+    async def add_job(
         self,
         *,
         state: JobState = JobState.SUBMITTING,
         now: float | None = None,
-        check: Callable[[], None] | None = None,
+        check: Callable[[], Awaitable[None]] | None = None,
         **fields: Any,
     ) -> Job:
         """Insert a job with `fields` (the Job's columns; channel_id, user_id, prompt, model and
         the shape are required by the schema). `check` runs inside the same write transaction,
         before the insert, and may raise to refuse it: counting and inserting together is what
-        keeps a quota exact when several commands arrive at once."""
+        keeps a quota exact when several commands arrive at once.
+
+        `check` is awaited inside the transaction. It only reads this store (`bot.rules.quota`,
+        `bot.rules.budget`, `bot.rules.intake`), and this store's reads never suspend, so the
+        coroutine runs to its end without yielding to the loop: no other task (another
+        `add_job` among them) runs between the count and the insert. A check that awaited
+        anything else (a timer, the network) would break that, and would also hold SQLite's
+        write lock while it waited."""
         now = time.time() if now is None else now
         row = to_row({**fields, "state": state, "created_at": now, "updated_at": now})
         if state in STATE_TIMESTAMP:
             row[STATE_TIMESTAMP[state]] = now
         with self._tx() as conn:
             if check is not None:
-                check()
+                await check()
             columns = ", ".join(f"[{name}]" for name in row)
             marks = ", ".join("?" * len(row))
             cursor = conn.execute(f"insert into jobs ({columns}) values ({marks})", list(row.values()))
@@ -180,7 +224,7 @@ class Store(JobQueries, SettingsTables, LibraryTables):
             self._event(conn, job_id, None, state, now, "created")
         return self._keep(Job.from_row({**row, "id": job_id}))
 
-    def get(self, job_id: int) -> Job | None:
+    async def get(self, job_id: int) -> Job | None:
         live = self._live.get(job_id)
         if live is not None:
             return live
@@ -188,22 +232,22 @@ class Store(JobQueries, SettingsTables, LibraryTables):
             row = self._row(self.conn, job_id)
         return self._keep(Job.from_row(row)) if row is not None else None
 
-    def unfinished(self) -> list[Job]:
+    async def unfinished(self) -> list[Job]:
         """Every job not over (what the tracker resumes at start-up), now also kept in memory:
         each is polled or shown again soon, and its first poll then needs no read."""
-        return [self._keep(job) for job in super().unfinished()]
+        return [self._keep(job) for job in await super().unfinished()]
 
-    def require(self, job_id: int) -> Job:
-        job = self.get(job_id)
+    async def require(self, job_id: int) -> Job:
+        job = await self.get(job_id)
         if job is None:
             raise StoreError(f"Job {job_id} is not in the database.")
         return job
 
-    def get_by_task(self, task_id: str) -> Job | None:
-        found = self._jobs("task_id = ?", [task_id], limit=1)
+    async def get_by_task(self, task_id: str) -> Job | None:
+        found = await self._jobs("task_id = ?", [task_id], limit=1)
         return found[0] if found else None
 
-    def update(self, job_id: int, **changes: Any) -> Job:
+    async def update(self, job_id: int, **changes: Any) -> Job:
         if "state" in changes:
             raise TypeError("use transition() to change a job's state")
         job = self._update(job_id, changes)
@@ -224,7 +268,7 @@ class Store(JobQueries, SettingsTables, LibraryTables):
             self._set(conn, job_id, row)
         return self._keep(Job.from_row({**current, **row}))
 
-    def transition(
+    async def transition(
         self,
         job_id: int,
         to: JobState,
@@ -289,7 +333,7 @@ class Store(JobQueries, SettingsTables, LibraryTables):
             self._event(conn, job.id, job.state, to, now, detail)
         return self._keep(job.with_columns(change))
 
-    def submit(self, job_ids: Iterable[int], *, now: float | None = None) -> list[Job]:
+    async def submit(self, job_ids: Iterable[int], *, now: float | None = None) -> list[Job]:
         """Mark waiting jobs as being sent (PENDING -> SUBMITTING), durably, in one transaction:
         the create calls may leave once this returns. Jobs no longer waiting are left out."""
         now = time.time() if now is None else now
@@ -301,7 +345,7 @@ class Store(JobQueries, SettingsTables, LibraryTables):
             ]
         return [job for job in moved if job is not None]
 
-    def mark_notified(
+    async def mark_notified(
         self, job_id: int, *, now: float | None = None, result_message_id: int | None = None
     ) -> Job:
         """The final state is shown in Discord: the interaction token is no longer needed, so drop it."""
@@ -311,7 +355,7 @@ class Store(JobQueries, SettingsTables, LibraryTables):
         }
         if result_message_id is not None:
             changes["result_message_id"] = result_message_id
-        return self.update(job_id, **changes)
+        return await self.update(job_id, **changes)
 
     def _blanked(self, changes: dict[str, Any]) -> None:
         """After a write of `changes`: if it overwrote an interaction token, the old one still
@@ -322,10 +366,13 @@ class Store(JobQueries, SettingsTables, LibraryTables):
             return
         self.checkpoint_pending = True
         if time.monotonic() - self._last_checkpoint >= CHECKPOINT_EVERY:
-            self.flush_checkpoint()
+            self._checkpoint()
 
-    def flush_checkpoint(self) -> None:
+    async def flush_checkpoint(self) -> None:
         """Copy the write-ahead log into the file and truncate it, if a token was blanked."""
+        self._checkpoint()
+
+    def _checkpoint(self) -> None:
         if not self.checkpoint_pending:
             return
         self.checkpoint_pending = False
@@ -333,7 +380,7 @@ class Store(JobQueries, SettingsTables, LibraryTables):
         with self._reading(), contextlib.suppress(sqlite3.OperationalError):
             self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
-    def note(self, job_id: int, detail: str) -> None:
+    async def note(self, job_id: int, detail: str) -> None:
         """Record something that happened to a job without changing its state (e.g. deleted)."""
         with self._tx() as conn:
             state = self._state(conn, job_id)

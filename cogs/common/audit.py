@@ -30,7 +30,7 @@ async def post_audit(
     if guild_id is None:
         return True
     if channel_id is None:
-        channel_id = bot.store.guild_rules(guild_id).audit_channel
+        channel_id = (await bot.store.guild_rules(guild_id)).audit_channel
     if channel_id is None:
         return True
     channel = bot.get_partial_messageable(channel_id, guild_id=guild_id)
@@ -43,6 +43,6 @@ async def post_audit(
 
 
 async def audit_job(bot: VideoBot, event: str, job: Job, *, by: int | None) -> None:
-    if job.guild_id is None or bot.store.guild_rules(job.guild_id).audit_channel is None:
+    if job.guild_id is None or (await bot.store.guild_rules(job.guild_id)).audit_channel is None:
         return  # most servers have no audit channel: no line to build for every job event
     await post_audit(bot, job.guild_id, audit.job_line(event, job, by=by, at=time.time()))

@@ -48,14 +48,14 @@ class JobActions:
         # delete (and audit) again before the first has written its note.
         self._deleting: set[int] = set()
 
-    def job(self, interaction: discord.Interaction, job_id: int) -> Job:
-        job = self.bot.store.get(job_id)
+    async def job(self, interaction: discord.Interaction, job_id: int) -> Job:
+        job = await self.bot.store.get(job_id)
         if job is None or job.guild_id != interaction.guild_id:
             raise JobNotFound()
         return job
 
-    def check_approver(self, interaction: discord.Interaction, job: Job) -> None:
-        self.approvals.check_approver(interaction, job)
+    async def check_approver(self, interaction: discord.Interaction, job: Job) -> None:
+        await self.approvals.check_approver(interaction, job)
 
     async def decide(self, interaction: discord.Interaction, job: Job, verdict: str) -> None:
         await self.approvals.decide(interaction, job, verdict)
@@ -63,9 +63,9 @@ class JobActions:
     async def build(self, interaction: discord.Interaction, job: Job, action: str) -> None:
         """Reroll or Upscale: the parent's request again (upsampled), checked as `/video` is."""
         member = member_of(interaction)
-        rules = self.intake.rules(member.guild_id, member.scope)
+        rules = await self.intake.rules(member.guild_id, member.scope)
         request = JobRequest.from_job(job, enable_upsample=job.enable_upsample or action == "upscale")
-        self.intake.check(member, rules, request)
+        await self.intake.check(member, rules, request)
         await defer_publicly(interaction)
         request = replace(request, files=await reference_files(self.bot, job, interaction.message))
         await self.starter.start(interaction, member, rules, request, parent=job, origin=action)
@@ -73,7 +73,7 @@ class JobActions:
     async def remix(self, interaction: discord.Interaction, job: Job) -> None:
         """Open the Remix modal, the parent's prompt prefilled."""
         member = member_of(interaction)
-        self.intake.check_remix(member, self.intake.rules(member.guild_id, member.scope), job)
+        await self.intake.check_remix(member, await self.intake.rules(member.guild_id, member.scope), job)
         await interaction.response.send_modal(
             RemixModal(
                 lambda sent, prompt: self.remix_submitted(sent, job, prompt),
@@ -86,9 +86,9 @@ class JobActions:
     async def remix_submitted(self, interaction: discord.Interaction, parent: Job, prompt: str) -> None:
         """The Remix modal was sent: a new job with the parent's settings and the new prompt."""
         member = member_of(interaction)
-        rules = self.intake.rules(member.guild_id, member.scope)
+        rules = await self.intake.rules(member.guild_id, member.scope)
         request = JobRequest.from_job(parent, prompt=self.intake.clean_prompt(prompt))
-        self.intake.check(member, rules, request)
+        await self.intake.check(member, rules, request)
         await defer_publicly(interaction)
         request = replace(request, files=await reference_files(self.bot, parent, interaction.message))
         await self.starter.start(interaction, member, rules, request, parent=parent, origin="remix")
@@ -101,9 +101,9 @@ class JobActions:
 
     async def saved(self, interaction: discord.Interaction, job: Job, name: str) -> None:
         member = member_of(interaction)
-        entry = self.intake.library.save(
+        entry = await self.intake.library.save(
             member,
-            self.intake.rules(member.guild_id, member.scope),
+            await self.intake.rules(member.guild_id, member.scope),
             name=name,
             prompt=job.prompt,
             author_name=interaction.user.display_name,
@@ -121,7 +121,8 @@ class JobActions:
 
     async def ask_delete(self, interaction: discord.Interaction, job: Job) -> None:
         """Deleting a finished video cannot be undone: ask the member first, privately."""
-        self._not_deleted(job)
+        if job.id in self._deleting or await self.bot.store.deleted([job.id]):
+            raise self._gone(job)
         await interaction.response.send_message(
             tr(
                 interaction.locale,
@@ -132,17 +133,26 @@ class JobActions:
             ephemeral=True,
         )
 
-    def _not_deleted(self, job: Job) -> None:
-        if job.id in self._deleting or self.bot.store.deleted([job.id]):
-            raise InputError(Text("Video #{id} is already deleted.", id=job.id))
+    @staticmethod
+    def _gone(job: Job) -> InputError:
+        return InputError(Text("Video #{id} is already deleted.", id=job.id))
 
     async def delete(self, interaction: discord.Interaction, job: Job) -> None:
         """The member confirmed. The confirmation is one-shot: its button goes at once, and a
         stale one pressed later (or a second confirmation) answers that the video is gone,
-        with no second delete request or audit line."""
-        self._not_deleted(job)
+        with no second delete request or audit line.
+
+        The job is claimed first (`_deleting`, checked and taken with no await between), and
+        only then is the store asked whether an earlier delete finished: reading the store
+        first and claiming after would let a second confirmation pass the read while the
+        first awaits it. The claim is this process's: a job's buttons reach only the process
+        that runs its server's shard (`bot.jobs.owner`)."""
+        if job.id in self._deleting:
+            raise self._gone(job)
         self._deleting.add(job.id)
         try:
+            if await self.bot.store.deleted([job.id]):
+                raise self._gone(job)
             await interaction.response.edit_message(
                 content=tr(interaction.locale, "Deleting video #{id}…", id=job.id), view=None
             )
@@ -154,7 +164,7 @@ class JobActions:
                         "moderators."
                     )
                 )
-            self.bot.store.note(job.id, f"{DELETED_NOTE} {interaction.user.id}")
+            await self.bot.store.note(job.id, f"{DELETED_NOTE} {interaction.user.id}")
         finally:
             self._deleting.discard(job.id)
         await interaction.followup.send(

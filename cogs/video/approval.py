@@ -59,18 +59,18 @@ class Approvals:
                 )
                 message = await channel.send(
                     content=f"🛂 {ping + ': ' if ping else ''}{asks}",
-                    embeds=embeds(self.messages.render(job)),
+                    embeds=embeds(await self.messages.render(job)),
                     files=[discord.File(io.BytesIO(data), filename=name) for name, data in files],
                     view=decision_view(job.id, job.locale),
                     allowed_mentions=approvers,
                 )
-                return self.bot.store.update(
+                return await self.bot.store.update(
                     job.id, approval_channel_id=channel.id, approval_message_id=message.id
                 )
             except discord.HTTPException as exc:
                 log.warning("job %d: approval request not posted in %s (%s)", job.id, channel.id, exc)
         assert job.message_id is not None
-        job = self.bot.store.update(
+        job = await self.bot.store.update(
             job.id, approval_channel_id=job.channel_id, approval_message_id=job.message_id
         )
         if rules.audit_channel is not None:
@@ -90,11 +90,11 @@ class Approvals:
                 log.warning("job %d: approvers not pinged (%s)", job.id, exc)
         return job
 
-    def check_approver(self, interaction: discord.Interaction, job: Job) -> None:
+    async def check_approver(self, interaction: discord.Interaction, job: Job) -> None:
         """May the member who pressed Approve or Reject decide on `job`?"""
         if job.guild_id is None:
             raise JobNotFound()  # approval exists only in servers
-        rules = self.bot.store.guild_rules(job.guild_id)
+        rules = await self.bot.store.guild_rules(job.guild_id)
         member = member_of(interaction)
         if not rules.can_approve(role_ids=set(member.role_ids), manage_messages=member.manage_messages):
             raise PermissionDenied(
@@ -117,7 +117,7 @@ class Approvals:
         locale = interaction.locale
         if decided is None:
             await interaction.followup.send(
-                already_decided(self.bot.store.require(job_id), locale), ephemeral=True
+                already_decided(await self.bot.store.require(job_id), locale), ephemeral=True
             )
             return
         log.info("job %d: %s by %s", job_id, "approved" if approve else "rejected", me)
@@ -138,11 +138,11 @@ class Approvals:
         assert job.approval_channel_id is not None
         channel = self.bot.get_partial_messageable(job.approval_channel_id, guild_id=job.guild_id)
         # The embed shows the decision too, so the request reads right wherever one looks.
-        shown = self.bot.store.require(job.id)
+        shown = await self.bot.store.require(job.id)
         try:
             await channel.get_partial_message(job.approval_message_id).edit(
                 content=outcome,
-                embeds=embeds(self.messages.render(shown)),
+                embeds=embeds(await self.messages.render(shown)),
                 view=None,
                 allowed_mentions=NO_MENTIONS,
             )

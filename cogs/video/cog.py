@@ -63,7 +63,7 @@ class VideoCog(commands.Cog, name="Video"):
         ActionButton.serve(self.actions)
         self.bot.add_dynamic_items(*PERSISTENT_ITEMS)
         # Polling starts at once; delivery waits for the guild cache (see `JobMessages.finish`).
-        self.tracker.start(self.messages)
+        await self.tracker.start(self.messages)
 
     async def cog_unload(self) -> None:
         self.bot.tree.remove_command(self._menu.name, type=self._menu.type)
@@ -109,12 +109,12 @@ class VideoCog(commands.Cog, name="Video"):
         """Generate a video from a prompt and up to three reference images."""
         # Everything that needs no I/O is checked before deferring, so refusals stay private.
         member = member_of(interaction)
-        rules = self.intake.rules(member.guild_id, member.scope)
+        rules = await self.intake.rules(member.guild_id, member.scope)
         attachments = [a for a in (image, image2, image3) if a is not None]
-        entry = self.intake.library.find(member, from_library) if from_library else None
+        entry = await self.intake.library.find(member, from_library) if from_library else None
         if entry is not None:
             self.intake.library.check_use(rules, entry)
-        chosen = self.intake.styles.find(_styles_guild(member), style) if style else None
+        chosen = await self.intake.styles.find(_styles_guild(member), style) if style else None
         request = self.intake.new_request(
             rules,
             prompt=prompt,
@@ -127,24 +127,24 @@ class VideoCog(commands.Cog, name="Video"):
             library=entry,
             style=chosen,
         )
-        self.intake.check(member, rules, request)
+        await self.intake.check(member, rules, request)
         files = await self.starter.read(interaction, attachments)
         job = await self.starter.start(interaction, member, rules, replace(request, files=files))
         if job is not None and entry is not None:
-            self.intake.library.used(entry.id)
+            await self.intake.library.used(entry.id)
 
     @video.autocomplete("from_library")
     async def _library_choices(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        return library_choices(self.intake.library, member_of(interaction), current)
+        return await library_choices(self.intake.library, member_of(interaction), current)
 
     @video.autocomplete("style")
     async def _style_choices(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
         wanted = current.strip().casefold()
-        offered = self.intake.styles.offered(_styles_guild(member_of(interaction)))
+        offered = await self.intake.styles.offered(_styles_guild(member_of(interaction)))
         return [
             app_commands.Choice(name=f"{s.name} · {s.text}"[:100], value=s.name)
             for s in offered
@@ -155,7 +155,7 @@ class VideoCog(commands.Cog, name="Video"):
     async def _model_choices(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        offered = self.intake.rules(interaction.guild_id, scope_of(interaction)).offered_models(
+        offered = (await self.intake.rules(interaction.guild_id, scope_of(interaction))).offered_models(
             self.intake.defaults
         )
         wanted = current.lower()
@@ -171,7 +171,7 @@ class VideoCog(commands.Cog, name="Video"):
         self, interaction: discord.Interaction, current: int | str
     ) -> list[app_commands.Choice[int]]:
         # Only what this server allows (its max_duration), so no choice is refused afterwards.
-        most = self.intake.rules(interaction.guild_id, scope_of(interaction)).max_duration
+        most = (await self.intake.rules(interaction.guild_id, scope_of(interaction))).max_duration
         allowed = [d for d in self.settings.durations if most is None or d <= most]
         return [
             app_commands.Choice(name=ntr(interaction.locale, "{n} second", "{n} seconds", n=d), value=d)
@@ -188,11 +188,11 @@ class VideoCog(commands.Cog, name="Video"):
         if not images:
             raise InputError(Text("That message has no images to make a video from."))
         member = member_of(interaction)
-        rules = self.intake.rules(member.guild_id, member.scope)
+        rules = await self.intake.rules(member.guild_id, member.scope)
         model = self.intake.model_for_images(rules, len(images))
         # The prompt comes from the modal; everything else is checked before it opens.
         self.intake.check_images(model, tuple(attachment_info(a) for a in images))
-        self.intake.check_asker(member, rules)
+        await self.intake.check_asker(member, rules)
         await interaction.response.send_modal(
             PromptModal(
                 lambda sent, prompt: self.starter.from_images(sent, images, model, prompt),

@@ -40,20 +40,24 @@ class HelpCog(commands.Cog, name="Video help"):
         store = self.bot.store
         defaults = self.defaults
         if member.scope == "guild" and member.guild_id is not None:
-            rules = store.guild_rules(member.guild_id)
+            rules = await store.guild_rules(member.guild_id)
             since = quota.day_start(time.time(), rules.limits(defaults).timezone)
-            mine, server = store.quota_usage(guild_id=member.guild_id, user_id=member.user_id, since=since)
+            mine, server = await store.quota_usage(
+                guild_id=member.guild_id, user_id=member.user_id, since=since
+            )
         else:
             # Outside servers that added the bot: the owner's defaults and the user quota.
-            rules = store.guild_rules(None)
+            rules = await store.guild_rules(None)
             defaults = replace(defaults, limits=Limits(member_daily=self.bot.settings.user_daily_quota))
             today = quota.day_start(time.time(), quota.USER_ZONE)
-            mine, _last = store.user_scope_usage(member.user_id, today)
+            mine, _last = await store.user_scope_usage(member.user_id, today)
             server = 0
         now = time.time()
         budgets = tuple(
-            (cap, budget.spent(store, cap, now) if cap.limit else 0)
-            for cap in self.bot.intake.budgets(member, rules)
+            [
+                (cap, await budget.spent(store, cap, now) if cap.limit else 0)
+                for cap in self.bot.intake.budgets(member, rules)
+            ]
         )
         asker = guide.Asker(
             channel_id=member.channel_id,
@@ -62,14 +66,14 @@ class HelpCog(commands.Cog, name="Video help"):
             manage_messages=member.manage_messages,
             member_used=mine,
             server_used=server,
-            notify=store.notify_pref(member.user_id),
+            notify=await store.notify_pref(member.user_id),
             budgets=budgets,
             now=now,
         )
         locale = interaction.locale
         embed = discord.Embed(title=tr(locale, "Making videos here"), colour=COLOUR)
         durations = self.bot.settings.durations
-        styles = self.bot.intake.styles.offered(member.guild_id if member.scope == "guild" else None)
+        styles = await self.bot.intake.styles.offered(member.guild_id if member.scope == "guild" else None)
         offered = tuple(s.name for s in styles)
         for name, value in guide.member_fields(rules, defaults, durations, asker, locale, offered):
             embed.add_field(name=name, value=value[:1024], inline=False)
@@ -94,8 +98,8 @@ class HelpCog(commands.Cog, name="Video help"):
         """Your own choices for the video bot."""
         store = self.bot.store
         if notify is not None:
-            store.set_notify_pref(interaction.user.id, notify)
-        current = store.notify_pref(interaction.user.id)
+            await store.set_notify_pref(interaction.user.id, notify)
+        current = await store.notify_pref(interaction.user.id)
         locale = interaction.locale
         how = render(guide.NOTIFY_WORDS[current], locale)
         text = tr(locale, "When a video of yours is done you get {how}.", how=how)
@@ -110,7 +114,7 @@ class HelpCog(commands.Cog, name="Video help"):
         if channel is None or not channel.permissions_for(guild.me).send_messages:
             log.info("joined guild %s; no system channel to greet in", guild.id)
             return
-        rules = self.bot.store.guild_rules(guild.id)
+        rules = await self.bot.store.guild_rules(guild.id)
         locale = guild.preferred_locale  # a public welcome: the server's language
         embed = discord.Embed(
             title=tr(locale, "Thanks for adding the video bot"),

@@ -46,10 +46,12 @@ class JobInfoCog(commands.Cog, name="Video info"):
         """What is being generated and what is waiting in this server."""
         store = self.bot.store
         assert interaction.guild_id is not None
-        running = list(reversed(store.jobs_for_guild(interaction.guild_id, states=IN_PROGRESS, limit=50)))
+        running = list(
+            reversed(await store.jobs_for_guild(interaction.guild_id, states=IN_PROGRESS, limit=50))
+        )
         # Positions are global (the relay limit is shared) and in the queue's fair order.
-        here = [j for j in store.waiting() if j.guild_id == interaction.guild_id]
-        positions = {j.id: self.bot.tracker.queue_position(j.id) for j in here}
+        here = [j for j in await store.waiting() if j.guild_id == interaction.guild_id]
+        positions = {j.id: await self.bot.tracker.queue_position(j.id) for j in here}
         waiting = sorted(here, key=lambda j: positions[j.id])
         locale = interaction.locale
         embed = discord.Embed(title=tr(locale, "Video queue"), colour=0x3498DB)
@@ -66,7 +68,9 @@ class JobInfoCog(commands.Cog, name="Video info"):
         embed.add_field(name=tr(locale, "Waiting ({count})", count=len(waiting)), value=lines, inline=False)
         held = list(
             reversed(
-                store.jobs_for_guild(interaction.guild_id, states=[JobState.AWAITING_APPROVAL], limit=50)
+                await store.jobs_for_guild(
+                    interaction.guild_id, states=[JobState.AWAITING_APPROVAL], limit=50
+                )
             )
         )
         if held:
@@ -85,8 +89,8 @@ class JobInfoCog(commands.Cog, name="Video info"):
     async def status(self, interaction: discord.Interaction, job: str) -> None:
         """Show one job's current state."""
         store = self.bot.store
-        found = self._find(interaction, job)
-        position = store.queue_position(found.id) if found.state is JobState.PENDING else None
+        found = await self._find(interaction, job)
+        position = await store.queue_position(found.id) if found.state is JobState.PENDING else None
         # A finished video is shown again: also how a member finds a result that could not be
         # posted in its channel.
         done = found.state in (JobState.SUCCEEDED, JobState.DELIVERED) and is_web_url(found.video_url)
@@ -101,7 +105,7 @@ class JobInfoCog(commands.Cog, name="Video info"):
             # Fetching the video may outlast Discord's 3 seconds to answer.
             await interaction.response.defer(ephemeral=True, thinking=True)
             video, link = await self._video(interaction, found)
-        parent = store.get(found.parent_id) if found.parent_id else None
+        parent = await store.get(found.parent_id) if found.parent_id else None
         # A private answer: in the asker's language, buttons too.
         shown = render(
             found,
@@ -165,14 +169,16 @@ class JobInfoCog(commands.Cog, name="Video info"):
     ) -> None:
         """Your recent video jobs in this server, with links to their messages, or one job's lineage."""
         if job is not None:
-            await self._lineage(interaction, self._find(interaction, job))
+            await self._lineage(interaction, await self._find(interaction, job))
             return
         target = _target(interaction, member, "history")
-        jobs = self.bot.store.jobs_for_user(target.id, guild_id=interaction.guild_id, limit=15)
+        jobs = await self.bot.store.jobs_for_user(target.id, guild_id=interaction.guild_id, limit=15)
         locale = interaction.locale
         embed = discord.Embed(
             title=tr(locale, "Recent videos of {name}", name=target.display_name),
-            description=job_lines(jobs, deleted=self.bot.store.deleted(j.id for j in jobs), locale=locale)
+            description=job_lines(
+                jobs, deleted=await self.bot.store.deleted(j.id for j in jobs), locale=locale
+            )
             if jobs
             else tr(locale, "No videos yet."),
             colour=0x2ECC71,
@@ -181,9 +187,9 @@ class JobInfoCog(commands.Cog, name="Video info"):
 
     async def _lineage(self, interaction: discord.Interaction, job: Job) -> None:
         store = self.bot.store
-        chain = list(reversed(store.lineage(job.id)))  # oldest first: who started it, who built on it
-        built = store.children(job.id)
-        deleted = store.deleted(j.id for j in [*chain, *built])
+        chain = list(reversed(await store.lineage(job.id)))  # oldest first: who started it, who built on it
+        built = await store.children(job.id)
+        deleted = await store.deleted(j.id for j in [*chain, *built])
         locale = interaction.locale
         embed = discord.Embed(title=tr(locale, "Lineage of video #{id}", id=job.id), colour=0x9B59B6)
         embed.add_field(
@@ -200,11 +206,15 @@ class JobInfoCog(commands.Cog, name="Video info"):
         )
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
-    def _find(self, interaction: discord.Interaction, key: str) -> Job:
+    async def _find(self, interaction: discord.Interaction, key: str) -> Job:
         """A job of this server by number (#12) or by the task id in its footer."""
         store = self.bot.store
         key = key.strip()
-        found = store.get(int(key.lstrip("#"))) if key.lstrip("#").isdigit() else store.get_by_task(key)
+        found = (
+            await store.get(int(key.lstrip("#")))
+            if key.lstrip("#").isdigit()
+            else await store.get_by_task(key)
+        )
         # A server's jobs in that server; a member's own jobs wherever they ask (DMs included).
         if found is None or (found.guild_id != interaction.guild_id and found.user_id != interaction.user.id):
             raise InputError(Text("No job {key!r} here.", key=key))
@@ -220,12 +230,12 @@ class JobInfoCog(commands.Cog, name="Video info"):
         if interaction.guild_id is None or scope_of(interaction) != "guild":
             await self._user_usage(interaction, target)
             return
-        rules = store.guild_rules(interaction.guild_id)
+        rules = await store.guild_rules(interaction.guild_id)
         defaults = Defaults.from_settings(self.bot.settings)
         limits = rules.limits(defaults)
         now = time.time()
         since = quota.day_start(now, limits.timezone)
-        mine, server = store.quota_usage(guild_id=interaction.guild_id, user_id=target.id, since=since)
+        mine, server = await store.quota_usage(guild_id=interaction.guild_id, user_id=target.id, since=since)
         locale = interaction.locale
         who = tr(locale, "You") if target.id == interaction.user.id else target.display_name
         lines = [
@@ -251,9 +261,9 @@ class JobInfoCog(commands.Cog, name="Video info"):
             )
         if defaults.prices.per_video or limits.monthly_budget:
             month = budget.month_start(now, limits.timezone)
-            mine_today = store.spend(since=since, guild_id=interaction.guild_id, user_id=target.id)
-            mine_month = store.spend(since=month, guild_id=interaction.guild_id, user_id=target.id)
-            server_month = store.spend(since=month, guild_id=interaction.guild_id)
+            mine_today = await store.spend(since=since, guild_id=interaction.guild_id, user_id=target.id)
+            mine_month = await store.spend(since=month, guild_id=interaction.guild_id, user_id=target.id)
+            server_month = await store.spend(since=month, guild_id=interaction.guild_id)
             show = defaults.prices.show
             lines.append(
                 tr(
@@ -286,7 +296,7 @@ class JobInfoCog(commands.Cog, name="Video info"):
         """Use outside servers that added the bot: the owner's USER_DAILY_QUOTA, per UTC day."""
         now = time.time()
         since = quota.day_start(now, quota.USER_ZONE)
-        used, _last = self.bot.store.user_scope_usage(target.id, since)
+        used, _last = await self.bot.store.user_scope_usage(target.id, since)
         locale = interaction.locale
         who = tr(locale, "You") if target.id == interaction.user.id else target.display_name
         lines = [
@@ -310,9 +320,11 @@ class JobInfoCog(commands.Cog, name="Video info"):
                     locale,
                     "**Spent outside servers that added the bot:** {today} today and "
                     "{month} this month (UTC).",
-                    today=prices.show(self.bot.store.spend(since=since, user_id=target.id, outside=True)),
+                    today=prices.show(
+                        await self.bot.store.spend(since=since, user_id=target.id, outside=True)
+                    ),
                     month=prices.show(
-                        self.bot.store.spend(
+                        await self.bot.store.spend(
                             since=budget.month_start(now, quota.USER_ZONE), user_id=target.id, outside=True
                         )
                     ),

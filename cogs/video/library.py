@@ -27,11 +27,11 @@ NO_MENTIONS = discord.AllowedMentions.none()
 COLOUR = 0x9B59B6
 
 
-def library_choices(library: Library, member: Member, typed: str) -> list[app_commands.Choice[str]]:
+async def library_choices(library: Library, member: Member, typed: str) -> list[app_commands.Choice[str]]:
     """The entries a member can pick as they type: name, author and use count."""
     return [
         app_commands.Choice(name=f"{e.name} · {e.author_name} · {e.uses}×"[:100], value=e.name)
-        for e in library.choices(member, typed)
+        for e in await library.choices(member, typed)
     ]
 
 
@@ -62,9 +62,9 @@ class LibraryCog(commands.GroupCog, group_name="video-library"):
     ) -> None:
         """Save a prompt to the library under a short name."""
         member = member_of(interaction)
-        entry = self.library.save(
+        entry = await self.library.save(
             member,
-            self.intake.rules(member.guild_id, member.scope),
+            await self.intake.rules(member.guild_id, member.scope),
             name=name,
             prompt=self.intake.clean_prompt(prompt),
             author_name=interaction.user.display_name,
@@ -84,7 +84,7 @@ class LibraryCog(commands.GroupCog, group_name="video-library"):
         """The library's entries, most used first, and your own."""
         member = member_of(interaction)
         locale = interaction.locale
-        top, mine = self.library.listing(member)
+        top, mine = await self.library.listing(member)
         embed = discord.Embed(title=tr(locale, "Prompt library"), colour=COLOUR)
         empty = tr(
             locale, "Nothing saved yet: the Save prompt button of a finished video, or /video-library save."
@@ -110,7 +110,7 @@ class LibraryCog(commands.GroupCog, group_name="video-library"):
         self, interaction: discord.Interaction, entry: str, new_name: app_commands.Range[str, 1, 40]
     ) -> None:
         """Rename an entry (yours, or any with Manage Messages)."""
-        old = self.library.rename(member_of(interaction), entry, new_name)
+        old = await self.library.rename(member_of(interaction), entry, new_name)
         await interaction.response.send_message(
             tr(
                 interaction.locale,
@@ -126,7 +126,7 @@ class LibraryCog(commands.GroupCog, group_name="video-library"):
     @app_commands.describe(entry="The entry to remove")
     async def remove(self, interaction: discord.Interaction, entry: str) -> None:
         """Remove an entry (yours, or any with Manage Messages)."""
-        gone = self.library.remove(member_of(interaction), entry)
+        gone = await self.library.remove(member_of(interaction), entry)
         await interaction.response.send_message(
             tr(interaction.locale, "Removed {name} from the library.", name=inert(gone.name)),
             ephemeral=True,
@@ -138,9 +138,9 @@ class LibraryCog(commands.GroupCog, group_name="video-library"):
     async def remix(self, interaction: discord.Interaction, entry: str) -> None:
         """Make a video from an entry, its prompt editable first (anyone's entry)."""
         member = member_of(interaction)
-        rules = self.intake.rules(member.guild_id, member.scope)
-        found = self.library.find(member, entry)
-        self.intake.check_asker(member, rules)
+        rules = await self.intake.rules(member.guild_id, member.scope)
+        found = await self.library.find(member, entry)
+        await self.intake.check_asker(member, rules)
         await interaction.response.send_modal(
             EntryRemixModal(
                 lambda sent, prompt: self.remixed(sent, found, prompt),
@@ -152,13 +152,13 @@ class LibraryCog(commands.GroupCog, group_name="video-library"):
 
     async def remixed(self, interaction: discord.Interaction, entry: LibraryEntry, prompt: str) -> None:
         member = member_of(interaction)
-        rules = self.intake.rules(member.guild_id, member.scope)
+        rules = await self.intake.rules(member.guild_id, member.scope)
         # Attributed to the entry (the member started from it); the prompt is what they sent.
         request = replace(self.intake.new_request(rules, prompt=prompt), **entry.attribution())
-        self.intake.check(member, rules, request)
+        await self.intake.check(member, rules, request)
         await defer_publicly(interaction)
         if await self.starter.start(interaction, member, rules, request) is not None:
-            self.library.used(entry.id)
+            await self.library.used(entry.id)
 
     @rename.autocomplete("entry")
     @remove.autocomplete("entry")
@@ -166,4 +166,4 @@ class LibraryCog(commands.GroupCog, group_name="video-library"):
     async def _entries(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        return library_choices(self.library, member_of(interaction), current)
+        return await library_choices(self.library, member_of(interaction), current)

@@ -14,7 +14,6 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
 from typing import TYPE_CHECKING, Any, Protocol
 
 import discord
@@ -62,24 +61,23 @@ class Edit:
 
 
 class Progress(Edit):
-    """A progress edit rendered only when the throttle gets to it, from the job as it is then:
-    in a burst most are superseded by a newer state (or by the result) before their turn, and
-    were rendered for nothing."""
+    """A progress edit rendered only when the throttle gets to it (its `prepare` step,
+    `JobMessages._prepare`), from the job as it is then: in a burst most are superseded by a
+    newer state (or by the result) before their turn, and would be rendered for nothing. Until
+    then it has only its job's id."""
 
-    def __init__(self, make: Callable[[], Render]) -> None:
-        object.__setattr__(self, "_make", make)  # (frozen, as Edit is)
+    job_id: int
 
-    @cached_property
-    def render(self) -> Render:
-        return self._make()  # type: ignore[attr-defined]
+    def __init__(self, job_id: int) -> None:
+        object.__setattr__(self, "job_id", job_id)  # (frozen, as Edit is)
 
 
 class Figures(Protocol):
     """What a job message shows besides the job: its place in the queue, how long its model
     usually takes. The tracker knows both in memory; the store can count them."""
 
-    def queue_position(self, job_id: int) -> int: ...
-    def typical_duration(self, model: str) -> float | None: ...
+    async def queue_position(self, job_id: int) -> int: ...
+    async def typical_duration(self, model: str) -> float | None: ...
 
 
 class JobMessages:
@@ -106,53 +104,64 @@ class JobMessages:
             await throttle.aclose()
 
     async def show(self, job_id: int) -> None:
-        self._throttle(job_id).submit(Progress(lambda: self.render(self.bot.store.require(job_id))))
+        (await self._throttle(job_id)).submit(Progress(job_id))
 
-    def render(self, job: Job, *, link: str | None = None) -> Render:
-        store = self.bot.store
+    async def _prepare(self, edit: Edit) -> Edit:
+        """A progress edit's render, from the job as stored when the throttle gets to it."""
+        if isinstance(edit, Progress):
+            return Edit(await self.render(await self.bot.store.require(edit.job_id)))
+        return edit
+
+    async def render(self, job: Job, *, link: str | None = None) -> Render:
+        """The job message: what it shows besides the job (its place in the queue, the job it
+        was built on, how long its model usually takes, the quota left) is read first, then
+        the message is made from it (`cogs.video.render`, pure)."""
         position = None
         if job.state is JobState.PENDING:
-            position = self.figures.queue_position(job.id)
-        parent = store.get(job.parent_id) if job.parent_id else None
+            position = await self.figures.queue_position(job.id)
+        parent = await self.bot.store.get(job.parent_id) if job.parent_id else None
         typical = None
         if job.submitted_at and not job.state.final:
-            typical = self.figures.typical_duration(job.model)
+            typical = await self.figures.typical_duration(job.model)
+        footer = await self._quota_left(job)
         return render(
             job,
             position=position,
             link=link,
             parent=parent,
             ready_at=estimate.ready_at(job, typical, time.time()),
-            footer=self._quota_left(job),
+            footer=footer,
             locale=job.locale,
         )
 
-    def _quota_left(self, job: Job) -> str | None:
+    async def _quota_left(self, job: Job) -> str | None:
         """The requester's quota left today: the server's where it added the bot, the owner's
         user quota anywhere else (DMs, user installs)."""
         if job.scope != "guild":
             daily = self.settings.user_daily_quota
-            used, _last = self.bot.store.user_scope_usage(
+            used, _last = await self.bot.store.user_scope_usage(
                 job.user_id, quota.day_start(time.time(), quota.USER_ZONE)
             )
             return quota.left_today(used, daily, job.locale)
         if job.guild_id is None:
             return None
-        limits = self.bot.store.guild_rules(job.guild_id).limits(self.defaults)
+        limits = (await self.bot.store.guild_rules(job.guild_id)).limits(self.defaults)
         if not limits.member_daily:
             return None
         since = quota.day_start(time.time(), limits.timezone)
-        used, _server = self.bot.store.quota_usage(guild_id=job.guild_id, user_id=job.user_id, since=since)
+        used, _server = await self.bot.store.quota_usage(
+            guild_id=job.guild_id, user_id=job.user_id, since=since
+        )
         return quota.left_today(used, limits.member_daily, job.locale)
 
     async def finish(self, job: Job) -> str | None:
         # The upload limit of a resumed job comes from the guild cache, filled by READY.
         await self.bot.wait_until_ready()
-        throttle = self._throttle(job.id)
+        throttle = await self._throttle(job.id)
         if job.state is JobState.SUCCEEDED:
             edit = await self._video_edit(job)
         else:
-            edit = Edit(self.render(job), progress=False)
+            edit = Edit(await self.render(job), progress=False)
         try:
             mode: str | None = await throttle.final(edit)
         finally:
@@ -160,7 +169,7 @@ class JobMessages:
             self._throttles.pop(job.id, None)
             self.budgets.vacate(job.id)  # its final no longer needs its channel's edits
         if mode == "undeliverable":
-            shown = self.render(job, link=edit.link) if edit.link else edit.render
+            shown = await self.render(job, link=edit.link) if edit.link else edit.render
             mode = await tell_member(self.bot, job, shown, token_usable=self._token_usable(job))
         elif job.state is not JobState.CANCELLED:
             # Edits never notify anyone: a job that ended gets one new message for its requester.
@@ -188,9 +197,9 @@ class JobMessages:
             # Too large to upload, or too slow to fetch: the link still plays inline. (A dead
             # link raises on, and the tracker fails the job with the reason.)
             log.info("job %d: linking the video instead of uploading (%s)", job.id, exc)
-            return Edit(self.render(job, link=job.video_url), progress=False)
+            return Edit(await self.render(job, link=job.video_url), progress=False)
         # The link version is rendered only if the upload is refused (rarely).
-        return Edit(self.render(job), video=data, link=job.video_url, progress=False)
+        return Edit(await self.render(job), video=data, link=job.video_url, progress=False)
 
     async def delete_job_message(self, job: Job) -> bool:
         """Delete a job's message: through the channel, or (where the bot is only
@@ -216,7 +225,7 @@ class JobMessages:
         guild = self.bot.get_guild(job.guild_id) if job.guild_id else None
         return guild.filesize_limit if guild else DEFAULT_UPLOAD_LIMIT
 
-    def _throttle(self, job_id: int) -> EditThrottle[Edit]:
+    async def _throttle(self, job_id: int) -> EditThrottle[Edit]:
         throttle = self._throttles.get(job_id)
         if throttle is None:
             throttle = EditThrottle(
@@ -224,10 +233,12 @@ class JobMessages:
                 interval=self.settings.progress_edit_interval,
                 settle=True,
                 stretch=self._progress_interval,
+                prepare=self._prepare,
             )
+            # Kept before the read below: a second show meanwhile finds it, not a throttle of its own.
             self._throttles[job_id] = throttle
-            job = self.bot.store.get(job_id)
-            if job is not None and job.scope != "user":
+            job = await self.bot.store.get(job_id)
+            if job is not None and job.scope != "user" and self._throttles.get(job_id) is throttle:
                 # Its final may need a slot of its channel's edit bucket (once its token is too
                 # old): how the bucket knows its channel is saturated (bot.pacing.budgets).
                 self.budgets.occupy(f"edit:{job.channel_id}", job_id)
@@ -241,7 +252,7 @@ class JobMessages:
     async def _send(self, job_id: int, edit: Edit) -> str | None:
         """Edit the job message; for a final edit, say how the result was shown: "upload",
         "link", or "undeliverable" (the message could not be shown at all)."""
-        job = self.bot.store.get(job_id)
+        job = await self.bot.store.get(job_id)
         if job is None:
             return None
         over = job.state.final or job.state is JobState.SUCCEEDED
@@ -281,7 +292,7 @@ class JobMessages:
                     raise
         log.info("job %d: upload refused as too large; posting the link", job.id)
         assert edit.link is not None
-        kwargs.update(content=self.render(job, link=edit.link).content, attachments=refs)
+        kwargs.update(content=(await self.render(job, link=edit.link)).content, attachments=refs)
         shown = await self._edit_message(job, progress=False, **kwargs)
         return "link" if shown else "undeliverable"
 
@@ -371,7 +382,7 @@ class JobMessages:
             # exist, and the next try's nonce would then be answered with it.
             self._unsure_reposts.add(job.id)
             raise
-        self.bot.store.update(job.id, message_id=message.id)
+        await self.bot.store.update(job.id, message_id=message.id)
         if job.id in self._unsure_reposts:
             # Possibly the message an earlier try made, showing that try's render: show this one.
             self._unsure_reposts.discard(job.id)

@@ -57,7 +57,7 @@ async def notify(bot: VideoBot, job: Job, *, token_usable: bool) -> None:
     default), a DM, or nothing. Best effort: the result itself is already shown.
 
     A member who chose DMs but closed them is pinged instead, once, with a word on why."""
-    how = bot.store.notify_pref(job.user_id)
+    how = await bot.store.notify_pref(job.user_id)
     if how == "off":
         return
     if how == "mention" and job.scope == "user" and not token_usable:

@@ -72,11 +72,11 @@ class JobStarter:
         self, interaction: discord.Interaction, images: list[discord.Attachment], model: str, prompt: str
     ) -> None:
         member = member_of(interaction)
-        rules = self.intake.rules(member.guild_id, member.scope)
+        rules = await self.intake.rules(member.guild_id, member.scope)
         request = self.intake.new_request(
             rules, prompt=prompt, model=model, attachments=tuple(attachment_info(a) for a in images)
         )
-        self.intake.check(member, rules, request)
+        await self.intake.check(member, rules, request)
         files = await self.read(interaction, images)
         await self.start(interaction, member, rules, replace(request, files=files))
 
@@ -99,7 +99,7 @@ class JobStarter:
         """
         moderated = self.intake.needs_approval(member, rules)
         try:
-            job = self.tracker.create(
+            job = await self.tracker.create(
                 check=self.intake.quota_check(member, rules, request.model),
                 price_micros=self.intake.price(request.model),
                 guild_id=member.guild_id,
@@ -122,7 +122,7 @@ class JobStarter:
             await reply_privately(interaction, exc.text)
             return None
         job = await self._post(interaction, job, request, rules)
-        warning = self.intake.spend_warning(job)
+        warning = await self.intake.spend_warning(job)
         if warning is not None:
             await post_audit(self.bot, job.guild_id, render(warning, job.locale))
         return job
@@ -141,7 +141,7 @@ class JobStarter:
         async def post() -> dict[str, Any]:
             with uploads(request.files) as files:
                 fields: dict[str, Any] = {
-                    "embeds": embeds(self.messages.render(job)),
+                    "embeds": embeds(await self.messages.render(job)),
                     "view": job_view(job.id, cancellable=True, decidable=decide_here, locale=job.locale),
                     "allowed_mentions": NO_MENTIONS,
                     "attachments": files,
@@ -159,11 +159,13 @@ class JobStarter:
             )
         except discord.HTTPException:
             # No message to track the job in: give up before anything is sent upstream.
-            self.tracker.not_posted(job.id)
+            await self.tracker.not_posted(job.id)
             raise
         placeholder_used(interaction)
         refs = [a["url"] for a in message.get("attachments", []) if a["filename"].startswith(REF_PREFIX)]
-        job = self.bot.store.update(job.id, message_id=int(message["id"]), images=refs or request.images)
+        job = await self.bot.store.update(
+            job.id, message_id=int(message["id"]), images=refs or request.images
+        )
         if answering:
             # (After the message id is stored: a stop while waiting here must not lose it.)
             await answered_publicly(interaction)

@@ -45,7 +45,7 @@ class StylesCog(commands.GroupCog, group_name="video-style"):
     async def list_styles(self, interaction: discord.Interaction) -> None:
         """The styles /video style: offers here."""
         locale = interaction.locale
-        lines = [describe_style(s, locale) for s in self.styles.offered(interaction.guild_id)]
+        lines = [describe_style(s, locale) for s in await self.styles.offered(interaction.guild_id)]
         embed = discord.Embed(
             title=tr(locale, "Styles"),
             description=truncate("\n".join(lines) or tr(locale, "none"), 4096),
@@ -92,7 +92,7 @@ class StylesCog(commands.GroupCog, group_name="video-style"):
                 )
             )
         style = Style(clean_style_name(name), text.strip(), model, shape, duration)
-        self.styles.set(interaction.guild_id, style, by=interaction.user.id)
+        await self.styles.set(interaction.guild_id, style, by=interaction.user.id)
         await interaction.response.send_message(
             tr(interaction.locale, "Style saved: {style}", style=describe_style(style, interaction.locale)),
             ephemeral=True,
@@ -105,7 +105,7 @@ class StylesCog(commands.GroupCog, group_name="video-style"):
         """Remove a style of this server (Manage Messages)."""
         assert interaction.guild_id is not None
         self.styles.check_moderator(interaction.permissions.manage_messages)
-        gone = self.styles.remove(interaction.guild_id, name, by=interaction.user.id)
+        gone = await self.styles.remove(interaction.guild_id, name, by=interaction.user.id)
         await interaction.response.send_message(
             tr(interaction.locale, "Removed the style {name}.", name=inert(gone.name)),
             ephemeral=True,
@@ -117,6 +117,6 @@ class StylesCog(commands.GroupCog, group_name="video-style"):
         wanted = current.strip().casefold()
         return [
             app_commands.Choice(name=s.name, value=s.name)
-            for s in self.styles.offered(interaction.guild_id)
+            for s in await self.styles.offered(interaction.guild_id)
             if wanted in s.key
         ][:25]

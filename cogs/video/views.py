@@ -48,13 +48,13 @@ class ActionButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=CUST
 async def dispatch(handlers: Handlers, interaction: discord.Interaction, name: str, job_id: int) -> None:
     """A press of `name` on job `job_id`: the job (in this server), who may press, the handler."""
     action = ACTIONS[name]
-    job = handlers.job(interaction, job_id)
+    job = await handlers.job(interaction, job_id)
     if action.who is Who.ASKER:
         if interaction.user.id != job.user_id and not interaction.permissions.manage_messages:
             assert action.refusal is not None  # (Action requires one for Who.ASKER)
             raise PermissionDenied(action.refusal)
     elif action.who is Who.APPROVER:
-        handlers.check_approver(interaction, job)
+        await handlers.check_approver(interaction, job)
     await action.handle(handlers, interaction, job)
 
 

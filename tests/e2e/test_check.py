@@ -108,7 +108,7 @@ async def test_an_unwritable_database_directory_names_database_path(fake_discord
 
 async def test_an_existing_database_is_checked_without_being_changed(fake_discord, fake_api, tmp_path):
     path = tmp_path / "bot.db"
-    Store.open(path).close()
+    await Store.open(path).close()
     before = path.read_bytes()
     code, out = await run_check(fake_discord, fake_api, tmp_path)
     assert code == 0, out
@@ -118,7 +118,7 @@ async def test_an_existing_database_is_checked_without_being_changed(fake_discor
 
 async def test_a_database_from_a_newer_bot_is_a_problem(fake_discord, fake_api, tmp_path):
     path = tmp_path / "bot.db"
-    Store.open(path).close()
+    await Store.open(path).close()
     with sqlite3.connect(path) as db:
         db.execute(
             "insert into _sqlite_migrations (migration_set, name, applied_at) values (?, ?, ?)",
@@ -133,7 +133,7 @@ async def test_a_database_from_a_newer_bot_is_a_problem(fake_discord, fake_api, 
 
 async def test_an_old_schema_is_reported_as_upgraded_at_start(fake_discord, fake_api, tmp_path):
     path = tmp_path / "bot.db"
-    Store.open(path).close()
+    await Store.open(path).close()
     with sqlite3.connect(path) as db:
         db.execute("delete from _sqlite_migrations where name = 'm003_approval'")
     db.close()
