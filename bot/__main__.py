@@ -21,6 +21,7 @@ import discord
 from bot.app.client import DISCORD_CONNECTIONS, ShardPlan, VideoBot
 from bot.app.discord_internals import point_gateway_at, point_rest_at
 from bot.errors import BackupError, ConfigError, StoreError
+from bot.jobs.owner import Ownership
 from bot.jobs.polling import Timing
 from bot.jobs.tracker import JobTracker
 from bot.log import setup_logging
@@ -29,9 +30,10 @@ from bot.relay.unified import VideoAPI
 from bot.rules.intake import Intake
 from bot.settings import Settings, load_settings
 from bot.storage.backup import backup
+from bot.storage.interface import JobStore
 from bot.storage.move_up import move_up, open_source
+from bot.storage.opening import open_store
 from bot.storage.pg_schema import pg_where
-from bot.storage.store import Store
 
 log = logging.getLogger("bot")
 
@@ -67,7 +69,7 @@ async def plan_shards(settings: Settings, session: aiohttp.ClientSession) -> Sha
     return plan
 
 
-def metrics_endpoint(settings: Settings, store: Store) -> contextlib.AbstractAsyncContextManager[None]:
+def metrics_endpoint(settings: Settings, store: JobStore) -> contextlib.AbstractAsyncContextManager[None]:
     """The Prometheus endpoint when METRICS_PORT is set; nothing otherwise."""
     if settings.metrics_port is None:
         return contextlib.nullcontext()
@@ -77,7 +79,11 @@ def metrics_endpoint(settings: Settings, store: Store) -> contextlib.AbstractAsy
 async def run(settings: Settings) -> None:
     async with aiohttp.ClientSession() as session:
         shards = await plan_shards(settings, session)
-        async with Store.open(settings.database_path) as store:
+        async with await open_store(settings) as store:
+            # Several processes on one database: a shard already run elsewhere stops this one
+            # here, before it connects to Discord or touches a job (a StoreError naming it).
+            await store.claim_shards(shards.ids or range(shards.count), shards.count)
+            owner = Ownership(shards.count, None if shards.ids is None else frozenset(shards.ids))
             api = VideoAPI(
                 session, settings.video_api_base_url, settings.video_api_key, timeout=settings.api_timeout
             )
@@ -87,7 +93,7 @@ async def run(settings: Settings) -> None:
                 store=store,
                 api=api,
                 intake=Intake(settings, store),
-                tracker=JobTracker(store, api, Timing.from_settings(settings)),
+                tracker=JobTracker(store, api, Timing.from_settings(settings), owner=owner),
                 extensions=EXTENSIONS,
                 http_trace=metrics.discord_trace(),
                 connector=aiohttp.TCPConnector(limit=DISCORD_CONNECTIONS),
@@ -98,6 +104,8 @@ async def run(settings: Settings) -> None:
                 for sig in (signal.SIGTERM, signal.SIGINT):
                     loop.add_signal_handler(sig, lambda: asyncio.create_task(bot.close()))
                 await bot.start(settings.discord_token)
+            if store.round_trips:
+                log.info("%s: %d statements sent to the database", store.backend, store.round_trips)
     log.info("stopped cleanly")
 
 

@@ -26,7 +26,8 @@ from bot.pacing.budgets import Budgets
 from bot.relay.client import RelayClient
 from bot.rules.intake import Intake
 from bot.settings import Settings
-from bot.storage.store import CHECKPOINT_EVERY, Store
+from bot.storage.interface import JobStore
+from bot.storage.store import CHECKPOINT_EVERY
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +61,7 @@ class VideoBot(commands.AutoShardedBot):
         *,
         settings: Settings,
         session: aiohttp.ClientSession,
-        store: Store,
+        store: JobStore,
         api: RelayClient,
         intake: Intake,
         tracker: JobTracker,

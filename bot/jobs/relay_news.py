@@ -19,7 +19,7 @@ from bot.jobs.schedule import Schedule
 from bot.log import job_fields
 from bot.relay.client import RelayClient
 from bot.relay.task_status import TaskState, TaskStatus, classify_failure, explain_failure
-from bot.storage.store import Store
+from bot.storage.interface import JobStore
 from bot.texts.i18n import Message, Text
 
 log = logging.getLogger(__name__)
@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 class RelayNews:
     # The tracker's (bot.jobs.tracker.JobTracker), which this is part of.
-    store: Store
+    store: JobStore
     api: RelayClient
     presenter: Presenter
     timing: Timing

@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable
 from bot.jobs.admission import Admission
 from bot.jobs.model import Job, JobState
 from bot.jobs.relay_limits import CreateGate
-from bot.storage.store import Store
+from bot.storage.interface import JobStore
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ def position_worth_showing(shown: int, now: int) -> bool:
 class RelayQueue:
     def __init__(
         self,
-        store: Store,
+        store: JobStore,
         *,
         max_running: int,
         max_per_member: int,

@@ -20,6 +20,7 @@ from typing import Any
 
 from bot.errors import DeadLink, RateLimited, VideoAPIError
 from bot.jobs.model import ACTIVE_UPSTREAM, AT_RELAY, CANCELLABLE, NOT_SENT, RELAY_BUSY, Job, JobState
+from bot.jobs.owner import EVERYTHING, Ownership
 from bot.jobs.polling import DurationCache, Timing
 from bot.jobs.presenter import NotStarted, Presenter
 from bot.jobs.relay_limits import Aimd, CreateGate, RelayLimits
@@ -30,7 +31,7 @@ from bot.log import job_fields
 from bot.ops import metrics
 from bot.relay.client import RelayClient
 from bot.relay.request import request_of
-from bot.storage.store import Store
+from bot.storage.interface import JobStore
 from bot.texts.formatting import inert
 from bot.texts.i18n import Message, Text
 
@@ -47,15 +48,19 @@ DEFAULT_TIMING = Timing()
 class JobTracker(RelayNews):
     def __init__(
         self,
-        store: Store,
+        store: JobStore,
         api: RelayClient,
         timing: Timing = DEFAULT_TIMING,
         *,
         clock: Callable[[], float] = time.time,
         rng: Callable[[], float] = random.random,
+        owner: Ownership = EVERYTHING,
     ) -> None:
         self.store = store
         self.api = api
+        # With several processes on one database, this process's jobs are its shards' only:
+        # Discord sends the others' buttons and commands elsewhere (bot/jobs/owner.py).
+        self.owner = owner
         # Discord's side, handed in by `start` (the presenter reads the tracker's queue positions
         # and durations, so it is built after the tracker); nothing is shown before that.
         self.presenter: Presenter = NotStarted()
@@ -96,7 +101,7 @@ class JobTracker(RelayNews):
         through `presenter`."""
         self.presenter = presenter
         self._started_at = self.clock()
-        unfinished = await self.store.unfinished()
+        unfinished = [j for j in await self.store.unfinished() if self.owner.owns(j.guild_id)]
         # Resumed jobs are looked at again spread over the time the poll budget needs for them
         # all, so ten thousand of them do not all query the relay in the first second.
         spread = len(unfinished) / self.timing.polls_per_second
@@ -174,6 +179,8 @@ class JobTracker(RelayNews):
         else:
             for waiting in await self.store.waiting():
                 # A job without a message, made since this start, is still being posted.
+                if not self.owner.owns(waiting.guild_id):
+                    continue
                 if waiting.message_id is not None or waiting.created_at < self._started_at:
                     self._queue.enqueue(waiting)
         await self._queue.send_next()

@@ -7,7 +7,7 @@ shown with the currency and at least two decimals (`0.40 USD`, `0.125 USD`).
 A budget month runs from the 1st at midnight to the next 1st in the budget's time zone. Spend
 is counted like the daily quotas (`quota.COUNTING_RULE`): a job costs its price, recorded on its
 row when it was asked, once the service accepts it and while it is on its way there. The store
-sums; `check` decides; `checker` ties them together for `Store.add_job`, which runs it inside
+sums; `check` decides; `checker` ties them together for `JobStore.add_job`, which runs it inside
 its write transaction, so members asking together cannot overspend.
 """
 
@@ -166,7 +166,7 @@ def checker(
     model: str,
     now: Callable[[], float] = clock.time,
 ) -> Callable[[], Awaitable[None]]:
-    """A check of every budget that applies, for one video of `model`. `Store.add_job` runs it
+    """A check of every budget that applies, for one video of `model`. `JobStore.add_job` runs it
     inside its write transaction; intake runs it once early too. It awaits nothing but the
     store's reads (which on SQLite never suspend: see `Store.add_job`)."""
 

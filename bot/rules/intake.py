@@ -25,7 +25,7 @@ from bot.rules.library import Library, LibraryEntry, composed
 from bot.rules.styles import Style, Styles, styled
 from bot.rules.validation import AttachmentInfo, check_attachment_metadata, check_image_count, clean_prompt
 from bot.settings import Settings
-from bot.storage.store import Store
+from bot.storage.interface import JobStore
 from bot.texts.i18n import Plural, Text
 
 log = logging.getLogger(__name__)
@@ -81,7 +81,7 @@ SOURCE_FIELDS = ("library_id", "library_name", "library_author", "style")
 
 
 class Intake:
-    def __init__(self, settings: Settings, store: Store) -> None:
+    def __init__(self, settings: Settings, store: JobStore) -> None:
         self.settings = settings
         self.store = store
         self.defaults = Defaults.from_settings(settings)
@@ -250,7 +250,7 @@ class Intake:
     def quota_check(
         self, member: Member, rules: GuildSettings, model: str | None = None
     ) -> Callable[[], Awaitable[None]]:
-        """The exact check `Store.add_job` runs inside its write transaction (and intake once
+        """The exact check `JobStore.add_job` runs inside its write transaction (and intake once
         early); each refusal is counted once, by the check that made it. With the `model` asked
         for, the monthly budgets are checked too."""
         if member.scope == "guild":

@@ -19,7 +19,7 @@ from bot.texts.i18n import Text
 if TYPE_CHECKING:
     from bot.rules.guild_settings import GuildSettings
     from bot.rules.intake import Member
-    from bot.storage.store import Store
+    from bot.storage.interface import JobStore
 
 NAME_LIMIT = 40
 # Autocomplete shows at most 25 choices (Discord's limit); the list command this many of each kind.
@@ -69,7 +69,7 @@ def composed(entry: LibraryEntry | None, prompt: str | None) -> str:
 
 
 class Library:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: JobStore) -> None:
         self.store = store
 
     async def save(

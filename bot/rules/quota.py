@@ -2,7 +2,7 @@
 
 A quota day runs from midnight to midnight in the server's stated time zone (the zone's own
 midnight, so a day across a daylight-saving change is 23 or 25 hours long). The store counts;
-`check` decides; `checker` ties the two together for `Store.add_job`, which runs it inside its
+`check` decides; `checker` ties the two together for `JobStore.add_job`, which runs it inside its
 write transaction.
 """
 
@@ -122,7 +122,7 @@ def checker(
     cooldown_exempt: bool = False,
     now: Callable[[], float] = clock.time,
 ) -> Callable[[], Awaitable[None]]:
-    """A check of the member's and the server's daily quota and cooldown. `Store.add_job` runs
+    """A check of the member's and the server's daily quota and cooldown. `JobStore.add_job` runs
     it inside its write transaction, so commands arriving together cannot overspend; intake runs
     it once early too, so a refusal comes before anything is posted. It awaits nothing but the
     store's reads (which on SQLite never suspend: see `Store.add_job`)."""

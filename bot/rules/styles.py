@@ -14,7 +14,7 @@ from bot.texts.formatting import inert
 from bot.texts.i18n import Text
 
 if TYPE_CHECKING:
-    from bot.storage.store import Store
+    from bot.storage.interface import JobStore
 
 NAME_LIMIT = 32
 TEXT_LIMIT = 500
@@ -58,7 +58,7 @@ def styled(prompt: str, style: Style | None) -> str:
 class Styles:
     """The styles a place offers: the shipped ones as the server changed them."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: JobStore) -> None:
         self.store = store
 
     async def offered(self, guild_id: int | None) -> list[Style]:

@@ -35,8 +35,8 @@ from bot.jobs.model import ALLOWED, ALLOWED_INTO, STATE_TIMESTAMP, Job, JobState
 from bot.rules.guild_settings import GuildSettings
 from bot.rules.library import LibraryEntry
 from bot.rules.styles import Style
+from bot.storage.interface import JobStore
 from bot.storage.pg_schema import migrate
-from bot.storage.queries import JobQueries
 
 # Every checked insert (quota, budget) takes this transaction-level advisory lock: admission is
 # serialised across processes, which is what keeps the counts exact. Any bigint no one else uses.
@@ -86,7 +86,7 @@ def _columns(row: dict[str, Any]) -> tuple[str, list[Any]]:
     return ", ".join(f'"{name}"' for name in row), list(row.values())
 
 
-class PostgresStore(JobQueries):
+class PostgresStore(JobStore):
     """See the module docstring. Open with `await PostgresStore.open(url)`."""
 
     backend = "postgresql"
@@ -129,12 +129,6 @@ class PostgresStore(JobQueries):
                 with contextlib.suppress(Exception):
                     await conn.close()
         await self.pool.close()
-
-    async def __aenter__(self) -> PostgresStore:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
 
     # --- statements ---------------------------------------------------------------------------
 

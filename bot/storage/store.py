@@ -43,8 +43,8 @@ import sqlite_utils
 from bot.errors import StoreError
 from bot.jobs.model import ALLOWED, ALLOWED_INTO, STATE_TIMESTAMP, Job, JobState, to_row
 from bot.rules.guild_settings import GuildSettings
+from bot.storage.interface import JobStore
 from bot.storage.library_tables import LibraryTables
-from bot.storage.queries import JobQueries
 from bot.storage.schema import connect, sqlite_errors, unavailable
 from bot.storage.settings_tables import SettingsTables
 
@@ -98,7 +98,9 @@ class _Transaction:
                 self.conn.execute("PRAGMA synchronous = NORMAL")
 
 
-class Store(JobQueries, SettingsTables, LibraryTables):
+class Store(SettingsTables, LibraryTables, JobStore):
+    """The SQLite backend of `JobStore`: one process, one file (DATABASE_PATH)."""
+
     def __init__(self, db: sqlite_utils.Database) -> None:
         self.db = db
         self.conn: sqlite3.Connection = db.conn
@@ -116,12 +118,6 @@ class Store(JobQueries, SettingsTables, LibraryTables):
 
     async def close(self) -> None:
         self.db.close()
-
-    async def __aenter__(self) -> Store:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
 
     def _tx(self, *, durable: bool = False) -> _Transaction:
         """One write transaction on the bare connection; `durable` waits for the disk."""
