@@ -1,6 +1,7 @@
 """Busy servers: the real bot process against the loopback fakes, with Discord's rate limits on.
 
     python bench/burst.py [--scenarios burst,expiry,queue,long,idle] [--scale 1.0] [--out FILE]
+    python bench/burst.py --scenarios processes --processes 2 --database postgresql://…
 
 Each scenario starts a fresh fake Discord (enforcing Discord's documented limits: 50 requests/s
 per bot token with interaction callbacks and webhooks exempt, 5 per 5 s per channel for message
@@ -13,7 +14,10 @@ create and for message edit, 5 per 5 s per interaction token), a fresh fake rela
           Discord's channel buckets set the pace; compared with the floor of that run (below);
 - queue:  the same small burst with queue limits raised and at the defaults (requests per job);
 - long:   2-minute tasks, with the model's recent history in the database;
-- idle:   10,000 jobs waiting upstream (resumed at start-up): CPU and memory while nothing changes.
+- idle:   10,000 jobs waiting upstream (resumed at start-up): CPU and memory while nothing changes;
+- processes: 2,000 commands within 1 s across two shards, on SQLite (one process), on PostgreSQL
+          (one process), and on PostgreSQL with --processes processes, each running its shards:
+          acks, deliveries, creates, 429s, CPU per job against SQLite, database round trips per job.
 
 Every wait is bounded, everything runs on 127.0.0.1, and the figures go to stdout and, as JSON,
 to `--out`. `--scale 0.1` runs the same shapes ten times smaller, as a smoke test.
@@ -26,11 +30,12 @@ import asyncio
 import json
 import os
 import random
+import re
 import sqlite3
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -140,6 +145,7 @@ class Run:
         self.discord = FakeDiscord(rate_limits=True)
         self.relay = FakeVideoAPI()
         self.bot: BotProcess | None = None
+        self.bots: list[BotProcess] = []  # every bot process (several in the `processes` case)
         self.stop_s: float | None = None
         self.interactions: list[FakeInteraction] = []
         self.prompts: dict[str, FakeInteraction] = {}
@@ -163,18 +169,24 @@ class Run:
             cores = sorted(os.sched_getaffinity(0))
             os.sched_setaffinity(self.bot.proc.pid, {cores[-1]})
             os.sched_setaffinity(0, set(cores[:-1]))
+        self.bots = [self.bot]
         await self.discord.wait_commands()
         self.first_request = len(self.discord.requests)
-        self.cpu_at_start = cpu_seconds(self.bot.proc.pid)
+        self.cpu_at_start = self.cpu()
+
+    def cpu(self) -> float:
+        """CPU seconds of every bot process so far."""
+        return sum(cpu_seconds(bot.proc.pid) for bot in self.bots)
 
     async def __aexit__(self, *exc: object) -> None:
-        if self.bot is not None and self.bot.running:
-            started = time.monotonic()
-            try:
-                await self.bot.stop(timeout=20)
-            except AssertionError:
-                await self.bot.kill9()  # reported as the stop time below
-            self.stop_s = round(time.monotonic() - started, 1)
+        started = time.monotonic()
+        for bot in self.bots:
+            if bot.running:
+                try:
+                    await bot.stop(timeout=20)
+                except AssertionError:
+                    await bot.kill9()  # reported as the stop time below
+        self.stop_s = round(time.monotonic() - started, 1)
         await self.relay.close()
         await self.discord.close()
 
@@ -241,8 +253,7 @@ class Run:
         return done()
 
     def report(self, jobs: int) -> dict[str, Any]:
-        assert self.bot is not None
-        pid = self.bot.proc.pid
+        assert self.bots
         acks = [i.acked_at - i.created for i in self.interactions if i.acked_at is not None]
         misses = sum(1 for i in self.interactions if i.acked_at is None or i.acked_at - i.created > 3.0)
         to_create: list[float] = []
@@ -279,9 +290,74 @@ class Run:
             "relay_queries_per_job": round(len(self.relay.queries) / jobs, 2),
             "creates_per_command": round(len(self.relay.creates) / max(1, len(self.interactions)), 3),
             "commands_created_twice": sum(1 for n in creates_per_prompt.values() if n > 1),
-            "bot_cpu_ms_per_job": round(1000 * (cpu_seconds(pid) - self.cpu_at_start) / jobs, 2),
-            "bot_peak_rss_mib": round(peak_rss_mib(pid), 1),
+            "bot_cpu_ms_per_job": round(1000 * (self.cpu() - self.cpu_at_start) / jobs, 2),
+            "bot_peak_rss_mib": round(max(peak_rss_mib(b.proc.pid) for b in self.bots), 1),
         }
+
+
+class ShardedRun(Run):
+    """Two shards, a server on each (five channels each), and `processes` bot processes sharing
+    `database` (a PostgreSQL URL; None: one process on SQLite running both shards)."""
+
+    def __init__(self, workdir: Path, env: dict[str, str], *, processes: int, database: str | None) -> None:
+        super().__init__(workdir, env)
+        self.discord = FakeDiscord(rate_limits=True, shard_count=2, max_concurrency=2)
+        self.processes = processes
+        self.database = database
+
+    async def __aenter__(self) -> Run:
+        await self.discord.start()
+        await self.relay.start()
+        guilds = [self.discord.add_guild(channels=self.channels_wanted // 2, shard=s) for s in (0, 1)]
+        self.channels = [c for g in guilds for c in g.channels]
+        self.members = [
+            self.discord.add_member(guilds[0].id, name=f"m{i}") for i in range(self.members_wanted)
+        ]
+        for member in self.members:  # everyone is in both servers
+            guilds[1].members[member.id] = member
+        return self
+
+    async def start_bot(self) -> None:
+        for n in range(self.processes):
+            env = dict(self.env)
+            if self.database is not None:
+                ids = [s for s in (0, 1) if s % self.processes == n]
+                env.update(DATABASE_URL=self.database, SHARD_COUNT="2", SHARD_IDS=",".join(map(str, ids)))
+            bot = await start_bot(self.discord, self.relay, self.workdir / f"p{n}", env, wait_ready=False)
+            self.bots.append(bot)
+        self.bot = self.bots[0]
+        for bot in self.bots:
+            while "connected as" not in bot.output:
+                if not bot.running:
+                    raise SystemExit(f"a bot process stopped:\n{bot.output[-2000:]}")
+                await asyncio.sleep(0.1)
+        await self.discord.wait_commands()
+        self.first_request = len(self.discord.requests)
+        self.cpu_at_start = self.cpu()
+
+    def round_trips(self) -> int:
+        """Statements the processes sent to PostgreSQL (each logs its count as it stops)."""
+        found = [re.search(r"postgresql: (\d+) statements", bot.output) for bot in self.bots]
+        return sum(int(m.group(1)) for m in found if m)
+
+
+async def fresh_schema(url: str) -> tuple[str, Callable[[], Awaitable[None]]]:
+    """A new schema in the database at `url` for one run (the URL that selects it), and how to
+    drop it afterwards: the bench never writes into an existing bot's tables."""
+    import asyncpg
+
+    name = f"veo_bench_{os.getpid()}_{random.randrange(1 << 30)}"
+    conn = await asyncpg.connect(url)
+    await conn.execute(f'create schema "{name}"')
+    await conn.close()
+
+    async def drop() -> None:
+        conn = await asyncpg.connect(url)
+        await conn.execute(f'drop schema if exists "{name}" cascade')
+        await conn.close()
+
+    joiner = "&" if "?" in url else "?"
+    return f"{url}{joiner}search_path={name}", drop
 
 
 # --- the scenarios ------------------------------------------------------------------------------
@@ -455,7 +531,49 @@ async def limits(tmp: Path, scale: float) -> dict[str, Any]:
         return out
 
 
-SCENARIOS = {"burst": burst, "expiry": expiry, "limits": limits, "queue": queue, "long": long, "idle": idle}
+async def processes(tmp: Path, scale: float) -> dict[str, Any]:
+    """2,000 commands within 1 s across two shards (issue #21): one process on SQLite, the same on
+    PostgreSQL, and PROCESSES processes (their shards each) on PostgreSQL, one after the other."""
+    if DATABASE is None:
+        raise SystemExit("the processes case needs --database postgresql://…")
+    count = max(20, int(2000 * scale))
+    out: dict[str, Any] = {}
+    for name, procs, on_pg in (
+        ("sqlite_1_process", 1, False),
+        ("postgresql_1_process", 1, True),
+        (f"postgresql_{PROCESSES}_processes", PROCESSES, True),
+    ):
+        url, drop = await fresh_schema(DATABASE) if on_pg else (None, None)
+        try:
+            async with ShardedRun(tmp / name, RAISED, processes=procs, database=url) as run:
+                run.relay.default_life = life(10.0)
+                await run.start_bot()
+                await run.commands(count, within=1.0)
+                await run.until(lambda: sum(1 for i in run.interactions if run.delivered_at(i)) >= count, 300)
+                out[name] = run.report(count)
+            if on_pg:
+                out[name]["database_round_trips_per_job"] = round(run.round_trips() / count, 2)
+        finally:
+            if drop is not None:
+                await drop()
+    sqlite_cpu = out["sqlite_1_process"]["bot_cpu_ms_per_job"]
+    for name in list(out):
+        if name.startswith("postgresql"):
+            out[name]["cpu_per_job_vs_sqlite"] = round(out[name]["bot_cpu_ms_per_job"] / sqlite_cpu, 2)
+    return out
+
+
+SCENARIOS = {
+    "burst": burst,
+    "expiry": expiry,
+    "limits": limits,
+    "queue": queue,
+    "long": long,
+    "idle": idle,
+    "processes": processes,
+}
+DATABASE: str | None = None  # --database
+PROCESSES = 2  # --processes
 
 
 async def main(names: list[str], scale: float, out: Path | None) -> None:
@@ -479,7 +597,15 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--scenarios", default=",".join(SCENARIOS), help="comma-separated, from: %(default)s")
+    parser.add_argument(
+        "--scenarios",
+        default=None,
+        help=f"comma-separated, from: {', '.join(SCENARIOS)} (default: all; processes with --database only)",
+    )
+    parser.add_argument(
+        "--database", default=None, help="a PostgreSQL URL for the processes case (a schema is made per run)"
+    )
+    parser.add_argument("--processes", type=int, default=2, help="bot processes in the processes case")
     parser.add_argument(
         "--scale", type=float, default=1.0, help="job counts times this (0.1 for a smoke run)"
     )
@@ -494,7 +620,9 @@ if __name__ == "__main__":
     if args.profile is not None:
         args.profile.mkdir(parents=True, exist_ok=True)
         PROFILE_DIR = args.profile.resolve()
-    chosen = [s.strip() for s in args.scenarios.split(",") if s.strip()]
+    DATABASE, PROCESSES = args.database, args.processes
+    default = [name for name in SCENARIOS if name != "processes" or DATABASE]
+    chosen = [s.strip() for s in args.scenarios.split(",") if s.strip()] if args.scenarios else default
     unknown = set(chosen) - set(SCENARIOS)
     if unknown:
         parser.error(f"unknown scenarios: {', '.join(sorted(unknown))}")
