@@ -9,6 +9,7 @@ import aiohttp
 import pytest
 
 from bot.jobs.model import RELAY_BUSY, Job, JobState
+from bot.jobs.owner import EVERYTHING, Ownership
 from bot.jobs.tracker import JobTracker, Timing
 from bot.relay.unified import VideoAPI
 from bot.storage.store import Store
@@ -46,8 +47,8 @@ async def env(tmp_path):
         presenter = RecordingPresenter(store)
         trackers: list[JobTracker] = []
 
-        def make(timing: Timing = FAST) -> JobTracker:
-            tracker = JobTracker(store, api, timing)
+        def make(timing: Timing = FAST, owner: Ownership = EVERYTHING) -> JobTracker:
+            tracker = JobTracker(store, api, timing, owner=owner)
             trackers.append(tracker)
             return tracker
 
@@ -200,6 +201,31 @@ async def test_restart_resumes_a_running_job(env):
     await until_job(store, job.id, lambda j: j.state is JobState.DELIVERED)
     assert len(fake.creates) == 1
     assert len(presenter.finished) == 1
+
+
+async def test_a_process_resumes_and_sends_only_its_shards_jobs(env):
+    fake, store, presenter, make = env
+    fake.script(*[[Step("completed", 100, video="small")]] * 3)
+    on_shard = {s: (10 + s) << 22 for s in (0, 1)}  # (guild_id >> 22) % 2 == s
+    waiting = {
+        s: await add(store, guild_id=g, state=JobState.PENDING, message_id=1) for s, g in on_shard.items()
+    }
+    dm = await add(store, guild_id=None, state=JobState.PENDING, message_id=2)
+    # The process running shard 1 of 2: its server's job only (DMs are shard 0's).
+    second = make(owner=Ownership(2, frozenset({1})))
+    await second.start(presenter)
+    await until_job(store, waiting[1].id, lambda j: j.state is JobState.DELIVERED)
+    await second.enqueue()
+    assert [b["prompt"] for b in fake.creates] == ["a cow"]
+    assert (await store.get(waiting[0].id)).state is JobState.PENDING
+    assert (await store.get(dm.id)).state is JobState.PENDING
+    await second.stop()
+    # SHARD_COUNT changed to 1: the one process owns everything left, and sends it once.
+    everything = make(owner=Ownership(1, frozenset({0})))
+    await everything.start(presenter)
+    for job in (waiting[0], dm):
+        await until_job(store, job.id, lambda j: j.state is JobState.DELIVERED)
+    assert len(fake.creates) == 3
 
 
 async def test_approval_sends_only_approved_jobs_and_decides_once(env):
