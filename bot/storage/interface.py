@@ -35,6 +35,10 @@ class JobStore(JobQueries):
     # Statements sent to a database server (bench/burst.py reports them per job); SQLite has
     # no server and leaves it at 0.
     round_trips: int = 0
+    # Whether a read suspends its caller (a database server) rather than answering in place (a
+    # local file). A command in a burst then answers Discord before its checks read anything:
+    # otherwise the read's answer queues behind the whole burst's work, and the ack with it.
+    reads_wait: bool = False
 
     async def close(self) -> None:
         raise NotImplementedError

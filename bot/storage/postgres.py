@@ -21,6 +21,7 @@ the same shard stops at start instead of running the same jobs.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import contextvars
 import time
@@ -90,6 +91,7 @@ class PostgresStore(JobStore):
     """See the module docstring. Open with `await PostgresStore.open(url)`."""
 
     backend = "postgresql"
+    reads_wait = True
 
     def __init__(self, pool: asyncpg.Pool, url: str, schema: str) -> None:
         self.pool = pool
@@ -102,6 +104,11 @@ class PostgresStore(JobStore):
         self._listener: asyncpg.Connection | None = None
         self._shard_holder: asyncpg.Connection | None = None
         self.round_trips = 0  # statements sent (bench/burst.py reports them per job)
+        # Checked inserts wait for each other on the admission lock anyway; queueing them here,
+        # one at a time per process, keeps the pool's other connections free for the reads
+        # commands make before they are acknowledged (a burst otherwise parked every pooled
+        # connection on the lock and acknowledgements waited behind them).
+        self._admitting = asyncio.Lock()
 
     @classmethod
     async def open(cls, url: str, *, min_size: int = 2, max_size: int = 10) -> PostgresStore:
@@ -215,7 +222,7 @@ class PostgresStore(JobStore):
         if check is None:
             job_id = await self._fetchval(sql, *args)
         else:
-            async with self._transaction() as conn:
+            async with self._admitting, self._transaction() as conn:
                 await conn.execute("select pg_advisory_xact_lock($1)", ADMISSION_LOCK)
                 self.round_trips += 1
                 await check()

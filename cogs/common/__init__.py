@@ -1,2 +1,1 @@
-"""Helpers the extensions share (not extensions themselves).
-"""
+"""Helpers the extensions share (not extensions themselves)."""

@@ -27,9 +27,7 @@ class JobModal(discord.ui.Modal):
 class RemixModal(JobModal, title="Remix this video"):
     """The parent's prompt, prefilled, to change before sending a new job with its settings."""
 
-    def __init__(
-        self, submit: Submit, parent: Job, max_prompt_length: int, locale: object = None
-    ) -> None:
+    def __init__(self, submit: Submit, parent: Job, max_prompt_length: int, locale: object = None) -> None:
         # In the language of the member who opens it.
         super().__init__(
             title=tr(locale, "Remix this video"), custom_id=f"video:remix-modal:{parent.id}", timeout=900
