@@ -17,14 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
-import asyncpg
 
 from bot.errors import StoreError
 from bot.log import RedactSecrets
 from bot.ops import invite
 from bot.relay.unified import QUERY_PATH
 from bot.settings import Settings
-from bot.storage.pg_schema import pg_status, pg_where
 from bot.storage.schema import schema_status
 
 # A task id no relay has made: querying it creates nothing and costs nothing.
@@ -196,6 +194,11 @@ def check_database(path: Path, report: Report) -> None:
 async def check_database_url(url: str, report: Report) -> None:
     """DATABASE_URL: reachable with its credentials, schema current (or upgradable), writable.
     The URL is never shown: it holds the password."""
+    # Imported here: a bot on SQLite never loads PostgreSQL's driver (14 MiB resident).
+    import asyncpg
+
+    from bot.storage.pg_schema import pg_status, pg_where
+
     where = pg_where(url)
     try:
         conn = await asyncpg.connect(url, timeout=TIMEOUT)

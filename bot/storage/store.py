@@ -159,7 +159,12 @@ class Store(SettingsTables, LibraryTables, JobStore):
         sql = f"select * from jobs where {where} order by {order_by}"
         if limit is not None:
             sql, params = sql + " limit ?", [*params, limit]
-        return [Job.from_row(row) for row in await self._rows(sql, params)]
+        # Row by row, not through `_rows`: resuming 10,000 jobs would otherwise hold all their
+        # rows as dicts at once beside the jobs (a 10 MiB peak at start-up).
+        with self._reading() as conn:
+            cursor = conn.execute(sql, params)
+            names = [d[0] for d in cursor.description]
+            return [Job.from_row(dict(zip(names, values, strict=True))) for values in cursor]
 
     async def _one(self, sql: str, params: list[Any]) -> dict[str, Any]:
         """The one row of an aggregate query (on the bare connection: several run per command,
