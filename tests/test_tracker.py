@@ -25,6 +25,7 @@ class RecordingPresenter:
         self.store = store
         self.shown: list[Job] = []
         self.finished: list[Job] = []
+        self.announced: list[Job] = []
         self.failures_left = 0
 
     async def show(self, job_id: int) -> None:
@@ -37,6 +38,9 @@ class RecordingPresenter:
             raise RuntimeError("Discord is down")
         self.finished.append(job)
         return "upload" if job.state is JobState.SUCCEEDED else None
+
+    async def announce(self, job: Job) -> None:
+        self.announced.append(job)
 
 
 @pytest.fixture
@@ -226,6 +230,33 @@ async def test_a_process_resumes_and_sends_only_its_shards_jobs(env):
     for job in (waiting[0], dm):
         await until_job(store, job.id, lambda j: j.state is JobState.DELIVERED)
     assert len(fake.creates) == 3
+
+
+async def test_a_video_is_announced_after_its_delivery_is_recorded_and_once_after_a_stop(env):
+    fake, store, presenter, make = env
+    fake.script([Step("completed", 100, video="small")])
+    tracker = make()
+    await tracker.start(presenter)
+    job = await send(store, tracker, interaction_token="tok")
+    await until_job(store, job.id, lambda j: j.notified_at is not None)
+    assert [j.id for j in presenter.finished] == [job.id]
+    assert [j.id for j in presenter.announced] == [job.id]
+    # Announced with the job as it was, interaction token and all; then the row drops it.
+    assert (presenter.announced[0].state, presenter.announced[0].interaction_token) == (
+        JobState.SUCCEEDED,
+        "tok",
+    )
+    stored = await store.get(job.id)
+    assert (stored.state, stored.interaction_token) == (JobState.DELIVERED, None)
+    await tracker.stop()
+    # Delivered, then the process stopped before telling the member: the next start tells them,
+    # and does not deliver again.
+    await store.update(job.id, notified_at=None)
+    again = make()
+    await again.start(presenter)
+    await until_job(store, job.id, lambda j: j.notified_at is not None)
+    assert len(presenter.finished) == 1 and len(presenter.announced) == 2
+    assert len(fake.creates) == 1
 
 
 async def test_approval_sends_only_approved_jobs_and_decides_once(env):

@@ -82,6 +82,42 @@ def next_poll(
     return max(min(floor, late), backoff)
 
 
+def extrapolated(progress: int | None, age: float, lag: float) -> float | None:
+    """The job's whole duration as its progress so far suggests, for a model with no history
+    yet; None while the progress says too little. The progress was seen `age` seconds after the
+    job was sent but reached earlier, on average `lag` seconds (half a poll interval) before:
+    taken as reached on seeing it, every estimate came late and so did the poll that sees the
+    video.
+
+    Without it a fresh bot polls every `poll_interval` and notices a finished video up to that
+    late; in a busy channel each late notice costs a slot of its edit bucket that nothing can
+    win back. Relays report progress coarsely and not always linearly: a wrong guess costs a
+    few extra polls (the fine window, then the usual backoff), never a missed finish."""
+    if progress is None or not 5 <= progress < 100 or age <= lag:
+        return None
+    return (age - lag) * 100 / progress
+
+
+def poll_delay(
+    t: Timing,
+    *,
+    age: float,
+    history: float | None,
+    progress: int | None,
+    active: int,
+    jitter: Callable[[float], float],
+) -> float:
+    """Seconds until the next poll: toward the finish the model's history (`history`, seconds)
+    expects, or, without history, the one the job's progress so far suggests."""
+    if history is not None:
+        return next_poll(t, age=age, expected=history, active=active, jitter=jitter)
+    guess = extrapolated(progress, age, lag=t.poll_interval / 2)
+    delay = next_poll(t, age=age, expected=guess, active=active, jitter=jitter)
+    # One coarse reading may be far off (a step reached just after the last poll, or long
+    # before this one): keep reading at the usual pace too, so each new step corrects it.
+    return delay if guess is None else min(delay, jitter(t.poll_interval))
+
+
 class DurationCache:
     """`Store.typical_duration` per model, re-read at most every `ttl` seconds."""
 

@@ -17,10 +17,17 @@ class Presenter(Protocol):
     async def finish(self, job: Job) -> str | None:
         """Write the job's final message (the video, the failure, the cancellation).
 
-        Returns how a video was delivered ("upload" or "link"), None for other final states.
+        Returns how a video was delivered ("upload" or "link" in the job message, for which the
+        tracker then calls `announce`; how the member was told otherwise), None for other final
+        states, whose requester `finish` tells itself.
         Raises `DeadLink` when the video's link leads to no video (the job then fails), anything
         else to ask for a retry later; must not raise for a message or channel that is gone.
         """
+
+    async def announce(self, job: Job) -> None:
+        """Tell the requester their video is in the job message (their way: a reply that pings
+        them, a DM, or nothing). Called once the delivery is recorded, apart from it, so a
+        channel's next final does not wait for this one's notification; best effort."""
 
 
 class NotStarted:
@@ -30,4 +37,7 @@ class NotStarted:
         return None
 
     async def finish(self, job: Job) -> str | None:
+        raise RuntimeError("the tracker is not started")
+
+    async def announce(self, job: Job) -> None:
         raise RuntimeError("the tracker is not started")

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from bot.errors import RateLimited, VideoAPIError
 from bot.jobs.model import ACTIVE_UPSTREAM, Job, JobState
-from bot.jobs.polling import DurationCache, Timing, next_poll, poll_news
+from bot.jobs.polling import DurationCache, Timing, poll_delay, poll_news
 from bot.jobs.presenter import Presenter
 from bot.jobs.relay_limits import Aimd
 from bot.jobs.relay_queue import RelayQueue
@@ -140,11 +140,11 @@ class RelayNews:
         return updated
 
     async def _next_poll(self, job: Job, age: float) -> float:
-        expected = await self.durations.get(job.model)
-        return next_poll(
+        return poll_delay(
             self.timing,
             age=age,
-            expected=expected,
+            history=await self.durations.get(job.model),
+            progress=job.progress,
             active=len(self._schedule),
             jitter=self._schedule.jitter,
         )

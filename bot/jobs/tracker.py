@@ -43,6 +43,8 @@ UNCONFIRMED_REASON = Text(
 )
 
 DEFAULT_TIMING = Timing()
+# How `Presenter.finish` says the video is in the job message (then announced apart).
+SHOWN = frozenset({"upload", "link"})
 
 
 class JobTracker(RelayNews):
@@ -318,7 +320,10 @@ class JobTracker(RelayNews):
                         await self._poll(job)
                     # As stored now: a failure the poll met was finished (and announced) there.
                     job = await self.store.get(job_id)
-                if job is not None and (
+                if job is not None and job.state is JobState.DELIVERED and job.notified_at is None:
+                    # Delivered, but the process stopped before its requester was told.
+                    await self._announce(job)
+                elif job is not None and (
                     job.state is JobState.SUCCEEDED or (job.state.final and job.notified_at is None)
                 ):
                     async with self._deliveries:
@@ -360,23 +365,20 @@ class JobTracker(RelayNews):
             log.warning("job %d: the video link is dead: %s", job.id, exc)
             await self._fail(job, exc.text, "dead_link")
             return
-        except Exception:
-            attempts = self._finish_attempts.get(job.id, 0) + 1
-            self._finish_attempts[job.id] = attempts
-            delay = min(self.timing.finish_retry_max, self.timing.poll_interval * 2**attempts)
-            log.exception(
-                "job %d: final message failed (attempt %d); retrying in %.0fs",
-                job.id,
-                attempts,
-                delay,
-                extra=job_fields(job),
-            )
-            self.schedule(job.id, delay)
+        except Exception as exc:
+            self._retry_later(job, "final message", exc)
             return
         self._finish_attempts.pop(job.id, None)
         now, delivered = self.clock(), None
-        if job.state is JobState.SUCCEEDED:  # delivered and announced in one write
-            done: dict[str, Any] = {"delivery_mode": mode, "notified_at": now, "interaction_token": None}
+        if job.state is JobState.SUCCEEDED:
+            # A video shown in the job message is announced apart, after this write (`_announce`):
+            # done inside the delivery, each notification (a message create, paced per channel)
+            # kept the next final waiting for a delivery slot. Shown another way, the member was
+            # told already.
+            shown = mode in SHOWN
+            done: dict[str, Any] = {"delivery_mode": mode, "notified_at": None if shown else now}
+            if not shown:
+                done["interaction_token"] = None
             delivered = await self.store.transition(
                 job.id, JobState.DELIVERED, expect=[JobState.SUCCEEDED], **done
             )
@@ -391,10 +393,42 @@ class JobTracker(RelayNews):
                     after,
                     extra=job_fields(delivered),
                 )
+            if delivered is not None and shown:
+                # The job as it was, with its interaction token: the notification may use it.
+                self._background.spawn(self._announce(job), f"announce-{job.id}")
         if delivered is None:
             await self.store.mark_notified(job.id, now=now)
         self._locks.pop(job.id, None)
         await self._queue.left(job.id)
+
+    async def _announce(self, job: Job) -> None:
+        """Tell the requester their video is there, then record that they were told (a stop in
+        between tells them at the next start; the notification's nonce keeps Discord from
+        showing it twice)."""
+        try:
+            await self.presenter.announce(job)
+        except Exception as exc:
+            self._retry_later(job, "notification", exc)  # back through `_step`, as delivered
+            return
+        self._finish_attempts.pop(job.id, None)
+        await self.store.mark_notified(job.id)
+
+    def _retry_later(self, job: Job, what: str, exc: Exception) -> None:
+        """Discord failed (not refused: those are handled where they happen): try again later,
+        backing off."""
+        attempts = self._finish_attempts.get(job.id, 0) + 1
+        self._finish_attempts[job.id] = attempts
+        delay = min(self.timing.finish_retry_max, self.timing.poll_interval * 2**attempts)
+        log.error(
+            "job %d: %s failed (attempt %d); retrying in %.0fs",
+            job.id,
+            what,
+            attempts,
+            delay,
+            exc_info=exc,
+            extra=job_fields(job),
+        )
+        self.schedule(job.id, delay)
 
     # --- helpers -----------------------------------------------------------------------------
 

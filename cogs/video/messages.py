@@ -22,6 +22,7 @@ from bot.app.discord_internals import edit_unread
 from bot.errors import LinkOnly
 from bot.jobs import estimate
 from bot.jobs.model import Job, JobState
+from bot.jobs.tracker import SHOWN
 from bot.pacing.budgets import FINAL, PING, PROGRESS, Budgets, sending
 from bot.pacing.throttle import EditThrottle
 from bot.relay.download import download
@@ -171,17 +172,25 @@ class JobMessages:
         if mode == "undeliverable":
             shown = await self.render(job, link=edit.link) if edit.link else edit.render
             mode = await tell_member(self.bot, job, shown, token_usable=self._token_usable(job))
-        elif job.state is not JobState.CANCELLED:
-            # Edits never notify anyone: a job that ended gets one new message for its requester.
+        elif job.state not in (JobState.CANCELLED, JobState.SUCCEEDED):
+            # Edits never notify anyone: a job that ended gets one new message for its requester
+            # (for a video, `announce`, once the tracker has recorded the delivery).
             await notify(self.bot, job, token_usable=self._token_usable(job))
         self._upload_limits.pop(job.id, None)
-        self._dead_tokens.discard(job.id)
+        if not (job.state is JobState.SUCCEEDED and mode in SHOWN):
+            self._dead_tokens.discard(job.id)  # else `announce` still needs to know
         self._unsure_reposts.discard(job.id)
         if job.state is JobState.FAILED:
             await audit_job(self.bot, "failed", job, by=None)
         elif job.state is JobState.CANCELLED:
             await audit_job(self.bot, "cancelled", job, by=job.cancelled_by)
         return mode if job.state is JobState.SUCCEEDED else None
+
+    async def announce(self, job: Job) -> None:
+        try:
+            await notify(self.bot, job, token_usable=self._token_usable(job))
+        finally:
+            self._dead_tokens.discard(job.id)
 
     async def _video_edit(self, job: Job) -> Edit:
         assert job.video_url is not None

@@ -108,8 +108,14 @@ async def _mention(bot: VideoBot, job: Job, what: str, *, token_usable: bool) ->
         # takes no nonce: a followup whose answer was lost may show twice.)
         where = message_link(job)
         hook = interaction_webhook(bot, job)
-        await hook.send(f"{text} {where or ''}".strip(), allowed_mentions=only_them, wait=False)
-        return
+        try:
+            await hook.send(f"{text} {where or ''}".strip(), allowed_mentions=only_them, wait=False)
+            return
+        except (discord.NotFound, discord.Forbidden, discord.HTTPException) as exc:
+            # The token died before its time (Discord's own clock): the channel still works,
+            # except for a user install, where it is all there was.
+            if exc.status not in (401, 404) or job.scope == "user":
+                raise
     channel = bot.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
     reference = (
         channel.get_partial_message(job.message_id).to_reference(fail_if_not_exists=False)
