@@ -237,3 +237,19 @@ def test_requests_are_counted_against_their_channel_and_the_global_bucket():
     assert buckets_of("POST", "/users/@me/channels") == ["global"]
     assert buckets_of("PATCH", "/webhooks/1/tok/messages/@original") == []
     assert buckets_of("POST", "/interactions/1/tok/callback") == []
+
+
+async def test_a_finished_jobs_webhook_bucket_is_forgotten_unless_a_send_waits_on_it():
+    clock = Clock()
+    budgets = budgets_at(clock)
+    for _ in range(5):
+        await budgets.take(["webhook:1"])
+    waiting = asyncio.create_task(budgets.take(["webhook:1"]))  # the window is spent
+    await settle()
+    budgets.forget("webhook:1")
+    assert "webhook:1" in budgets._buckets  # a send still waits on it
+    waiting.cancel()
+    await settle()
+    budgets.forget("webhook:1")
+    budgets.forget("webhook:2")  # never used: nothing to forget, no error
+    assert "webhook:1" not in budgets._buckets

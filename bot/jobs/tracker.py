@@ -411,6 +411,7 @@ class JobTracker(RelayNews):
             self._retry_later(job, "notification", exc)  # back through `_step`, as delivered
             return
         self._finish_attempts.pop(job.id, None)
+        self._locks.pop(job.id, None)  # taken again by `_step` when told after a restart
         await self.store.mark_notified(job.id)
 
     def _retry_later(self, job: Job, what: str, exc: Exception) -> None:

@@ -291,6 +291,14 @@ class Budgets:
         for bucket in self._buckets.values():
             bucket.tenants.discard(job_id)
 
+    def forget(self, name: str) -> None:
+        """Drop a bucket that will not be used again (a finished job's interaction webhook),
+        unless a send still waits on it. Kept, one per job, they were RSS growing with every
+        job until `forget_idle` cleared them a thousand at a time."""
+        bucket = self._buckets.get(name)
+        if bucket is not None and not any(bucket in w.buckets for w in self._waiting):
+            del self._buckets[name]
+
     def forget_idle(self) -> None:
         """Drop buckets with nothing in their window (interaction tokens come and go)."""
         now = self._clock()

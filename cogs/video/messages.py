@@ -169,6 +169,7 @@ class JobMessages:
             # A failed final send is retried by the tracker with a fresh throttle.
             self._throttles.pop(job.id, None)
             self.budgets.vacate(job.id)  # its final no longer needs its channel's edits
+            self.budgets.forget(f"webhook:{job.id}")
         if mode == "undeliverable":
             shown = await self.render(job, link=edit.link) if edit.link else edit.render
             mode = await tell_member(self.bot, job, shown, token_usable=self._token_usable(job))
