@@ -19,21 +19,7 @@ from bot.storage.pg_schema import migrate
 from bot.storage.postgres import PostgresStore
 from bot.storage.store import Store
 from tests.pg import TEST_DATABASE_URL, fresh_schema
-
-
-def fields(**kw):
-    base = dict(
-        channel_id=10,
-        user_id=20,
-        prompt="a lantern market at dusk",
-        model="veo3.1-fast",
-        shape="landscape",
-        size="1280x720",
-        duration=8,
-        aspect_ratio="16:9",
-    )
-    base.update(kw)
-    return base
+from tests.test_store_contract import fields
 
 
 def schema_url(schema: str) -> str:

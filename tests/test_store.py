@@ -14,28 +14,7 @@ from bot.errors import StoreError
 from bot.jobs.model import ALLOWED, JobState
 from bot.storage.schema import migrations
 from bot.storage.store import Store
-
-
-def fields(**kw):
-    base = dict(
-        channel_id=10,
-        user_id=20,
-        prompt="牛飞上天了 🐄",
-        model="veo3.1-fast-components",
-        shape="landscape",
-        size="1280x720",
-        duration=8,
-        aspect_ratio="16:9",
-        images=["https://a/1.png", "https://a/2.png", "https://a/3.png"],
-        image_names=["1.png", "2.png", "3.png"],
-    )
-    base.update(kw)
-    return base
-
-
-def events(store, job_id):
-    """The job's event log, read as an operator would (the bot itself never reads it)."""
-    return list(store.db.query("select * from job_events where job_id = ? order by id", [job_id]))
+from tests.test_store_contract import events, fields
 
 
 @pytest.fixture
@@ -113,7 +92,7 @@ async def test_random_transitions_only_follow_the_allowed_table(steps):
                 changes += target is not state
                 state = moved.state
         assert (await store.get(job.id)).state is state
-        assert len(events(store, job.id)) == 1 + changes
+        assert len(await events(store, job.id)) == 1 + changes
 
 
 async def test_another_process_reads_while_the_store_writes(tmp_path):
