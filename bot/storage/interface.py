@@ -17,19 +17,28 @@ What every implementation guarantees, and `tests/test_store_contract.py` checks 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Self
 
+from bot.errors import StoreError
 from bot.jobs.model import Job, JobState
 from bot.rules.guild_settings import GuildSettings
 from bot.rules.library import LibraryEntry
 from bot.rules.styles import Style
 from bot.storage.queries import JobQueries
 
+# Jobs kept in memory for the writes' fast path, at most (the oldest go first; a job leaves as
+# soon as it is over). Their rows decide: every write compares and sets.
+LIVE_JOBS = 20_000
+
 
 class JobStore(JobQueries):
     """Abstract: see the module docstring. Methods raise `StoreError` when the database is
-    unreachable or locked, never the driver's own errors."""
+    unreachable or locked, never the driver's own errors. What both backends do the same way
+    over the primitives (keeping live jobs, `require`, `mark_notified`, …) is written here once."""
+
+    _live: dict[int, Job]
 
     backend: str  # "sqlite" or "postgresql", for logs, --check and the benchmark
     # Statements sent to a database server (bench/burst.py reports them per job); SQLite has
@@ -49,7 +58,46 @@ class JobStore(JobQueries):
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
-    # --- jobs -------------------------------------------------------------------------------
+    # --- jobs, the same on both backends ------------------------------------------------------
+
+    def _keep(self, job: Job) -> Job:
+        """Remember `job` as its row now stands; a job that is over (final and shown) is forgotten."""
+        if job.state.final and job.notified_at is not None:
+            self._live.pop(job.id, None)
+            return job
+        if job.id not in self._live and len(self._live) >= LIVE_JOBS:
+            del self._live[next(iter(self._live))]
+        self._live[job.id] = job
+        return job
+
+    async def unfinished(self) -> list[Job]:
+        """Every job not over (what the tracker resumes at start-up), now also kept in memory:
+        each is polled or shown again soon, and its first poll then needs no read."""
+        return [self._keep(job) for job in await super().unfinished()]
+
+    async def require(self, job_id: int) -> Job:
+        job = await self.get(job_id)
+        if job is None:
+            raise StoreError(f"Job {job_id} is not in the database.")
+        return job
+
+    async def get_by_task(self, task_id: str) -> Job | None:
+        found = await self._jobs("task_id = ?", [task_id], limit=1)
+        return found[0] if found else None
+
+    async def mark_notified(
+        self, job_id: int, *, now: float | None = None, result_message_id: int | None = None
+    ) -> Job:
+        """The final state is shown in Discord: the interaction token is no longer needed, so drop it."""
+        changes: dict[str, Any] = {
+            "notified_at": time.time() if now is None else now,
+            "interaction_token": None,
+        }
+        if result_message_id is not None:
+            changes["result_message_id"] = result_message_id
+        return await self.update(job_id, **changes)
+
+    # --- jobs, each backend its own way ---------------------------------------------------------
 
     async def add_job(
         self,
@@ -59,12 +107,6 @@ class JobStore(JobQueries):
         check: Callable[[], Awaitable[None]] | None = None,
         **fields: Any,
     ) -> Job:
-        raise NotImplementedError
-
-    async def require(self, job_id: int) -> Job:
-        raise NotImplementedError
-
-    async def get_by_task(self, task_id: str) -> Job | None:
         raise NotImplementedError
 
     async def update(self, job_id: int, **changes: Any) -> Job:
@@ -83,11 +125,6 @@ class JobStore(JobQueries):
         raise NotImplementedError
 
     async def submit(self, job_ids: Iterable[int], *, now: float | None = None) -> list[Job]:
-        raise NotImplementedError
-
-    async def mark_notified(
-        self, job_id: int, *, now: float | None = None, result_message_id: int | None = None
-    ) -> Job:
         raise NotImplementedError
 
     async def flush_checkpoint(self) -> None:

@@ -12,7 +12,24 @@ from bot.rules.library import LibraryEntry
 from bot.rules.styles import Style
 from bot.storage.schema import sqlite_errors
 
-_ENTRY = "id, library, name, prompt, user_id, author_name, job_id, uses, created_at"
+# A library entry's columns, in `LibraryEntry`'s order (both backends read them so).
+ENTRY = "id, library, name, prompt, user_id, author_name, job_id, uses, created_at"
+
+
+def entries_query(library: str, typed: str, user_id: int | None, limit: int) -> tuple[str, list[Any]]:
+    """`library_entries`' query, in the SQL both backends understand: most used first (then by
+    name); `typed` narrows to names or prompts containing it, as typed (no wildcards)."""
+    where = "library = ?"
+    params: list[Any] = [library]
+    if typed:
+        where += " and (name_key like ? escape '\\' or prompt like ? escape '\\')"
+        pattern = "%" + typed.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        params += [pattern, pattern]
+    if user_id is not None:
+        where += " and user_id = ?"
+        params.append(user_id)
+    sql = f"select {ENTRY} from library where {where} order by uses desc, name_key limit ?"
+    return sql, [*params, limit]
 
 
 def _entry(row: tuple[Any, ...]) -> LibraryEntry:
@@ -44,29 +61,15 @@ class LibraryTables:
 
     async def library_entry(self, library: str, name: str) -> LibraryEntry | None:
         row = self._run(
-            f"select {_ENTRY} from library where library = ? and name_key = ?", [library, name.casefold()]
+            f"select {ENTRY} from library where library = ? and name_key = ?", [library, name.casefold()]
         ).fetchone()
         return _entry(row) if row else None
 
     async def library_entries(
         self, library: str, *, typed: str = "", user_id: int | None = None, limit: int = 25
     ) -> list[LibraryEntry]:
-        """Most used first (then by name); `typed` narrows to names or prompts containing it."""
-        where = "library = ?"
-        params: list[Any] = [library]
-        if typed:
-            where += " and (name_key like ? escape '\\' or prompt like ? escape '\\')"
-            pattern = (
-                "%" + typed.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            )
-            params += [pattern, pattern]
-        if user_id is not None:
-            where += " and user_id = ?"
-            params.append(user_id)
-        rows = self._run(
-            f"select {_ENTRY} from library where {where} order by uses desc, name_key limit ?",
-            [*params, limit],
-        ).fetchall()
+        sql, params = entries_query(library, typed, user_id, limit)
+        rows = self._run(sql, params).fetchall()
         return [_entry(r) for r in rows]
 
     async def library_rename(self, entry_id: int, name: str) -> bool:

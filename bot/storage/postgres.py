@@ -14,96 +14,49 @@ resting on what PostgreSQL offers across processes instead of on being the only 
   listening connection is down it keeps no copies at all.
 - Jobs are kept in memory only for the writes' fast path; the row decides (compare-and-set).
 
-A job belongs to the process that runs its server's shard (`bot.app.shards`); a process takes
+A job belongs to the process that runs its server's shard (`bot.jobs.owner`); a process takes
 a session advisory lock per shard it runs (`claim_shards`), so a second process configured with
 the same shard stops at start instead of running the same jobs.
+
+Here: the jobs and the shard locks. The connection layer and the cache notices are
+`bot.storage.pg_connection`; rules, choices, libraries and styles `bot.storage.pg_tables`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import contextvars
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
-from decimal import Decimal
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 import asyncpg
 
 from bot.errors import StoreError
 from bot.jobs.model import ALLOWED, ALLOWED_INTO, STATE_TIMESTAMP, Job, JobState, to_row
-from bot.rules.guild_settings import GuildSettings
-from bot.rules.library import LibraryEntry
-from bot.rules.styles import Style
 from bot.storage.interface import JobStore
 from bot.storage.pg_schema import migrate
+from bot.storage.pg_tables import PgTables
 
 # Every checked insert (quota, budget) takes this transaction-level advisory lock: admission is
 # serialised across processes, which is what keeps the counts exact. Any bigint no one else uses.
 ADMISSION_LOCK = 0x7665_6F5F_6164_6D  # "veo_adm"
-# The channel on which a process tells the others to drop a cached server rule or member choice.
-CACHE_CHANNEL = "veo_bot_cache"
-LIVE_JOBS = 20_000
-PREFS_KEPT = 10_000
-
-# The connection of the transaction the current task is in (an admission check's reads run on
-# it, inside the lock); None outside one, where each statement takes a pooled connection.
-_current: contextvars.ContextVar[asyncpg.Connection | None] = contextvars.ContextVar("pg_tx", default=None)
-
-_translated: dict[str, str] = {}
-
-
-def pg_sql(sql: str) -> str:
-    """SQLite's `?` placeholders as PostgreSQL's `$1, $2, …`: the read queries of
-    `bot.storage.queries` are written once, in the SQL both understand."""
-    done = _translated.get(sql)
-    if done is None:
-        parts = sql.split("?")
-        done = parts[0] + "".join(f"${i}{part}" for i, part in enumerate(parts[1:], start=1))
-        _translated[sql] = done
-    return done
-
-
-def _unavailable(exc: BaseException) -> StoreError:
-    return StoreError(f"The job database is unavailable ({exc}).")
-
-
-@contextlib.contextmanager
-def pg_errors() -> Any:
-    """A server that went away or refused is an expected failure: members get the StoreError
-    message, not a traceback."""
-    try:
-        yield
-    except (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError) as exc:
-        raise _unavailable(exc) from None
-    except asyncpg.PostgresError as exc:
-        if isinstance(exc, asyncpg.UniqueViolationError):
-            raise
-        raise _unavailable(exc) from None
 
 
 def _columns(row: dict[str, Any]) -> tuple[str, list[Any]]:
     return ", ".join(f'"{name}"' for name in row), list(row.values())
 
 
-class PostgresStore(JobStore):
+class PostgresStore(PgTables, JobStore):
     """See the module docstring. Open with `await PostgresStore.open(url)`."""
 
     backend = "postgresql"
     reads_wait = True
 
     def __init__(self, pool: asyncpg.Pool, url: str, schema: str) -> None:
-        self.pool = pool
-        self.url = url
-        self.schema = schema
-        self.checkpoint_pending = False
+        super().__init__(pool, url, schema)
         self._live: dict[int, Job] = {}
-        self._rules: dict[int, GuildSettings] = {}
-        self._prefs: dict[int, str] = {}
-        self._listener: asyncpg.Connection | None = None
         self._shard_holder: asyncpg.Connection | None = None
-        self.round_trips = 0  # statements sent (bench/burst.py reports them per job)
         # Checked inserts wait for each other on the admission lock anyway; queueing them here,
         # one at a time per process, keeps the pool's other connections free for the reads
         # commands make before they are acknowledged (a burst otherwise parked every pooled
@@ -137,66 +90,7 @@ class PostgresStore(JobStore):
                     await conn.close()
         await self.pool.close()
 
-    # --- statements ---------------------------------------------------------------------------
-
-    def _db(self) -> Any:
-        return _current.get() or self.pool
-
-    async def _fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
-        self.round_trips += 1
-        with pg_errors():
-            return list(await self._db().fetch(sql, *args))
-
-    async def _fetchrow(self, sql: str, *args: Any) -> asyncpg.Record | None:
-        self.round_trips += 1
-        with pg_errors():
-            return await self._db().fetchrow(sql, *args)
-
-    async def _fetchval(self, sql: str, *args: Any) -> Any:
-        self.round_trips += 1
-        with pg_errors():
-            return await self._db().fetchval(sql, *args)
-
-    async def _execute(self, sql: str, *args: Any) -> str:
-        self.round_trips += 1
-        with pg_errors():
-            return str(await self._db().execute(sql, *args))
-
-    # The read queries of bot.storage.queries, in SQLite's words.
-    async def _jobs(
-        self, where: str, params: list[Any], *, order_by: str = "id", limit: int | None = None
-    ) -> list[Job]:
-        sql = f"select * from jobs where {where} order by {order_by}" + (
-            " limit ?" if limit is not None else ""
-        )
-        rows = await self._fetch(pg_sql(sql), *params, *([limit] if limit is not None else []))
-        return [Job.from_row(dict(r)) for r in rows]
-
-    async def _one(self, sql: str, params: list[Any]) -> dict[str, Any]:
-        row = await self._fetchrow(pg_sql(sql), *params)
-        assert row is not None
-        # PostgreSQL sums bigints as numeric; the callers count whole things.
-        return {k: int(v) if isinstance(v, Decimal) else v for k, v in row.items()}
-
-    async def _rows(self, sql: str, params: list[Any]) -> list[dict[str, Any]]:
-        return [
-            {k: int(v) if isinstance(v, Decimal) else v for k, v in r.items()}
-            for r in await self._fetch(pg_sql(sql), *params)
-        ]
-
-    async def _column(self, sql: str, params: list[Any]) -> list[Any]:
-        return [r[0] for r in await self._fetch(pg_sql(sql), *params)]
-
     # --- jobs ---------------------------------------------------------------------------------
-
-    def _keep(self, job: Job) -> Job:
-        if job.state.final and job.notified_at is not None:
-            self._live.pop(job.id, None)
-            return job
-        if job.id not in self._live and len(self._live) >= LIVE_JOBS:
-            del self._live[next(iter(self._live))]
-        self._live[job.id] = job
-        return job
 
     async def add_job(
         self,
@@ -229,21 +123,6 @@ class PostgresStore(JobStore):
                 job_id = await self._fetchval(sql, *args)
         return self._keep(Job.from_row({**row, "id": int(job_id)}))
 
-    @contextlib.asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[asyncpg.Connection]:
-        """A transaction on one pooled connection, which the store's statements in this task
-        use until it ends (so a check's reads see and hold what the insert will)."""
-        if _current.get() is not None:
-            raise RuntimeError("nested store transaction")
-        with pg_errors():
-            async with self.pool.acquire() as conn, conn.transaction():
-                self.round_trips += 2  # begin, commit
-                token = _current.set(conn)
-                try:
-                    yield conn
-                finally:
-                    _current.reset(token)
-
     async def get(self, job_id: int) -> Job | None:
         live = self._live.get(job_id)
         if live is not None:
@@ -258,19 +137,6 @@ class PostgresStore(JobStore):
             self._live.pop(job_id, None)
             return None
         return self._keep(Job.from_row(dict(row)))
-
-    async def unfinished(self) -> list[Job]:
-        return [self._keep(job) for job in await super().unfinished()]
-
-    async def require(self, job_id: int) -> Job:
-        job = await self.get(job_id)
-        if job is None:
-            raise StoreError(f"Job {job_id} is not in the database.")
-        return job
-
-    async def get_by_task(self, task_id: str) -> Job | None:
-        found = await self._jobs("task_id = ?", [task_id], limit=1)
-        return found[0] if found else None
 
     async def update(self, job_id: int, **changes: Any) -> Job:
         if "state" in changes:
@@ -366,17 +232,6 @@ class PostgresStore(JobStore):
         ]
         return [job for job in moved if job is not None]
 
-    async def mark_notified(
-        self, job_id: int, *, now: float | None = None, result_message_id: int | None = None
-    ) -> Job:
-        changes: dict[str, Any] = {
-            "notified_at": time.time() if now is None else now,
-            "interaction_token": None,
-        }
-        if result_message_id is not None:
-            changes["result_message_id"] = result_message_id
-        return await self.update(job_id, **changes)
-
     async def flush_checkpoint(self) -> None:
         """Nothing to do: PostgreSQL has no write-ahead file of ours to truncate (a blanked
         token's old row version goes at the next vacuum)."""
@@ -388,204 +243,6 @@ class PostgresStore(JobStore):
             job_id,
             time.time(),
             detail,
-        )
-
-    # --- cached settings, kept fresh across processes ---------------------------------------------
-
-    async def _listen(self) -> None:
-        """One connection that hears every process's cache notices. While it is down no copy
-        is kept: a copy nobody can invalidate could be stale."""
-        conn = await asyncpg.connect(self.url)
-        await conn.add_listener(self._channel(), self._heard)
-        conn.add_termination_listener(self._deaf)
-        self._listener = conn
-
-    def _channel(self) -> str:
-        return f"{CACHE_CHANNEL}_{self.schema}"
-
-    def _heard(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
-        kind, _, key = payload.partition(":")
-        if kind == "rules":
-            self._rules.pop(int(key), None)
-        elif kind == "prefs":
-            self._prefs.pop(int(key), None)
-
-    def _deaf(self, _conn: object) -> None:
-        self._listener = None
-        self._rules.clear()
-        self._prefs.clear()
-
-    def _caching(self) -> bool:
-        return self._listener is not None and not self._listener.is_closed()
-
-    async def _tell_others(self, kind: str, key: int) -> None:
-        await self._execute("select pg_notify($1, $2)", self._channel(), f"{kind}:{key}")
-
-    async def guild_rules(self, guild_id: int | None) -> GuildSettings:
-        if guild_id is None:
-            return GuildSettings()
-        rules = self._rules.get(guild_id)
-        if rules is None:
-            data = await self._fetchval("select data from guild_settings where guild_id = $1", guild_id)
-            rules = GuildSettings.from_json(data)
-            if self._caching():
-                self._rules[guild_id] = rules
-        return rules
-
-    async def set_guild_rules(self, guild_id: int, rules: GuildSettings, *, by: int) -> None:
-        self._rules.pop(guild_id, None)
-        data = rules.to_json()
-        async with self._transaction():
-            await self._execute(
-                "insert into guild_settings (guild_id, data, updated_at, updated_by) values ($1, $2, $3, $4) "
-                "on conflict (guild_id) do update set data = excluded.data, "
-                "updated_at = excluded.updated_at, updated_by = excluded.updated_by",
-                guild_id,
-                data,
-                time.time(),
-                by,
-            )
-            await self._tell_others("rules", guild_id)
-
-    async def notify_pref(self, user_id: int) -> str:
-        pref = self._prefs.get(user_id)
-        if pref is None:
-            chosen = await self._fetchval("select notify from member_prefs where user_id = $1", user_id)
-            pref = str(chosen) if chosen is not None else "mention"
-            if self._caching():
-                if len(self._prefs) >= PREFS_KEPT:
-                    self._prefs.clear()
-                self._prefs[user_id] = pref
-        return pref
-
-    async def set_notify_pref(self, user_id: int, notify: str) -> None:
-        self._prefs.pop(user_id, None)
-        async with self._transaction():
-            await self._execute(
-                "insert into member_prefs (user_id, notify, updated_at) values ($1, $2, $3) "
-                "on conflict (user_id) do update set notify = excluded.notify, "
-                "updated_at = excluded.updated_at",
-                user_id,
-                notify,
-                time.time(),
-            )
-            await self._tell_others("prefs", user_id)
-
-    async def get_meta(self, key: str) -> str | None:
-        value = await self._fetchval("select value from meta where key = $1", key)
-        return None if value is None else str(value)
-
-    async def set_meta(self, key: str, value: str) -> None:
-        await self._execute(
-            "insert into meta (key, value) values ($1, $2) "
-            "on conflict (key) do update set value = excluded.value",
-            key,
-            value,
-        )
-
-    async def claim_meta(self, key: str, value: str) -> bool:
-        done = await self._fetchval(
-            "insert into meta (key, value) values ($1, $2) on conflict (key) do nothing returning key",
-            key,
-            value,
-        )
-        return done is not None
-
-    # --- library and styles ---------------------------------------------------------------------
-
-    async def library_add(
-        self, *, library: str, name: str, prompt: str, user_id: int, author_name: str, job_id: int | None
-    ) -> LibraryEntry | None:
-        now = time.time()
-        entry_id = await self._fetchval(
-            "insert into library (library, name, name_key, prompt, user_id, author_name, job_id, uses, "
-            "created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $7, 0, $8, $8) "
-            "on conflict (library, name_key) do nothing returning id",
-            library,
-            name,
-            name.casefold(),
-            prompt,
-            user_id,
-            author_name,
-            job_id,
-            now,
-        )
-        if entry_id is None:
-            return None
-        return LibraryEntry(int(entry_id), library, name, prompt, user_id, author_name, job_id, 0, now)
-
-    async def library_entry(self, library: str, name: str) -> LibraryEntry | None:
-        row = await self._fetchrow(
-            f"select {_ENTRY} from library where library = $1 and name_key = $2", library, name.casefold()
-        )
-        return LibraryEntry(*row.values()) if row else None
-
-    async def library_entries(
-        self, library: str, *, typed: str = "", user_id: int | None = None, limit: int = 25
-    ) -> list[LibraryEntry]:
-        where = "library = ?"
-        params: list[Any] = [library]
-        if typed:
-            where += " and (name_key like ? escape '\\' or prompt like ? escape '\\')"
-            pattern = (
-                "%" + typed.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            )
-            params += [pattern, pattern]
-        if user_id is not None:
-            where += " and user_id = ?"
-            params.append(user_id)
-        rows = await self._fetch(
-            pg_sql(f"select {_ENTRY} from library where {where} order by uses desc, name_key limit ?"),
-            *params,
-            limit,
-        )
-        return [LibraryEntry(*r.values()) for r in rows]
-
-    async def library_rename(self, entry_id: int, name: str) -> bool:
-        try:
-            await self._execute(
-                "update library set name = $1, name_key = $2, updated_at = $3 where id = $4",
-                name,
-                name.casefold(),
-                time.time(),
-                entry_id,
-            )
-        except asyncpg.UniqueViolationError:
-            return False
-        return True
-
-    async def library_remove(self, entry_id: int) -> None:
-        await self._execute("delete from library where id = $1", entry_id)
-
-    async def library_used(self, entry_id: int) -> None:
-        await self._execute("update library set uses = uses + 1 where id = $1", entry_id)
-
-    async def guild_styles(self, guild_id: int) -> list[tuple[str, Style | None]]:
-        rows = await self._fetch(
-            "select name_key, name, text, model, shape, duration, removed "
-            "from guild_styles where guild_id = $1",
-            guild_id,
-        )
-        return [(r[0], None if r[6] else Style(r[1], r[2], r[3], r[4], r[5])) for r in rows]
-
-    async def set_guild_style(self, guild_id: int, key: str, style: Style | None, *, by: int) -> None:
-        s = style or Style(key, "")
-        await self._execute(
-            "insert into guild_styles (guild_id, name_key, name, text, model, shape, duration, removed, "
-            "updated_at, updated_by) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
-            "on conflict (guild_id, name_key) do update set name = excluded.name, text = excluded.text, "
-            "model = excluded.model, shape = excluded.shape, duration = excluded.duration, "
-            "removed = excluded.removed, updated_at = excluded.updated_at, updated_by = excluded.updated_by",
-            guild_id,
-            key,
-            s.name,
-            s.text,
-            s.model,
-            s.shape,
-            s.duration,
-            int(style is None),
-            time.time(),
-            by,
         )
 
     # --- shards ------------------------------------------------------------------------------------
@@ -615,6 +272,3 @@ class PostgresStore(JobStore):
                     f"shard {shard} of {shard_count} is already run by another process "
                     f"(PostgreSQL backend pid {holder}); give each process its own SHARD_IDS"
                 )
-
-
-_ENTRY = "id, library, name, prompt, user_id, author_name, job_id, uses, created_at"

@@ -51,8 +51,6 @@ from bot.storage.settings_tables import SettingsTables
 # A blanked interaction token also sits in the write-ahead log until a checkpoint: one
 # checkpoint per this many seconds covers every token blanked meanwhile.
 CHECKPOINT_EVERY = 1.0
-# Jobs kept in memory at most (the oldest go first); a job leaves as soon as it is over.
-LIVE_JOBS = 20_000
 
 
 class _Transaction:
@@ -179,16 +177,6 @@ class Store(SettingsTables, LibraryTables, JobStore):
             names = [d[0] for d in cursor.description]
             return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
 
-    def _keep(self, job: Job) -> Job:
-        """Remember `job` as its row now stands; a job that is over (final and shown) is forgotten."""
-        if job.state.final and job.notified_at is not None:
-            self._live.pop(job.id, None)
-            return job
-        if job.id not in self._live and len(self._live) >= LIVE_JOBS:
-            del self._live[next(iter(self._live))]
-        self._live[job.id] = job
-        return job
-
     # --- jobs ---------------------------------------------------------------------------------
 
     async def add_job(
@@ -232,21 +220,6 @@ class Store(SettingsTables, LibraryTables, JobStore):
         with self._reading():
             row = self._row(self.conn, job_id)
         return self._keep(Job.from_row(row)) if row is not None else None
-
-    async def unfinished(self) -> list[Job]:
-        """Every job not over (what the tracker resumes at start-up), now also kept in memory:
-        each is polled or shown again soon, and its first poll then needs no read."""
-        return [self._keep(job) for job in await super().unfinished()]
-
-    async def require(self, job_id: int) -> Job:
-        job = await self.get(job_id)
-        if job is None:
-            raise StoreError(f"Job {job_id} is not in the database.")
-        return job
-
-    async def get_by_task(self, task_id: str) -> Job | None:
-        found = await self._jobs("task_id = ?", [task_id], limit=1)
-        return found[0] if found else None
 
     async def update(self, job_id: int, **changes: Any) -> Job:
         if "state" in changes:
@@ -345,18 +318,6 @@ class Store(SettingsTables, LibraryTables, JobStore):
                 for job_id in job_ids
             ]
         return [job for job in moved if job is not None]
-
-    async def mark_notified(
-        self, job_id: int, *, now: float | None = None, result_message_id: int | None = None
-    ) -> Job:
-        """The final state is shown in Discord: the interaction token is no longer needed, so drop it."""
-        changes: dict[str, Any] = {
-            "notified_at": time.time() if now is None else now,
-            "interaction_token": None,
-        }
-        if result_message_id is not None:
-            changes["result_message_id"] = result_message_id
-        return await self.update(job_id, **changes)
 
     def _blanked(self, changes: dict[str, Any]) -> None:
         """After a write of `changes`: if it overwrote an interaction token, the old one still
