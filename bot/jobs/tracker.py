@@ -18,7 +18,8 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bot.errors import DeadLink, RateLimited, VideoAPIError
+from bot.errors import RateLimited, VideoAPIError
+from bot.jobs.delivery import Delivery
 from bot.jobs.model import ACTIVE_UPSTREAM, AT_RELAY, CANCELLABLE, NOT_SENT, RELAY_BUSY, Job, JobState
 from bot.jobs.owner import EVERYTHING, Ownership
 from bot.jobs.polling import DurationCache, Timing
@@ -43,11 +44,9 @@ UNCONFIRMED_REASON = Text(
 )
 
 DEFAULT_TIMING = Timing()
-# How `Presenter.finish` says the video is in the job message (then announced apart).
-SHOWN = frozenset({"upload", "link"})
 
 
-class JobTracker(RelayNews):
+class JobTracker(Delivery, RelayNews):
     def __init__(
         self,
         store: JobStore,
@@ -356,80 +355,6 @@ class JobTracker(RelayNews):
             reason = Text("{reason} Nothing was created, so nothing was billed.", reason=reason)
         log.warning("job %d: create failed (%s): %s", job.id, exc.failure_kind, exc, extra=job_fields(job))
         return await self._fail(job, reason, exc.failure_kind)
-
-    async def _finish(self, job: Job) -> None:
-        """Write the final message once; retry with backoff when Discord fails."""
-        try:
-            mode = await self.presenter.finish(job)
-        except DeadLink as exc:
-            log.warning("job %d: the video link is dead: %s", job.id, exc)
-            await self._fail(job, exc.text, "dead_link")
-            return
-        except Exception as exc:
-            self._retry_later(job, "final message", exc)
-            return
-        self._finish_attempts.pop(job.id, None)
-        now, delivered = self.clock(), None
-        if job.state is JobState.SUCCEEDED:
-            # A video shown in the job message is announced apart, after this write (`_announce`):
-            # done inside the delivery, each notification (a message create, paced per channel)
-            # kept the next final waiting for a delivery slot. Shown another way, the member was
-            # told already.
-            shown = mode in SHOWN
-            done: dict[str, Any] = {"delivery_mode": mode, "notified_at": None if shown else now}
-            if not shown:
-                done["interaction_token"] = None
-            delivered = await self.store.transition(
-                job.id, JobState.DELIVERED, expect=[JobState.SUCCEEDED], **done
-            )
-            metrics.delivered(delivered)
-            if delivered is not None:
-                # The end of a job's story in the log, as its start and failures are.
-                after = now - (delivered.succeeded_at or now)
-                log.info(
-                    "job %d delivered (%s) %.1fs after the relay finished",
-                    job.id,
-                    mode,
-                    after,
-                    extra=job_fields(delivered),
-                )
-            if delivered is not None and shown:
-                # The job as it was, with its interaction token: the notification may use it.
-                self._background.spawn(self._announce(job), f"announce-{job.id}")
-        if delivered is None:
-            await self.store.mark_notified(job.id, now=now)
-        self._locks.pop(job.id, None)
-        await self._queue.left(job.id)
-
-    async def _announce(self, job: Job) -> None:
-        """Tell the requester their video is there, then record that they were told (a stop in
-        between tells them at the next start; the notification's nonce keeps Discord from
-        showing it twice)."""
-        try:
-            await self.presenter.announce(job)
-        except Exception as exc:
-            self._retry_later(job, "notification", exc)  # back through `_step`, as delivered
-            return
-        self._finish_attempts.pop(job.id, None)
-        self._locks.pop(job.id, None)  # taken again by `_step` when told after a restart
-        await self.store.mark_notified(job.id)
-
-    def _retry_later(self, job: Job, what: str, exc: Exception) -> None:
-        """Discord failed (not refused: those are handled where they happen): try again later,
-        backing off."""
-        attempts = self._finish_attempts.get(job.id, 0) + 1
-        self._finish_attempts[job.id] = attempts
-        delay = min(self.timing.finish_retry_max, self.timing.poll_interval * 2**attempts)
-        log.error(
-            "job %d: %s failed (attempt %d); retrying in %.0fs",
-            job.id,
-            what,
-            attempts,
-            delay,
-            exc_info=exc,
-            extra=job_fields(job),
-        )
-        self.schedule(job.id, delay)
 
     # --- helpers -----------------------------------------------------------------------------
 

@@ -21,8 +21,8 @@ import discord
 from bot.app.discord_internals import edit_unread
 from bot.errors import LinkOnly
 from bot.jobs import estimate
+from bot.jobs.delivery import SHOWN
 from bot.jobs.model import Job, JobState
-from bot.jobs.tracker import SHOWN
 from bot.pacing.budgets import FINAL, PING, PROGRESS, Budgets, sending
 from bot.pacing.throttle import EditThrottle
 from bot.relay.download import download
