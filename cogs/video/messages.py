@@ -5,7 +5,8 @@ edit always wins, and each request first takes a slot of its Discord rate-limit 
 bot's one `Budgets` (`bot.pacing.budgets`): final results first, then the notification, then
 queue positions, then progress, which is dropped when superseded or when its channel is saturated;
 no bucket overdrawn. Edits use the interaction token while it lasts, then the bot's own channel
-routes; a deleted message is posted again, a deleted channel ends the job with its result kept.
+routes (`cogs.video.routes`); a deleted message is posted again, a deleted channel ends the job
+with its result kept.
 """
 
 from __future__ import annotations
@@ -18,22 +19,22 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import discord
 
-from bot.app.discord_internals import edit_unread
 from bot.errors import LinkOnly
 from bot.jobs import estimate
 from bot.jobs.delivery import SHOWN
 from bot.jobs.model import Job, JobState
-from bot.pacing.budgets import FINAL, PING, PROGRESS, Budgets, sending
+from bot.pacing.budgets import FINAL, PING, PROGRESS, Budgets
 from bot.pacing.throttle import EditThrottle
 from bot.relay.download import download
 from bot.rules import quota
 from bot.rules.guild_settings import Defaults
 from cogs.common.audit import audit_job
 from cogs.video.inputs import reference_attachments
-from cogs.video.notices import NO_MENTIONS, embeds, followup, interaction_webhook, notify, tell_member
+from cogs.video.notices import NO_MENTIONS, embeds, followup, notify, tell_member
 from cogs.video.render import Render, render
-from cogs.video.sender import nonce, uploads
-from cogs.video.views import as_view, finished_view, job_view
+from cogs.video.routes import JobMessageRoutes
+from cogs.video.sender import uploads
+from cogs.video.views import finished_view, job_view
 
 if TYPE_CHECKING:
     from bot.app.client import VideoBot
@@ -42,8 +43,6 @@ log = logging.getLogger(__name__)
 
 DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024  # Discord's limit for servers without boosts (and DMs)
 UPLOAD_TOO_LARGE = 40005
-INVALID_WEBHOOK_TOKEN = 50027
-UNKNOWN_MESSAGE = 10008
 # Progress edits a second, all job messages together, before each message's progress is shown
 # less often than PROGRESS_EDIT_INTERVAL: in a burst of a thousand jobs every progress edit
 # costs a render and a request, and members gain little from seeing 25 % then 50 % while the
@@ -81,13 +80,13 @@ class Figures(Protocol):
     async def typical_duration(self, model: str) -> float | None: ...
 
 
-class JobMessages:
+class JobMessages(JobMessageRoutes):
     def __init__(self, bot: VideoBot, figures: Figures | None = None) -> None:
         self.bot = bot
         self.settings = bot.settings
         self.defaults = Defaults.from_settings(bot.settings)
         self._throttles: dict[int, EditThrottle[Edit]] = {}
-        self._dead_tokens: set[int] = set()
+        self._dead_tokens: set[int] = set()  # jobs whose token Discord refused before its time
         self._unsure_reposts: set[int] = set()  # jobs whose last repost got no answer
         self._upload_limits: dict[int, int] = {}
         # The bot's one pacing of what it sends (its own, for a bot built without it).
@@ -322,88 +321,3 @@ class JobMessages:
         a newer render replaced meanwhile."""
         priority, wanted = self._pacing(job, progress)
         await self.budgets.take(buckets, priority=priority, wanted=wanted)
-
-    async def _edit_message(self, job: Job, *, progress: bool = False, **kwargs: Any) -> bool:
-        """Edit the job message: through the interaction token while it lasts, then as the bot.
-
-        Returns False when the message cannot be shown at all (channel deleted, no permission):
-        the job still ends, with its result recorded, instead of retrying forever.
-        """
-        if job.message_id is None:
-            return await self._repost(job, kwargs)
-        if self._token_usable(job):
-            webhook = interaction_webhook(self.bot, job)
-            await self._slot(job, progress, f"webhook:{job.id}")
-            try:
-                await edit_unread(webhook, job.message_id, **kwargs)
-                return True
-            except discord.HTTPException as exc:
-                if exc.status == 401 or exc.code == INVALID_WEBHOOK_TOKEN:
-                    log.info("job %d: interaction token expired; editing through the channel", job.id)
-                    self._dead_tokens.add(job.id)
-                elif exc.status != 404:
-                    raise
-        if job.scope == "user":
-            return False  # the bot is not in that server: nothing goes to its channels
-        channel = self.bot.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
-        priority, wanted = self._pacing(job, progress)
-        try:
-            with sending(priority, wanted, droppable=priority == PROGRESS):
-                await channel.get_partial_message(job.message_id).edit(
-                    **{**kwargs, "view": as_view(kwargs["view"])}
-                )
-            return True
-        except discord.NotFound as exc:
-            if exc.code != UNKNOWN_MESSAGE:
-                log.warning("job %d: channel %s is gone; the result stays recorded", job.id, job.channel_id)
-                return False
-            log.info("job %d: job message was deleted; posting a new one", job.id)
-            return await self._repost(job, kwargs)
-        except discord.Forbidden:
-            log.warning(
-                "job %d: no permission to edit in channel %s; result recorded", job.id, job.channel_id
-            )
-            return False
-
-    async def _repost(self, job: Job, kwargs: dict[str, Any]) -> bool:
-        if job.scope == "user":
-            return False  # no channel access where the bot is only user-installed
-        channel = self.bot.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
-        send_kwargs = dict(kwargs)
-        files = send_kwargs.pop("attachments", None)
-        if files:
-            send_kwargs["files"] = files
-        send_kwargs["view"] = as_view(send_kwargs.get("view"))
-        if send_kwargs["view"] is None:
-            del send_kwargs["view"]
-        # Each try to replace this message carries one nonce: a try whose answer was lost is
-        # not a second job message (a later deletion is a new replacement, a new nonce).
-        send_kwargs["nonce"] = nonce(job.id, "job", job.message_id or 0)
-        try:
-            with sending(FINAL):
-                message = await channel.send(**send_kwargs)
-        except (discord.NotFound, discord.Forbidden) as exc:
-            log.warning(
-                "job %d: cannot post in channel %s (%s); result recorded", job.id, job.channel_id, exc
-            )
-            return False
-        except BaseException:
-            # No answer (lost, or a progress send cancelled by the final edit): the message may
-            # exist, and the next try's nonce would then be answered with it.
-            self._unsure_reposts.add(job.id)
-            raise
-        await self.bot.store.update(job.id, message_id=message.id)
-        if job.id in self._unsure_reposts:
-            # Possibly the message an earlier try made, showing that try's render: show this one.
-            self._unsure_reposts.discard(job.id)
-            for file in files or ():
-                if isinstance(file, discord.File):
-                    file.reset()
-            with sending(FINAL):
-                await message.edit(**{**kwargs, "view": as_view(kwargs.get("view"))})
-        return True
-
-    def _token_usable(self, job: Job) -> bool:
-        if job.id in self._dead_tokens or not job.interaction_token or not job.token_issued_at:
-            return False
-        return time.time() - job.token_issued_at < self.settings.interaction_token_ttl
