@@ -114,3 +114,23 @@ async def start_bot(
             await bot.kill9()
             raise AssertionError(f"bot never became ready:\n{bot.output[-4000:]}") from None
     return bot
+
+
+async def bot_command(
+    discord: FakeDiscord, api: FakeVideoAPI, workdir: Path, *args: str, **env: str
+) -> tuple[int, str]:
+    """Run `python -m bot ARGS` to its end (a one-shot command: --check, migrate, backup) and
+    return its exit code and everything it printed."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        *args,
+        cwd=workdir,
+        env=bot_env(discord, api, workdir, env),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    out, _ = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode is not None
+    return proc.returncode, out.decode()

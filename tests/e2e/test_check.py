@@ -2,38 +2,24 @@
 
 from __future__ import annotations
 
-import asyncio
 import socket
 import sqlite3
-import sys
 import tempfile
 from pathlib import Path
 
 import pytest
 
 from bot.storage.store import Store
-from tests.e2e.harness import bot_env
+from tests.e2e.harness import bot_command
 
 pytestmark = pytest.mark.e2e
 
 
 async def run_check(fake_discord, fake_api, workdir: Path, **env: str) -> tuple[int, str]:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "--check",
-        cwd=workdir,
-        env=bot_env(fake_discord, fake_api, workdir, env),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    out, _ = await asyncio.wait_for(proc.communicate(), 60)
-    text = out.decode()
+    code, text = await bot_command(fake_discord, fake_api, workdir, "--check", **env)
     # Whatever went wrong, the secrets never reach the terminal.
     assert fake_discord.token not in text and fake_api.api_key not in text
-    assert proc.returncode is not None
-    return proc.returncode, text
+    return code, text
 
 
 def problems(text: str) -> list[str]:

@@ -3,14 +3,10 @@
 
 from __future__ import annotations
 
-import asyncio
-import sys
-from pathlib import Path
-
 import asyncpg
 import pytest
 
-from tests.e2e.harness import bot_env
+from tests.e2e.harness import bot_command
 from tests.e2e.helpers import life, settled_rows, video_attachment, wait_final
 from tests.e2e.test_check import closed_port, problems, run_check
 from tests.pg import TEST_DATABASE_URL, fresh_schema
@@ -22,22 +18,6 @@ def schema_url(schema: str) -> str:
     # asyncpg passes unknown URL parameters to the server as settings: this puts the bot's
     # tables in the test's own schema.
     return f"{TEST_DATABASE_URL}?search_path={schema}"
-
-
-async def bot_command(fake_discord, fake_api, workdir: Path, *args: str, **env: str) -> tuple[int, str]:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        *args,
-        cwd=workdir,
-        env=bot_env(fake_discord, fake_api, workdir, env),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    out, _ = await asyncio.wait_for(proc.communicate(), 60)
-    assert proc.returncode is not None
-    return proc.returncode, out.decode()
 
 
 async def test_a_sqlite_bot_moves_up_and_a_second_migrate_is_refused(
@@ -108,9 +88,8 @@ async def test_check_reads_a_postgresql_database_without_changing_it(fake_discor
     secret = f"postgresql://bot:hunter2@127.0.0.1:{closed_port()}/veo"
     code, out = await run_check(fake_discord, fake_api, tmp_path, DATABASE_URL=secret)
     assert code == 1
-    assert [p for p in problems(out) if p.startswith("DATABASE_URL")] == [
-        p for p in problems(out) if "cannot be reached" in p
-    ]
+    (database,) = [p for p in problems(out) if p.startswith("DATABASE_URL")]
+    assert "cannot be reached" in database
     assert "hunter2" not in out
 
 
