@@ -28,7 +28,7 @@ from bot.log import setup_logging
 from bot.ops import check, metrics
 from bot.relay.unified import VideoAPI
 from bot.rules.intake import Intake
-from bot.settings import Settings, load_settings
+from bot.settings import Settings, load_settings, postgres_url
 from bot.storage.backup import backup
 from bot.storage.interface import JobStore
 from bot.storage.opening import open_store
@@ -162,10 +162,10 @@ def migrate_command(settings: Settings, url: str) -> int:
     from bot.storage.move_up import move_up, open_source
     from bot.storage.pg_schema import pg_where
 
-    if not url.startswith(("postgresql://", "postgres://")):
-        print(
-            "bot: migrate --to expects a postgresql://user:password@host:port/database URL", file=sys.stderr
-        )
+    try:
+        postgres_url(url, name="migrate --to")
+    except ConfigError as exc:
+        print(f"bot: {exc.user_message}", file=sys.stderr)
         return 2
     try:
         source = open_source(settings.database_path)

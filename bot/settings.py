@@ -138,7 +138,7 @@ def load_settings(
     default_duration = r.get("DEFAULT_DURATION", int, 8 if 8 in durations else durations[-1])
     if default_duration not in durations:
         raise ConfigError(f"DEFAULT_DURATION={default_duration} is not one of VIDEO_DURATIONS")
-    database_url = _postgres_url(r.env.get("DATABASE_URL", "").strip())
+    database_url = postgres_url(r.env.get("DATABASE_URL", "").strip())
     shard_count, shard_ids = _shards(r, shared_database=database_url is not None)
     own_share = len(shard_ids) / shard_count if shard_ids is not None and shard_count else 1.0
     no_prices: dict[str, int] = {}
@@ -375,15 +375,15 @@ def _shards(r: _Reader, *, shared_database: bool) -> tuple[int | None, tuple[int
     return count, ids
 
 
-def _postgres_url(raw: str) -> str | None:
-    """DATABASE_URL, a PostgreSQL connection URL, or None. Not echoed when malformed, as other
-    settings are: it may hold a password."""
+def postgres_url(raw: str, *, name: str = "DATABASE_URL") -> str | None:
+    """A PostgreSQL connection URL (`name` says where it was given), or None when empty. Not
+    echoed when malformed, as other settings are: it may hold a password."""
     if not raw:
         return None
     scheme, sep, rest = raw.partition("://")
     if not sep or scheme not in ("postgresql", "postgres") or not rest.strip("/"):
         raise ConfigError(
-            "DATABASE_URL is malformed (not shown: it may hold a password): expected "
+            f"{name} is malformed (not shown: it may hold a password): expected "
             "postgresql://user:password@host:port/database"
         )
     return raw

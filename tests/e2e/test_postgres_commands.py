@@ -72,6 +72,8 @@ async def test_migrate_without_a_sqlite_database_copies_nothing(fake_discord, fa
             DATABASE_PATH=str(tmp_path / "none.db"),
         )
     assert code == 1 and "no SQLite database" in out
+    code, out = await bot_command(fake_discord, fake_api, tmp_path, "migrate", "--to", "mysql://u:pw@h/db")
+    assert code == 2 and "migrate --to is malformed" in out and "pw" not in out
 
 
 async def test_check_reads_a_postgresql_database_without_changing_it(fake_discord, fake_api, tmp_path):
