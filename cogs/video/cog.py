@@ -127,8 +127,7 @@ class VideoCog(commands.Cog, name="Video"):
             library=entry,
             style=chosen,
         )
-        await self.starter.answer_first_in_a_burst(interaction)
-        await self.intake.check(member, rules, request)
+        await self.starter.check(interaction, member, rules, request)
         files = await self.starter.read(interaction, attachments)
         job = await self.starter.start(interaction, member, rules, replace(request, files=files))
         if job is not None and entry is not None:

@@ -68,14 +68,18 @@ class JobStarter:
             await defer_publicly(interaction)
         return files
 
-    async def answer_first_in_a_burst(self, interaction: discord.Interaction) -> None:
-        """Before checks that read the store: in a burst, when those reads wait on a database
-        server (`JobStore.reads_wait`), "thinking…" first. Each read's answer would otherwise
-        queue behind the whole burst's work, and the acknowledgement with it; a refusal found
-        after takes the placeholder back and answers privately (`reply_privately`). On a local
-        file the reads answer in place, and a refusal never shows in public at all."""
+    async def check(
+        self, interaction: discord.Interaction, member: Member, rules: GuildSettings, request: JobRequest
+    ) -> None:
+        """Intake's checks of a finished request (`Intake.check`), which read the store. In a
+        burst, when those reads wait on a database server (`JobStore.reads_wait`), "thinking…"
+        first: each read's answer would otherwise queue behind the whole burst's work, and the
+        acknowledgement with it; a refusal found after takes the placeholder back and answers
+        privately (`reply_privately`). On a local file the reads answer in place, and a refusal
+        never shows in public at all."""
         if self.bot.store.reads_wait and not alone(interaction):
             await defer_publicly(interaction)
+        await self.intake.check(member, rules, request)
 
     async def from_images(
         self, interaction: discord.Interaction, images: list[discord.Attachment], model: str, prompt: str
@@ -85,8 +89,7 @@ class JobStarter:
         request = self.intake.new_request(
             rules, prompt=prompt, model=model, attachments=tuple(attachment_info(a) for a in images)
         )
-        await self.answer_first_in_a_burst(interaction)
-        await self.intake.check(member, rules, request)
+        await self.check(interaction, member, rules, request)
         files = await self.read(interaction, images)
         await self.start(interaction, member, rules, replace(request, files=files))
 
