@@ -111,7 +111,7 @@ async def _mention(bot: VideoBot, job: Job, what: str, *, token_usable: bool) ->
         try:
             await hook.send(f"{text} {where or ''}".strip(), allowed_mentions=only_them, wait=False)
             return
-        except (discord.NotFound, discord.Forbidden, discord.HTTPException) as exc:
+        except discord.HTTPException as exc:
             # The token died before its time (Discord's own clock): the channel still works,
             # except for a user install, where it is all there was.
             if exc.status not in (401, 404) or job.scope == "user":
